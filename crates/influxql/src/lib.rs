@@ -1,0 +1,1 @@
+//! influxql: placeholder, see ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+//! lineproto: placeholder, see ARCHITECTURE.md.

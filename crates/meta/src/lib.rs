@@ -1,0 +1,1 @@
+//! meta: placeholder, see ARCHITECTURE.md.

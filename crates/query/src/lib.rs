@@ -1,0 +1,1 @@
+//! query: placeholder, see ARCHITECTURE.md.

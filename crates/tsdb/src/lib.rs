@@ -1,0 +1,1 @@
+//! tsdb: placeholder, see ARCHITECTURE.md.
