@@ -1,1 +1,3 @@
-//! query: placeholder, see ARCHITECTURE.md.
+//! InfluxQL execution. See ARCHITECTURE.md.
+
+pub mod result;

@@ -1,0 +1,265 @@
+//! The result model of `/query`: statement results holding series of rows,
+//! exactly the JSON shape InfluxDB 1.x returns, plus the time formatting the
+//! `epoch` parameter selects. Encoders for JSON, CSV and chunked output live
+//! in the HTTP layer; this module only defines what they encode.
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// One cell of a result row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Integer(i64),
+    Unsigned(u64),
+    Float(f64),
+    String(String),
+    /// A timestamp in nanoseconds; rendered per [`TimeFormat`].
+    Time(i64),
+}
+
+/// How `Value::Time` is rendered: RFC3339 with nanoseconds (no `epoch`
+/// parameter), or an integer count of the given unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    #[default]
+    Rfc3339,
+    Epoch(models::Precision),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Series {
+    /// Omitted from JSON when empty.
+    pub name: String,
+    /// Omitted from JSON when empty.
+    pub tags: BTreeMap<String, String>,
+    pub columns: Vec<String>,
+    /// Omitted from JSON when empty.
+    pub values: Vec<Vec<Value>>,
+    /// Set on a series that continues in the next chunk.
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub level: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StatementResult {
+    pub statement_id: usize,
+    pub series: Vec<Series>,
+    pub messages: Vec<Message>,
+    pub error: Option<String>,
+    /// Set on a result that continues in the next chunk.
+    pub partial: bool,
+}
+
+impl StatementResult {
+    pub fn error(statement_id: usize, msg: impl Into<String>) -> StatementResult {
+        StatementResult {
+            statement_id,
+            error: Some(msg.into()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Formats nanoseconds since the epoch as RFC3339 with the fractional
+/// seconds trimmed of trailing zeros, as Go's `time.RFC3339Nano` does.
+pub fn format_rfc3339_nano(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let nanos = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut s = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        y,
+        m,
+        d,
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60
+    );
+    if nanos != 0 {
+        let frac = format!("{:09}", nanos);
+        s.push('.');
+        s.push_str(frac.trim_end_matches('0'));
+    }
+    s.push('Z');
+    s
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Serialises a value with the chosen time format.
+pub struct ValueSer<'a>(pub &'a Value, pub TimeFormat);
+
+impl Serialize for ValueSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Null => s.serialize_none(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Integer(i) => s.serialize_i64(*i),
+            Value::Unsigned(u) => s.serialize_u64(*u),
+            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            Value::Float(_) => s.serialize_none(),
+            Value::String(v) => s.serialize_str(v),
+            Value::Time(ns) => match self.1 {
+                TimeFormat::Rfc3339 => s.serialize_str(&format_rfc3339_nano(*ns)),
+                TimeFormat::Epoch(p) => s.serialize_i64(ns.div_euclid(p.nanos())),
+            },
+        }
+    }
+}
+
+struct RowSer<'a>(&'a [Value], TimeFormat);
+
+impl Serialize for RowSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for v in self.0 {
+            seq.serialize_element(&ValueSer(v, self.1))?;
+        }
+        seq.end()
+    }
+}
+
+struct RowsSer<'a>(&'a [Vec<Value>], TimeFormat);
+
+impl Serialize for RowsSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for r in self.0 {
+            seq.serialize_element(&RowSer(r, self.1))?;
+        }
+        seq.end()
+    }
+}
+
+/// Serialises a series in InfluxDB's field order: name, tags, columns,
+/// values, partial.
+pub struct SeriesSer<'a>(pub &'a Series, pub TimeFormat);
+
+impl Serialize for SeriesSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut m = s.serialize_map(None)?;
+        if !r.name.is_empty() {
+            m.serialize_entry("name", &r.name)?;
+        }
+        if !r.tags.is_empty() {
+            m.serialize_entry("tags", &r.tags)?;
+        }
+        m.serialize_entry("columns", &r.columns)?;
+        if !r.values.is_empty() {
+            m.serialize_entry("values", &RowsSer(&r.values, self.1))?;
+        }
+        if r.partial {
+            m.serialize_entry("partial", &true)?;
+        }
+        m.end()
+    }
+}
+
+struct SeriesListSer<'a>(&'a [Series], TimeFormat);
+
+impl Serialize for SeriesListSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for r in self.0 {
+            seq.serialize_element(&SeriesSer(r, self.1))?;
+        }
+        seq.end()
+    }
+}
+
+/// Serialises a statement result as InfluxDB does: statement_id, series,
+/// messages, partial, error — empty parts omitted.
+pub struct StatementResultSer<'a>(pub &'a StatementResult, pub TimeFormat);
+
+impl Serialize for StatementResultSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("statement_id", &r.statement_id)?;
+        if !r.series.is_empty() {
+            m.serialize_entry("series", &SeriesListSer(&r.series, self.1))?;
+        }
+        if !r.messages.is_empty() {
+            m.serialize_entry("messages", &r.messages)?;
+        }
+        if r.partial {
+            m.serialize_entry("partial", &true)?;
+        }
+        if let Some(e) = &r.error {
+            m.serialize_entry("error", e)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_trims_trailing_zeros() {
+        assert_eq!(format_rfc3339_nano(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339_nano(1_500_000_000), "1970-01-01T00:00:01.5Z");
+        assert_eq!(
+            format_rfc3339_nano(946_684_800_000_000_001),
+            "2000-01-01T00:00:00.000000001Z"
+        );
+        assert_eq!(format_rfc3339_nano(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(
+            format_rfc3339_nano(1_451_606_400_000_000_000),
+            "2016-01-01T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn statement_result_json_shape() {
+        let r = StatementResult {
+            statement_id: 0,
+            series: vec![Series {
+                name: "cpu".into(),
+                tags: [("host".to_string(), "a".to_string())].into(),
+                columns: vec!["time".into(), "value".into()],
+                values: vec![vec![Value::Time(0), Value::Float(1.5)]],
+                partial: false,
+            }],
+            ..Default::default()
+        };
+        let j = serde_json::to_string(&StatementResultSer(&r, TimeFormat::Rfc3339)).unwrap();
+        assert_eq!(
+            j,
+            r#"{"statement_id":0,"series":[{"name":"cpu","tags":{"host":"a"},"columns":["time","value"],"values":[["1970-01-01T00:00:00Z",1.5]]}]}"#
+        );
+        let j = serde_json::to_string(&StatementResultSer(
+            &r,
+            TimeFormat::Epoch(models::Precision::Second),
+        ))
+        .unwrap();
+        assert!(j.contains("[[0,1.5]]"));
+        let e = StatementResult::error(1, "database not found: x");
+        let j = serde_json::to_string(&StatementResultSer(&e, TimeFormat::Rfc3339)).unwrap();
+        assert_eq!(j, r#"{"statement_id":1,"error":"database not found: x"}"#);
+    }
+}
