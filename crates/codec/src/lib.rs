@@ -2,14 +2,28 @@
 //! floats, integers, unsigned integers, booleans and strings.
 //!
 //! Every encoded buffer starts with one header byte naming its encoding, so
-//! the format can evolve while old files stay readable. Codecs are pure
-//! functions over slices: no I/O, no knowledge of files, series or shards.
+//! the format can evolve while old files stay readable. Header byte `0` is
+//! the uncompressed RAW form for every type; encoders fall back to it when
+//! compression would grow the data, and decoders always accept it. Codecs
+//! are pure functions over slices: no I/O, no knowledge of files, series or
+//! shards. Decoders never panic on corrupt input: they return
+//! [`Error::Corrupt`] or [`Error::UnknownEncoding`], and leave `out` as it
+//! was before the call.
 //!
-//! PLACEHOLDER: the encodings below are uncompressed (header byte 0); they
-//! define the API the storage engine builds on and are being replaced by real
-//! codecs.
+//! The byte-level format of each type is in its module's doc:
+//! [`timestamp`] and [`integer`] (delta / RLE / frame-of-reference
+//! bit-packing), [`float`] (Gorilla-style XOR, or exact decimal mantissas
+//! through the integer codec), [`boolean`] (bit-packed), [`string`]
+//! (Snappy), [`bits`] (bit order and varints).
 
 use thiserror::Error;
+
+pub mod bits;
+pub mod boolean;
+pub mod float;
+pub mod integer;
+pub mod string;
+pub mod timestamp;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum Error {
@@ -21,84 +35,73 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-const RAW: u8 = 0;
+/// Header byte of the uncompressed form, shared by every type.
+pub(crate) const RAW: u8 = 0;
 
-fn raw_encode<const N: usize>(items: impl Iterator<Item = [u8; N]>, out: &mut Vec<u8>) {
-    out.push(RAW);
-    for b in items {
-        out.extend_from_slice(&b);
+/// Runs `f`; on error, restores `out` to its length before the call.
+fn atomic<T>(out: &mut Vec<T>, f: impl FnOnce(&mut Vec<T>) -> Result<()>) -> Result<()> {
+    let len = out.len();
+    let r = f(out);
+    if r.is_err() {
+        out.truncate(len);
     }
+    r
 }
 
-fn raw_decode<const N: usize, T>(buf: &[u8], out: &mut Vec<T>, f: impl Fn([u8; N]) -> T) -> Result<()> {
-    let (&h, rest) = buf.split_first().ok_or(Error::Corrupt("empty"))?;
-    if h != RAW {
-        return Err(Error::UnknownEncoding(h));
-    }
-    if rest.len() % N != 0 {
-        return Err(Error::Corrupt("length"));
-    }
-    for c in rest.chunks_exact(N) {
-        let mut a = [0u8; N];
-        a.copy_from_slice(c);
-        out.push(f(a));
-    }
-    Ok(())
-}
-
-/// Appends the encoding of `ts` (ascending timestamps) to `out`.
+/// Appends the encoding of `ts` (ascending timestamps; any order
+/// round-trips, only less compactly) to `out`.
 pub fn encode_timestamps(ts: &[i64], out: &mut Vec<u8>) {
-    raw_encode(ts.iter().map(|v| v.to_le_bytes()), out)
+    timestamp::encode(ts, out)
 }
 /// Appends the decoded timestamps of `buf` to `out`.
 pub fn decode_timestamps(buf: &[u8], out: &mut Vec<i64>) -> Result<()> {
-    raw_decode(buf, out, i64::from_le_bytes)
+    atomic(out, |o| timestamp::decode(buf, o))
 }
+/// Appends the encoding of `v` to `out` (bit-exact for every `f64`).
 pub fn encode_floats(v: &[f64], out: &mut Vec<u8>) {
-    raw_encode(v.iter().map(|v| v.to_bits().to_le_bytes()), out)
+    float::encode(v, out)
 }
+/// Appends the decoded floats of `buf` to `out`.
 pub fn decode_floats(buf: &[u8], out: &mut Vec<f64>) -> Result<()> {
-    raw_decode(buf, out, |b| f64::from_bits(u64::from_le_bytes(b)))
+    atomic(out, |o| float::decode(buf, o))
 }
+/// Appends the encoding of `v` to `out`.
 pub fn encode_integers(v: &[i64], out: &mut Vec<u8>) {
-    raw_encode(v.iter().map(|v| v.to_le_bytes()), out)
+    integer::encode(v, out)
 }
+/// Appends the decoded integers of `buf` to `out`.
 pub fn decode_integers(buf: &[u8], out: &mut Vec<i64>) -> Result<()> {
-    raw_decode(buf, out, i64::from_le_bytes)
+    atomic(out, |o| integer::decode(buf, o))
 }
+/// Appends the encoding of `v` to `out` (the integer format over the same
+/// 64 bits; wrapping arithmetic keeps values above `i64::MAX` exact).
 pub fn encode_unsigned(v: &[u64], out: &mut Vec<u8>) {
-    raw_encode(v.iter().map(|v| v.to_le_bytes()), out)
+    let s: Vec<i64> = v.iter().map(|&x| x as i64).collect();
+    integer::encode(&s, out)
 }
+/// Appends the decoded unsigned integers of `buf` to `out`.
 pub fn decode_unsigned(buf: &[u8], out: &mut Vec<u64>) -> Result<()> {
-    raw_decode(buf, out, u64::from_le_bytes)
-}
-pub fn encode_booleans(v: &[bool], out: &mut Vec<u8>) {
-    raw_encode(v.iter().map(|&v| [v as u8]), out)
-}
-pub fn decode_booleans(buf: &[u8], out: &mut Vec<bool>) -> Result<()> {
-    raw_decode(buf, out, |b: [u8; 1]| b[0] != 0)
-}
-pub fn encode_strings<S: AsRef<str>>(v: &[S], out: &mut Vec<u8>) {
-    out.push(RAW);
-    for s in v {
-        let s = s.as_ref().as_bytes();
-        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        out.extend_from_slice(s);
-    }
-}
-pub fn decode_strings(buf: &[u8], out: &mut Vec<String>) -> Result<()> {
-    let (&h, mut rest) = buf.split_first().ok_or(Error::Corrupt("empty"))?;
-    if h != RAW {
-        return Err(Error::UnknownEncoding(h));
-    }
-    while !rest.is_empty() {
-        if rest.len() < 4 {
-            return Err(Error::Corrupt("string length"));
-        }
-        let n = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        let body = rest.get(4..4 + n).ok_or(Error::Corrupt("string body"))?;
-        out.push(String::from_utf8(body.to_vec()).map_err(|_| Error::Corrupt("utf8"))?);
-        rest = &rest[4 + n..];
-    }
+    let mut s = Vec::new();
+    integer::decode(buf, &mut s)?;
+    out.extend(s.iter().map(|&x| x as u64));
     Ok(())
 }
+/// Appends the encoding of `v` to `out`.
+pub fn encode_booleans(v: &[bool], out: &mut Vec<u8>) {
+    boolean::encode(v, out)
+}
+/// Appends the decoded booleans of `buf` to `out`.
+pub fn decode_booleans(buf: &[u8], out: &mut Vec<bool>) -> Result<()> {
+    atomic(out, |o| boolean::decode(buf, o))
+}
+/// Appends the encoding of `v` to `out`.
+pub fn encode_strings<S: AsRef<str>>(v: &[S], out: &mut Vec<u8>) {
+    string::encode(v, out)
+}
+/// Appends the decoded strings of `buf` to `out`.
+pub fn decode_strings(buf: &[u8], out: &mut Vec<String>) -> Result<()> {
+    atomic(out, |o| string::decode(buf, o))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,496 @@
+//! Codec for 64-bit integer columns (`i64`, and `u64` reinterpreted bit for
+//! bit), also the engine behind timestamps and decimal floats.
+//!
+//! Owns the integer block format; must not know about files or series.
+//! All arithmetic is wrapping, so every `i64` slice round-trips, including
+//! deltas that overflow (`i64::MIN` next to `i64::MAX`).
+//!
+//! # Format (after the header byte)
+//!
+//! * `0` RAW: `n` little-endian 8-byte values.
+//! * `1` RLE (constant delta): `uvarint n` (1..=[`MAX_RLE`]),
+//!   `zigzag-varint first`, `zigzag-varint delta`; value `i` is
+//!   `first + i * delta` (wrapping).
+//! * `2` PACKED: `uvarint n`, `u8 flags` (bit 0: delta mode), `u8 k`
+//!   (0..=18, common power-of-ten divisor), then in delta mode
+//!   `zigzag-varint first`. The *sequence* is the values (value mode) or
+//!   the `n - 1` wrapping deltas (delta mode), each divided by `10^k`.
+//!   It is cut into frames of 128 (the last may be shorter); each frame is
+//!   `u8 w` (0..=64), `zigzag-varint min` (frame minimum), then
+//!   `ceil(len * w / 8)` bytes holding `len` offsets `x - min` of `w` bits
+//!   each, bit-packed LSB first (see `bits`). A frame with `w = 0` is all
+//!   `min`.
+//!
+//! Frame-of-reference over deltas covers what delta-of-delta would buy on
+//! jittered timestamps (deltas clustered around the interval become small
+//! offsets from the frame minimum) while keeping decode a single prefix sum.
+//! The encoder picks RLE when every delta is equal, else the cheaper of
+//! value and delta mode by exact size, else RAW when packing would be
+//! larger.
+
+use crate::bits::{put_ivarint, put_uvarint, uvarint_len, zigzag, BitWriter, Cursor};
+use crate::{Error, Result, RAW};
+
+pub(crate) const RLE: u8 = 1;
+pub(crate) const PACKED: u8 = 2;
+/// Largest run an RLE block may claim (bounds the memory a corrupt block
+/// can make the decoder allocate). Longer runs use PACKED frames of width 0.
+pub const MAX_RLE: usize = 1 << 20;
+const FRAME: usize = 128;
+const MAX_K: u32 = 18;
+
+const fn pow10_table() -> [u64; 20] {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+}
+const POW10: [u64; 20] = pow10_table();
+
+/// Multiplicative inverses of `5^k` modulo 2^64 (Newton iteration).
+const fn inv5_table() -> [u64; 20] {
+    let mut t = [1u64; 20];
+    let mut i = 0;
+    while i < 20 {
+        let d = POW10[i] >> i; // 5^i
+        let mut x = d; // correct to 3 bits for odd d
+        let mut j = 0;
+        while j < 5 {
+            x = x.wrapping_mul(2u64.wrapping_sub(d.wrapping_mul(x)));
+            j += 1;
+        }
+        t[i] = x;
+        i += 1;
+    }
+    t
+}
+const INV5: [u64; 20] = inv5_table();
+
+/// True when `x` is divisible by `10^k`.
+#[inline(always)]
+fn divisible(x: i64, k: u32) -> bool {
+    let a = x.unsigned_abs();
+    a.trailing_zeros() >= k
+        && (a >> k).wrapping_mul(INV5[k as usize]) <= u64::MAX / (POW10[k as usize] >> k)
+}
+
+/// Exact division by `10^k`, valid only when `divisible(x, k)`.
+#[inline(always)]
+fn div_exact(x: i64, k: u32) -> i64 {
+    (x >> k).wrapping_mul(INV5[k as usize] as i64)
+}
+
+/// Per-sequence statistics deciding the packed size.
+struct Stats {
+    k: u32,
+    mins: Vec<i64>,
+    maxs: Vec<i64>,
+}
+
+fn stats(seq: impl Iterator<Item = i64>, len: usize) -> Stats {
+    let frames = len.div_ceil(FRAME);
+    let mut mins = Vec::with_capacity(frames);
+    let mut maxs = Vec::with_capacity(frames);
+    let mut k = MAX_K;
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for (i, x) in seq.enumerate() {
+        while k > 0 && !divisible(x, k) {
+            k -= 1;
+        }
+        lo = lo.min(x);
+        hi = hi.max(x);
+        if i % FRAME == FRAME - 1 {
+            mins.push(lo);
+            maxs.push(hi);
+            lo = i64::MAX;
+            hi = i64::MIN;
+        }
+    }
+    if !len.is_multiple_of(FRAME) {
+        mins.push(lo);
+        maxs.push(hi);
+    }
+    Stats { k, mins, maxs }
+}
+
+#[inline]
+fn width(range: u64) -> u32 {
+    64 - range.leading_zeros()
+}
+
+impl Stats {
+    /// Frame (scaled minimum, width) pairs.
+    fn frames(&self) -> impl Iterator<Item = (i64, u32)> + '_ {
+        let k = self.k;
+        self.mins.iter().zip(&self.maxs).map(move |(&lo, &hi)| {
+            let range = (hi as u64).wrapping_sub(lo as u64);
+            let scaled = (range >> k).wrapping_mul(INV5[k as usize]);
+            (div_exact(lo, k), width(scaled))
+        })
+    }
+
+    fn packed_size(&self, len: usize) -> usize {
+        self.frames()
+            .enumerate()
+            .map(|(f, (lo, w))| {
+                let n = (len - f * FRAME).min(FRAME);
+                1 + uvarint_len(zigzag(lo)) + (n * w as usize).div_ceil(8)
+            })
+            .sum()
+    }
+}
+
+fn write_frames(seq: impl Iterator<Item = i64>, st: &Stats, out: &mut Vec<u8>) {
+    let k = st.k;
+    let mut frames = st.frames();
+    let mut seq = seq.peekable();
+    while seq.peek().is_some() {
+        let Some((lo, w)) = frames.next() else { return };
+        out.push(w as u8);
+        put_ivarint(out, lo);
+        let mut bw = BitWriter::new(out);
+        for x in seq.by_ref().take(FRAME) {
+            bw.write((div_exact(x, k) as u64).wrapping_sub(lo as u64), w);
+        }
+        bw.finish();
+    }
+}
+
+/// Appends the encoding of `v`.
+pub(crate) fn encode(v: &[i64], out: &mut Vec<u8>) {
+    let n = v.len();
+    if n == 0 {
+        out.push(RAW);
+        return;
+    }
+    let first = v[0];
+    let delta0 = if n > 1 { v[1].wrapping_sub(v[0]) } else { 0 };
+    let constant = v.windows(2).all(|w| w[1].wrapping_sub(w[0]) == delta0);
+    if constant && n <= MAX_RLE {
+        out.push(RLE);
+        put_uvarint(out, n as u64);
+        put_ivarint(out, first);
+        put_ivarint(out, delta0);
+        return;
+    }
+    let deltas = || v.windows(2).map(|w| w[1].wrapping_sub(w[0]));
+    let sv = stats(v.iter().copied(), n);
+    let sd = stats(deltas(), n - 1);
+    let size_v = sv.packed_size(n);
+    let size_d = sd.packed_size(n - 1) + uvarint_len(zigzag(first));
+    let raw = n * 8;
+    let start = out.len();
+    if size_v.min(size_d) + 2 + uvarint_len(n as u64) >= raw {
+        out.push(RAW);
+        for x in v {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        return;
+    }
+    out.push(PACKED);
+    put_uvarint(out, n as u64);
+    if size_d < size_v {
+        out.push(1);
+        out.push(sd.k as u8);
+        put_ivarint(out, first);
+        write_frames(deltas(), &sd, out);
+    } else {
+        out.push(0);
+        out.push(sv.k as u8);
+        write_frames(v.iter().copied(), &sv, out);
+    }
+    debug_assert_eq!(
+        out.len() - start,
+        1 + uvarint_len(n as u64) + 2 + size_v.min(size_d)
+    );
+}
+
+/// Unpacks one frame of `len` offsets of width `w` from `bytes` into `dst`
+/// as `min + offset * scale` (wrapping).
+#[inline]
+fn unpack_frame(bytes: &[u8], w: u32, len: usize, min: i64, scale: i64, dst: &mut [i64; FRAME]) {
+    if w == 0 {
+        let v = min.wrapping_mul(scale);
+        dst[..len].fill(v);
+        return;
+    }
+    let mut words = [0u64; FRAME + 1];
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
+        let mut a = [0u8; 8];
+        a[..chunk.len()].copy_from_slice(chunk);
+        *word = u64::from_le_bytes(a);
+    }
+    let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+    let w = w as usize;
+    for (i, d) in dst[..len].iter_mut().enumerate() {
+        let bit = i * w;
+        let j = bit >> 6;
+        let o = (bit & 63) as u32;
+        let lo = words[j] >> o;
+        let hi = (words[j + 1] << 1) << (63 - o);
+        let off = (lo | hi) & mask;
+        *d = min.wrapping_add(off as i64).wrapping_mul(scale);
+    }
+}
+
+/// Appends the values decoded from `buf` to `out`; on error `out` may hold
+/// a partial prefix (the public wrappers truncate it).
+pub(crate) fn decode(buf: &[u8], out: &mut Vec<i64>) -> Result<()> {
+    let mut c = Cursor::new(buf);
+    match c.u8()? {
+        RAW => {
+            let rest = c.rest();
+            if !rest.len().is_multiple_of(8) {
+                return Err(Error::Corrupt("length"));
+            }
+            out.extend(rest.chunks_exact(8).map(|b| {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                i64::from_le_bytes(a)
+            }));
+            Ok(())
+        }
+        RLE => {
+            let n = c.count(MAX_RLE)?;
+            let first = c.ivarint()?;
+            let delta = c.ivarint()?;
+            if c.remaining() != 0 {
+                return Err(Error::Corrupt("trailing bytes"));
+            }
+            out.reserve(n);
+            let mut x = first;
+            for _ in 0..n {
+                out.push(x);
+                x = x.wrapping_add(delta);
+            }
+            Ok(())
+        }
+        PACKED => decode_packed(&mut c, out),
+        h => Err(Error::UnknownEncoding(h)),
+    }
+}
+
+fn decode_packed(c: &mut Cursor<'_>, out: &mut Vec<i64>) -> Result<()> {
+    // Every frame takes at least two bytes, so a frame of FRAME values
+    // costs >= 2 bytes: bounds n by the input size before reserving.
+    let n = c.count(c.remaining().saturating_mul(FRAME / 2) + 1)?;
+    let flags = c.u8()?;
+    let k = u32::from(c.u8()?);
+    if flags > 1 || k > MAX_K || n == 0 {
+        return Err(Error::Corrupt("packed header"));
+    }
+    let scale = POW10[k as usize] as i64;
+    let delta_mode = flags == 1;
+    let (mut acc, mut left) = if delta_mode {
+        let first = c.ivarint()?;
+        out.reserve(n);
+        out.push(first);
+        (first, n - 1)
+    } else {
+        out.reserve(n);
+        (0, n)
+    };
+    let mut buf = [0i64; FRAME];
+    while left > 0 {
+        let len = left.min(FRAME);
+        let w = u32::from(c.u8()?);
+        if w > 64 {
+            return Err(Error::Corrupt("frame width"));
+        }
+        let min = c.ivarint()?;
+        let bytes = c.take((len * w as usize).div_ceil(8))?;
+        unpack_frame(bytes, w, len, min, scale, &mut buf);
+        if delta_mode {
+            for &d in &buf[..len] {
+                acc = acc.wrapping_add(d);
+                out.push(acc);
+            }
+        } else {
+            out.extend_from_slice(&buf[..len]);
+        }
+        left -= len;
+    }
+    if c.remaining() != 0 {
+        return Err(Error::Corrupt("trailing bytes"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rt(v: &[i64]) -> Vec<u8> {
+        let mut enc = Vec::new();
+        encode(v, &mut enc);
+        let mut dec = Vec::new();
+        decode(&enc, &mut dec).unwrap();
+        assert_eq!(dec, v);
+        enc
+    }
+
+    #[test]
+    fn inverse_tables_are_inverses() {
+        for k in 0..20 {
+            assert_eq!((POW10[k] >> k).wrapping_mul(INV5[k]), 1, "k={k}");
+        }
+    }
+
+    #[test]
+    fn divisibility_and_exact_division() {
+        for &x in &[
+            0i64,
+            10,
+            -10,
+            1000,
+            -7000,
+            1_000_000_000,
+            123,
+            i64::MIN,
+            i64::MAX,
+            -1_000_000_000_000_000_000,
+        ] {
+            for k in 0..=MAX_K {
+                let p = POW10[k as usize] as i128;
+                let expect = (x as i128) % p == 0;
+                assert_eq!(divisible(x, k), expect, "x={x} k={k}");
+                if expect {
+                    assert_eq!(div_exact(x, k) as i128, x as i128 / p);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn empty_and_single() {
+        assert_eq!(rt(&[]), vec![RAW]);
+        assert_eq!(rt(&[42])[0], RLE);
+        rt(&[i64::MIN]);
+        rt(&[i64::MAX]);
+    }
+
+    #[test]
+    fn constant_delta_is_rle() {
+        let v: Vec<i64> = (0..1000)
+            .map(|i| 1_600_000_000_000_000_000 + i * 10_000_000_000)
+            .collect();
+        let enc = rt(&v);
+        assert_eq!(enc[0], RLE);
+        assert!(enc.len() < 20);
+    }
+
+    #[test]
+    fn wrapping_extremes() {
+        rt(&[i64::MIN, i64::MAX, i64::MIN, i64::MAX, 0, -1, 1]);
+        rt(&[i64::MAX, i64::MIN, 0]);
+        let alt: Vec<i64> = (0..1000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    i64::MIN + i
+                } else {
+                    i64::MAX - i
+                }
+            })
+            .collect();
+        rt(&alt);
+        // Constant delta that wraps around.
+        let wrap: Vec<i64> = (0..50)
+            .map(|i: i64| i64::MAX.wrapping_add(i.wrapping_mul(i64::MAX / 3)))
+            .collect();
+        assert_eq!(rt(&wrap)[0], RLE);
+    }
+
+    #[test]
+    fn jittered_timestamps_pack_small_and_scale() {
+        let mut t = 1_600_000_000_000_000_000i64;
+        let mut v = Vec::new();
+        for i in 0..1000i64 {
+            v.push(t);
+            t += 10_000_000_000 + ((i * 7919) % 13 - 6) * 1_000_000;
+        }
+        let enc = rt(&v);
+        assert_eq!(enc[0], PACKED);
+        assert_eq!(enc[4], 6, "common divisor 10^6");
+        assert!(enc.len() < 1000, "{} bytes", enc.len());
+    }
+
+    #[test]
+    fn sixty_four_k_values() {
+        let v: Vec<i64> = (0..65536i64).map(|i| i * i - 5 * i).collect();
+        rt(&v);
+        let c: Vec<i64> = vec![7; 65536];
+        rt(&c);
+        let long = vec![3i64; MAX_RLE + 5];
+        let enc = rt(&long);
+        assert_eq!(enc[0], PACKED);
+    }
+
+    #[test]
+    fn random_values_fall_back_to_raw_when_smaller() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let v: Vec<i64> = (0..100)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as i64
+            })
+            .collect();
+        let enc = rt(&v);
+        assert!(enc.len() <= 1 + 8 * v.len());
+    }
+
+    #[test]
+    fn corrupt_inputs_are_errors() {
+        assert!(decode(&[], &mut Vec::new()).is_err());
+        assert!(decode(&[RAW, 1, 2], &mut Vec::new()).is_err());
+        assert_eq!(
+            decode(&[9], &mut Vec::new()),
+            Err(Error::UnknownEncoding(9))
+        );
+        // RLE claiming more than MAX_RLE values.
+        let mut b = vec![RLE];
+        put_uvarint(&mut b, MAX_RLE as u64 + 1);
+        b.extend_from_slice(&[0, 0]);
+        assert!(decode(&b, &mut Vec::new()).is_err());
+        // PACKED claiming a huge count with tiny input.
+        let mut b = vec![PACKED];
+        put_uvarint(&mut b, 1 << 40);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        assert!(decode(&b, &mut Vec::new()).is_err());
+        // Frame width above 64.
+        assert!(decode(&[PACKED, 1, 0, 0, 65, 0], &mut Vec::new()).is_err());
+        // Truncated frame body.
+        let v: Vec<i64> = (0..300).map(|i| i * i).collect();
+        let mut enc = Vec::new();
+        encode(&v, &mut enc);
+        for cut in 0..enc.len() {
+            assert!(decode(&enc[..cut], &mut Vec::new()).is_err(), "cut {cut}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn prop_roundtrip(v in proptest::collection::vec(any::<i64>(), 0..600)) {
+            rt(&v);
+        }
+
+        #[test]
+        fn prop_roundtrip_small_deltas(start in any::<i64>(), d in proptest::collection::vec(-1000i64..1000, 0..600), k in 0u32..10) {
+            let mut x = start;
+            let v: Vec<i64> = d.iter().map(|&d| { x = x.wrapping_add(d * 10i64.pow(k)); x }).collect();
+            rt(&v);
+        }
+
+        #[test]
+        fn prop_random_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300), h in 0u8..4) {
+            let mut b = b;
+            if let Some(f) = b.first_mut() { *f = h; }
+            let _ = decode(&b, &mut Vec::new());
+        }
+    }
+}
