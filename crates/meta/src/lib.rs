@@ -4,6 +4,7 @@
 //! `influxd` embeds ([`local`]). The Raft-replicated meta service applies the
 //! very same commands through the very same state machine.
 
+pub mod auth;
 pub mod command;
 pub mod data;
 pub mod error;

@@ -1,0 +1,99 @@
+//! Password hashing and checking for users kept in the metadata. Hashes are
+//! bcrypt, as in InfluxDB; because bcrypt is deliberately slow, successful
+//! checks are remembered in a small cache keyed by a salted SHA-256 of the
+//! password, so that a client sending credentials with every request does not
+//! pay bcrypt every time.
+//!
+//! Hashing happens before a command is proposed — never inside the state
+//! machine, which must stay cheap and deterministic.
+
+use crate::data::Data;
+use crate::error::{Error, Result};
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// bcrypt cost InfluxDB uses.
+pub const BCRYPT_COST: u32 = 10;
+/// Upper bound on cached credential checks.
+const MAX_CACHED_CREDENTIALS: usize = 4096;
+
+pub fn hash_password(password: &str) -> Result<String> {
+    bcrypt::hash(password, BCRYPT_COST).map_err(|e| Error::Storage(format!("hash password: {e}")))
+}
+
+/// Remembers (user, hash) pairs whose password was verified.
+#[derive(Default)]
+pub struct CredentialCache {
+    ok: Mutex<HashMap<(String, String), [u8; 32]>>,
+}
+
+fn digest(user_hash: &str, password: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(user_hash.as_bytes());
+    h.update([0u8]);
+    h.update(password.as_bytes());
+    h.finalize().into()
+}
+
+impl CredentialCache {
+    /// Checks `user`/`password` against `data`. Errors are InfluxDB's texts:
+    /// `authorization failed` for an unknown user or a wrong password.
+    pub fn authenticate(&self, data: &Data, user: &str, password: &str) -> Result<(), AuthError> {
+        let u = data.user(user).ok_or(AuthError::AuthorizationFailed)?;
+        let key = (u.name.clone(), u.hash.clone());
+        let d = digest(&u.hash, password);
+        if self.ok.lock().get(&key) == Some(&d) {
+            return Ok(());
+        }
+        match bcrypt::verify(password, &u.hash) {
+            Ok(true) => {
+                let mut cache = self.ok.lock();
+                if cache.len() >= MAX_CACHED_CREDENTIALS {
+                    cache.clear();
+                }
+                cache.insert(key, d);
+                Ok(())
+            }
+            _ => Err(AuthError::AuthorizationFailed),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("authorization failed")]
+    AuthorizationFailed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{state_machine::apply, Command};
+
+    #[test]
+    fn verifies_and_caches() {
+        let mut data = Data::default();
+        let hash = bcrypt::hash("secret", 4).unwrap();
+        apply(
+            &mut data,
+            Command::CreateUser {
+                name: "u".into(),
+                hash,
+                admin: true,
+            },
+        )
+        .unwrap();
+        let c = CredentialCache::default();
+        assert!(c.authenticate(&data, "u", "secret").is_ok());
+        assert!(c.authenticate(&data, "u", "secret").is_ok());
+        assert_eq!(
+            c.authenticate(&data, "u", "wrong"),
+            Err(AuthError::AuthorizationFailed)
+        );
+        assert_eq!(
+            c.authenticate(&data, "nobody", "secret"),
+            Err(AuthError::AuthorizationFailed)
+        );
+    }
+}
