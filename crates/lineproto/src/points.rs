@@ -1,0 +1,110 @@
+//! The owned layer used by the HTTP write path: [`parse_points`] turns a
+//! body into [`models::Point`]s (unescaped names, tags sorted by key, series
+//! key, time scaled to nanoseconds) plus InfluxDB-formatted error strings.
+//! Storage-side rules (e.g. the `time` key) live in [`crate::reserved`].
+
+use models::{FieldValue, Point, Precision, MAX_NANOS, MIN_NANOS};
+
+use crate::error::{ErrorKind, LineError};
+use crate::escape::{unescape_measurement, unescape_string, unescape_tag};
+use crate::line::{FieldValueRef, Line};
+use crate::split::lines;
+
+/// Result of [`parse_points`]: the valid points and one
+/// `unable to parse '<line>': <reason>` string per rejected line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedPoints {
+    pub points: Vec<Point>,
+    pub errors: Vec<String>,
+}
+
+/// Scales a raw timestamp to nanoseconds, checking InfluxDB's time range.
+pub fn scale_timestamp(ts: i64, precision: Precision) -> Result<i64, ErrorKind> {
+    match ts.checked_mul(precision.nanos()) {
+        Some(t) if (MIN_NANOS..=MAX_NANOS).contains(&t) => Ok(t),
+        _ => Err(ErrorKind::TimeOutsideRange),
+    }
+}
+
+/// Parses a whole body. Lines without a timestamp get `now_nanos` (already
+/// nanoseconds, not scaled).
+pub fn parse_points(body: &[u8], precision: Precision, now_nanos: i64) -> ParsedPoints {
+    let mut out = ParsedPoints {
+        points: Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 1),
+        errors: Vec::new(),
+    };
+    for line in lines(body) {
+        match line.and_then(|l| to_point(&l, precision, now_nanos)) {
+            Ok(p) => out.points.push(p),
+            Err(e) => out.errors.push(e.to_string()),
+        }
+    }
+    out
+}
+
+/// Converts a zero-copy line into an owned point.
+pub fn to_point(line: &Line<'_>, precision: Precision, now_nanos: i64) -> Result<Point, LineError> {
+    let time = match line.timestamp {
+        None => now_nanos,
+        Some(ts) => scale_timestamp(ts, precision).map_err(|k| LineError::new(line.raw, k))?,
+    };
+    let measurement = unescape_measurement(line.measurement).into_owned();
+    // A tag value may start with an unescaped '=' (InfluxDB accepts it);
+    // series keys escape it, so such keys are rebuilt too.
+    let canonical = !line.key_has_escapes() && !line.tags.iter().any(|(_, v)| v.starts_with('='));
+    let (tags, key) = if !canonical {
+        let mut tags: Vec<(String, String)> = line
+            .tags
+            .iter()
+            .map(|(k, v)| (unescape_tag(k).into_owned(), unescape_tag(v).into_owned()))
+            .collect();
+        tags.sort_by(|a, b| a.0.cmp(&b.0));
+        let key = models::series_key(&measurement, &tags);
+        (tags, key)
+    } else {
+        // No escapes: escaped == unescaped, and the sorted raw tags are
+        // already in unescaped-key order.
+        let key = if line.tags_were_sorted {
+            line.raw_key.to_string()
+        } else {
+            let mut key = String::with_capacity(line.raw_key.len());
+            key.push_str(line.measurement);
+            for (k, v) in &line.tags {
+                key.push(',');
+                key.push_str(k);
+                key.push('=');
+                key.push_str(v);
+            }
+            key
+        };
+        let tags = line
+            .tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        (tags, key)
+    };
+    let mut fields: Vec<(String, FieldValue)> = Vec::with_capacity(line.fields.len());
+    for (k, v) in &line.fields {
+        let value = match *v {
+            FieldValueRef::Float(f) => FieldValue::Float(f),
+            FieldValueRef::Integer(i) => FieldValue::Integer(i),
+            FieldValueRef::Unsigned(u) => FieldValue::Unsigned(u),
+            FieldValueRef::Boolean(b) => FieldValue::Boolean(b),
+            FieldValueRef::String(s) => FieldValue::String(unescape_string(s).into_owned()),
+        };
+        let key = unescape_tag(k);
+        // A repeated field key: the later value wins, like InfluxDB's map.
+        match fields.iter_mut().find(|(existing, _)| *existing == *key) {
+            Some(slot) => slot.1 = value,
+            None => fields.push((key.into_owned(), value)),
+        }
+    }
+    Ok(Point {
+        measurement,
+        tags,
+        fields,
+        time,
+        key,
+    })
+}
