@@ -237,6 +237,17 @@ fn finish_string<'a>(
     }
 }
 
+/// Bytes the field scanner must look at; everything else is skipped.
+static FIELD_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\\' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'=' as usize] = true;
+    t[b',' as usize] = true;
+    t[b' ' as usize] = true;
+    t
+};
+
 fn scan_fields(s: &str, i: usize) -> Result<(Fields<'_>, usize), ErrorKind> {
     let buf = s.as_bytes();
     let mut i = skip_whitespace(buf, i);
@@ -248,6 +259,10 @@ fn scan_fields(s: &str, i: usize) -> Result<(Fields<'_>, usize), ErrorKind> {
     let mut string_start: Option<(&str, usize)> = None;
     while i < buf.len() {
         let c = buf[i];
+        if !FIELD_SPECIAL[c as usize] {
+            i += 1;
+            continue;
+        }
         if c == b'\\' && i + 1 < buf.len() {
             i += 2;
             continue;

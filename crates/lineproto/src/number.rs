@@ -16,6 +16,66 @@ pub(crate) fn starts_number(b: u8) -> bool {
     is_numeric(b) || b == b'-' || b == b'N' || b == b'n'
 }
 
+/// Exact powers of ten representable in an f64 (10^0 ..= 10^22).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Fast path for the common shapes `-?digits[.digits]`, `-?digits i` and
+/// `digits u` with at most 15 (floats) / 18 (integers) digits. Returns
+/// `None` when the slow, fully general scanner must decide. Floats use the
+/// exact Clinger path: an integer mantissa below 2^53 divided by an exact
+/// power of ten is correctly rounded, so the result equals `str::parse`.
+#[inline]
+fn fast_number(buf: &[u8], start: usize) -> Option<(usize, FieldValueRef<'static>)> {
+    let mut i = start;
+    let negative = buf.get(i) == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let mut mantissa: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac = 0usize;
+    let mut dot = false;
+    while i < buf.len() {
+        let c = buf[i];
+        if c.is_ascii_digit() {
+            if digits == 18 {
+                return None;
+            }
+            mantissa = mantissa * 10 + u64::from(c - b'0');
+            digits += 1;
+            frac += usize::from(dot);
+        } else if c == b'.' && !dot {
+            dot = true;
+        } else if c == b',' || c == b' ' {
+            break;
+        } else if (c == b'i' || c == b'u') && !dot && digits > 0 {
+            if !matches!(buf.get(i + 1), None | Some(b',' | b' ')) {
+                return None;
+            }
+            // mantissa < 10^18 fits an i64.
+            let m = mantissa as i64;
+            return if c == b'i' {
+                Some((i + 1, FieldValueRef::Integer(if negative { -m } else { m })))
+            } else if negative {
+                None
+            } else {
+                Some((i + 1, FieldValueRef::Unsigned(mantissa)))
+            };
+        } else {
+            return None;
+        }
+        i += 1;
+    }
+    if digits == 0 || digits > 15 {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[frac];
+    Some((i, FieldValueRef::Float(if negative { -v } else { v })))
+}
+
 /// Scans a number starting at `start`; returns the end offset (at `,`, space
 /// or end of line) and the parsed value.
 pub(crate) fn scan_number<'a>(
@@ -23,6 +83,9 @@ pub(crate) fn scan_number<'a>(
     start: usize,
 ) -> Result<(usize, FieldValueRef<'a>), ErrorKind> {
     let buf = s.as_bytes();
+    if let Some(found) = fast_number(buf, start) {
+        return Ok(found);
+    }
     let mut i = start;
     if buf.get(i) == Some(&b'-') {
         i += 1;
@@ -200,5 +263,25 @@ mod tests {
             );
         }
         assert_eq!(scan_boolean(b"t,x", 0), Ok((1, true)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_matches_std(s in "-?[0-9]{0,20}(\\.[0-9]{0,20})?") {
+            match s.parse::<f64>() {
+                Ok(want) if s != "-" && s != "." && s != "-." && !s.is_empty() => {
+                    proptest::prop_assert_eq!(num(&s), Ok(FieldValueRef::Float(want)));
+                }
+                _ => {}
+            }
+        }
+
+        #[test]
+        fn integers_match_std(n in proptest::prelude::any::<i64>(), u in proptest::prelude::any::<u64>()) {
+            let si = format!("{n}i");
+            let su = format!("{u}u");
+            proptest::prop_assert_eq!(num(&si), Ok(FieldValueRef::Integer(n)));
+            proptest::prop_assert_eq!(num(&su), Ok(FieldValueRef::Unsigned(u)));
+        }
     }
 }
