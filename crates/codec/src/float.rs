@@ -67,20 +67,33 @@ fn mantissa(x: f64, d: u32) -> Option<i64> {
     ((mi as f64 / p).to_bits() == x.to_bits()).then_some(mi)
 }
 
-/// Smallest `d` with every value exact, and the mantissas.
+/// Smallest `d` with every value exact, and the mantissas, in one pass:
+/// when a value needs more decimals, the mantissas so far are rescaled
+/// (`m / 10^d` and `m * 10^k / 10^(d + k)` are the same rational, so they
+/// round to the same `f64` as long as the mantissa stays below 2^53).
 fn decimal_form(v: &[f64]) -> Option<(u32, Vec<i64>)> {
     let mut d = 0;
+    let mut ms = Vec::with_capacity(v.len());
     for &x in v {
-        while mantissa(x, d).is_none() {
+        if let Some(m) = mantissa(x, d) {
+            ms.push(m);
+            continue;
+        }
+        let old = d;
+        let m = loop {
             d += 1;
             if d > MAX_D {
                 return None;
             }
+            if let Some(m) = mantissa(x, d) {
+                break m;
+            }
+        };
+        let f = 10i64.pow(d - old);
+        for p in &mut ms {
+            *p = p.checked_mul(f).filter(|q| q.unsigned_abs() < 1 << 53)?;
         }
-    }
-    let mut ms = Vec::with_capacity(v.len());
-    for &x in v {
-        ms.push(mantissa(x, d)?);
+        ms.push(m);
     }
     Some((d, ms))
 }
@@ -330,6 +343,23 @@ mod tests {
     }
 
     #[test]
+    fn decimal_scale_grows_within_a_block() {
+        let v = [1.0, 0.5, 0.25, 3.0, 0.125, -7.0, 1e-6, 2.5];
+        let (d, ms) = decimal_form(&v).unwrap();
+        assert_eq!(d, 6);
+        assert_eq!(
+            ms,
+            [1_000_000, 500_000, 250_000, 3_000_000, 125_000, -7_000_000, 1, 2_500_000]
+        );
+        assert_eq!(rt(&v)[0], DECIMAL);
+        // Rescaling that would leave the exact range gives up.
+        assert!(decimal_form(&[4e15, 0.5]).is_none());
+        assert!(decimal_form(&[-0.0]).is_none());
+        assert!(decimal_form(&[f64::NAN]).is_none());
+        assert!(decimal_form(&[f64::INFINITY]).is_none());
+    }
+
+    #[test]
     fn full_precision_walk_roundtrips() {
         let v = walk(11, 1000);
         let enc = rt(&v);
@@ -362,6 +392,34 @@ mod tests {
         for cut in 0..enc.len() - 1 {
             assert!(decode(&enc[..cut], &mut Vec::new()).is_err(), "cut {cut}");
         }
+    }
+
+    /// Rough XOR-path timing (run with `--release --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn xor_speed() {
+        let v = walk(9, 1000);
+        let mut enc = Vec::new();
+        encode_xor(&v, &mut enc);
+        let mut out = Vec::with_capacity(1000);
+        let t = std::time::Instant::now();
+        for _ in 0..20_000 {
+            out.clear();
+            decode(std::hint::black_box(&enc), &mut out).unwrap();
+        }
+        let dt = t.elapsed().as_secs_f64();
+        println!(
+            "xor decode: {:.0} M values/s, {:.2} bytes/value",
+            20_000.0 * 1000.0 / dt / 1e6,
+            enc.len() as f64 / 1000.0
+        );
+        let t = std::time::Instant::now();
+        for _ in 0..20_000 {
+            enc.clear();
+            encode_xor(std::hint::black_box(&v), &mut enc);
+        }
+        let dt = t.elapsed().as_secs_f64();
+        println!("xor encode: {:.0} M values/s", 20_000.0 * 1000.0 / dt / 1e6);
     }
 
     /// Prints the table in the module doc.

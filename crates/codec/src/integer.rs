@@ -486,6 +486,20 @@ mod tests {
             rt(&v);
         }
 
+        /// Well-formed PACKED headers followed by garbage frames.
+        #[test]
+        fn prop_packed_garbage_never_panics(n in 1u64..400, flags in 0u8..3, k in 0u8..21, body in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut b = vec![PACKED];
+            put_uvarint(&mut b, n);
+            b.push(flags);
+            b.push(k);
+            b.extend_from_slice(&body);
+            let mut out = Vec::new();
+            if decode(&b, &mut out).is_ok() {
+                prop_assert_eq!(out.len() as u64, n);
+            }
+        }
+
         #[test]
         fn prop_random_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300), h in 0u8..4) {
             let mut b = b;
