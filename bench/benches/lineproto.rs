@@ -41,7 +41,10 @@ fn tsbs_cpu(n: usize) -> Vec<u8> {
             let v = (rnd() % 100_000_000_000_000) as f64 / 1_000_000_000_000.0;
             out.push_str(&format!("{f}={v}"));
         }
-        out.push_str(&format!(" {}\n", 1_451_606_400_000_000_000i64 + (i as i64) * 10_000_000_000));
+        out.push_str(&format!(
+            " {}\n",
+            1_451_606_400_000_000_000i64 + (i as i64) * 10_000_000_000
+        ));
     }
     out.into_bytes()
 }

@@ -111,7 +111,7 @@ pub fn parse_line(s: &str) -> Result<Line<'_>, ErrorKind> {
     let mut i = if in_tags { meas_end + 1 } else { meas_end };
     let measurement = &s[..meas_end];
     // Tags: (key start, key end, value end); value starts at key end + 1.
-    let mut tag_pos: SmallVec<[(u32, u32, u32); INLINE]> = SmallVec::new();
+    let mut tag_pos: SmallVec<[(usize, usize, usize); INLINE]> = SmallVec::new();
     while in_tags {
         let ks = i;
         match buf.get(i) {
@@ -137,12 +137,12 @@ pub fn parse_line(s: &str) -> Result<Line<'_>, ErrorKind> {
                 in_tags = false;
             }
         }
-        tag_pos.push((ks as u32, ke as u32, ve as u32));
+        tag_pos.push((ks, ke, ve));
     }
     let key_end = i;
     let raw_key = &s[..key_end];
     // Sort tags by escaped key and reject duplicates.
-    let tkey = |p: &(u32, u32, u32)| &buf[p.0 as usize..p.1 as usize];
+    let tkey = |p: &(usize, usize, usize)| &buf[p.0..p.1];
     let mut sorted = true;
     for w in tag_pos.windows(2) {
         match tkey(&w[0]).cmp(tkey(&w[1])) {
@@ -165,10 +165,7 @@ pub fn parse_line(s: &str) -> Result<Line<'_>, ErrorKind> {
     }
     let tags = tag_pos
         .iter()
-        .map(|&(ks, ke, ve)| {
-            let (ks, ke, ve) = (ks as usize, ke as usize, ve as usize);
-            (&s[ks..ke], &s[ke + 1..ve])
-        })
+        .map(|&(ks, ke, ve)| (&s[ks..ke], &s[ke + 1..ve]))
         .collect();
 
     // Fields.

@@ -9,6 +9,12 @@ use models::{FieldValue, Point};
 use crate::escape::{escape_measurement_into, escape_string_into, escape_tag_into};
 
 /// Renders `point` as `measurement,tags fields time` (no trailing newline).
+///
+/// Not every name survives a round trip through InfluxDB 1.x line protocol:
+/// a backslash at the end of a name, or right before `,`, `=`, space or
+/// another backslash, is read differently by InfluxDB's scanners; and a
+/// measurement starting with `#`, a tab or NUL, or names holding `\n`, are
+/// unrepresentable. Such points render as InfluxDB itself would render them.
 pub fn to_line(point: &Point) -> String {
     let mut out = String::with_capacity(point.key.len() + 32 * point.fields.len() + 24);
     write_line(&mut out, point);
