@@ -24,21 +24,26 @@
 //!   number of ulps, so delta + frame-of-reference packing beats XOR on
 //!   full-precision noise (where XOR's meaningful window is ~50 bits wide).
 //!
-//! # Choice between XOR and DECIMAL (measured, 1000-value blocks)
+//! # Choice of encoding (measured, 1000-value blocks, bytes/value)
 //!
-//! TSBS-like random walks clamped to [0, 100] with N(0,1) steps:
+//! TSBS-like random walks clamped to [0, 100] with N(0,1) steps, from the
+//! `table` test below (`cargo test -p codec table -- --ignored --nocapture`):
 //!
-//! | data                                   | XOR  | DECIMAL |
-//! |----------------------------------------|------|---------|
-//! | rounded to 2 decimals                  | 6.48 | 1.41    |
-//! | printed with 15 significant digits     | 7.98 | 6.16    |
-//! | full-precision f64                     | 7.98 | n/a     |
-//! | integral values (counters)             | 2.50 | 1.06    |
+//! | data                                | XOR  | BITS | DECIMAL | chosen |
+//! |-------------------------------------|------|------|---------|--------|
+//! | rounded to 2 decimals               | 7.05 | 6.49 | 1.22    | 1.22   |
+//! | printed with 15 significant digits  | 7.09 | 6.49 | 6.22    | 6.22   |
+//! | full-precision `f64`                | 7.08 | 6.49 | n/a     | 6.49   |
+//! | integral values (x100, rounded)     | 1.85 | 6.45 | 1.22    | 1.22   |
 //!
-//! (bytes/value, from the `table` test below with `--ignored --nocapture`).
-//! DECIMAL wins whenever it applies, so the encoder tries it first (one
-//! cheap exactness check per value, abandoned at the first value that has
-//! no short decimal form) and keeps the smaller of the two when both apply.
+//! XOR still wins on slowly changing gauges (repeats cost one bit): 1.8
+//! bytes/value when each value repeats 4 times, where BITS pays ~50 bits
+//! per frame value. So the encoder tries DECIMAL first (one exactness check
+//! per value, abandoned at the first value with no decimal form of at most
+//! 18 places and a mantissa below 2^53) and stops there at <= 2
+//! bytes/value; otherwise it keeps the smallest of DECIMAL, XOR and BITS
+//! (BITS falling back to RAW). Encoding therefore costs up to three passes
+//! on full-precision data; decoding is one pass whatever was chosen.
 
 use crate::bits::{put_uvarint, BitReader, BitWriter, Cursor};
 use crate::{integer, Error, Result, RAW};
@@ -130,46 +135,42 @@ fn encode_xor(v: &[f64], out: &mut Vec<u8>) {
     w.finish();
 }
 
+/// Replaces `out[start..]` with `cand` when that is shorter.
+fn keep_smaller(out: &mut Vec<u8>, start: usize, cand: &[u8]) {
+    if cand.len() < out.len() - start {
+        out.truncate(start);
+        out.extend_from_slice(cand);
+    }
+}
+
 pub(crate) fn encode(v: &[f64], out: &mut Vec<u8>) {
     if v.is_empty() {
         out.push(RAW);
         return;
     }
     let start = out.len();
-    let raw_len = 1 + 8 * v.len();
     if let Some((d, ms)) = decimal_form(v) {
         out.push(DECIMAL);
         out.push(d as u8);
         integer::encode(&ms, out);
-        let dec_len = out.len() - start;
-        // Below ~2 bytes/value XOR cannot do better; skip the second try.
-        if dec_len <= 2 * v.len() {
+        // Below 2 bytes/value neither XOR nor BITS does better in practice:
+        // skip trying them.
+        if out.len() - start <= 2 * v.len() {
             return;
         }
-        let mut x = Vec::with_capacity(dec_len);
+        let mut x = Vec::new();
         encode_xor(v, &mut x);
-        if x.len() < dec_len {
-            out.truncate(start);
-            out.extend_from_slice(&x);
-        }
-        return;
+        keep_smaller(out, start, &x);
+    } else {
+        encode_xor(v, out);
     }
-    // Full-precision data: XOR vs integer deltas of the bit patterns;
-    // the integer codec itself falls back to RAW when nothing helps.
-    encode_xor(v, out);
-    let xor_len = out.len() - start;
+    // Integer deltas of the bit patterns; when the integer codec picks RAW
+    // its bytes are exactly the float RAW form.
     let bits: Vec<i64> = v.iter().map(|x| x.to_bits() as i64).collect();
-    let mut alt = Vec::with_capacity(raw_len);
-    alt.push(BITS);
+    let mut alt = vec![BITS];
     integer::encode(&bits, &mut alt);
-    if alt.len() < xor_len {
-        out.truncate(start);
-        if alt[1] == RAW {
-            out.extend_from_slice(&alt[1..]);
-        } else {
-            out.extend_from_slice(&alt);
-        }
-    }
+    let alt = if alt[1] == RAW { &alt[1..] } else { &alt[..] };
+    keep_smaller(out, start, alt);
 }
 
 fn decode_xor(c: &mut Cursor<'_>, out: &mut Vec<f64>) -> Result<()> {
