@@ -1,1 +1,124 @@
-//! tsdb: placeholder, see ARCHITECTURE.md.
+//! tsdb: Tidemark's storage engine — durable, per-shard, TSM-style.
+//!
+//! # Design
+//!
+//! A [`Store`] holds every shard of the node; a [`Shard`] holds one
+//! database / retention policy / time range and is fully independent:
+//!
+//! * **Series index** (`index`): series key ↔ u64 id, measurement → tag key →
+//!   tag value → series ids, and the field schema measurement → field →
+//!   (u32 field id, type). In memory, persisted as an append-only log in the
+//!   shard directory, fsynced by the WAL group-commit leader before the WAL
+//!   records that mention new ids. Opening a shard reads this log only.
+//! * **WAL** (`wal`, `walrecord`): segment files of CRC-framed records; a
+//!   write record carries (series id, time, field id, type, value) tuples in
+//!   a compact varint encoding. Concurrent writers share one fsync (group
+//!   commit, `wal_fsync_delay` lets a group wait). Replay truncates a torn
+//!   tail. Segments are deleted once a snapshot file holds their contents.
+//! * **Cache** (`cache`): series id → field id → times + typed values;
+//!   in-order appends are pushes, ordering and dedup (last write wins) happen
+//!   lazily. Above `cache_snapshot_memory_size`, or when cold, a background
+//!   thread freezes it (swap under a short exclusive lock, WAL roll) and
+//!   writes it as a level-1 data file while writers continue into a fresh
+//!   cache; readers see files + frozen snapshot + active cache.
+//! * **Data files** (`tsm`): immutable; per (series id, field id) blocks of
+//!   ≤ 1000 values compressed by `codec`, block index with min/max time at
+//!   the end, footer with checksum; read with `pread`, index in memory.
+//!   Deletes append durable tombstones next to each file (`tombstone`).
+//! * **Compaction** (`compact`): levelled merges 1 → 2 → 3 → 4 and a full
+//!   compaction when cold; dedup and tombstones resolved; outputs published
+//!   by temp + fsync + rename + dir fsync; superseded inputs are recognised by
+//!   their generation range if a crash interrupts the swap.
+//!
+//! Layout: data in `<dir>/<db>/<rp>/<shard id>/` (`*.tsm`, `*.tsm.tomb`,
+//! `index.log`), WAL in `<wal_dir>/<db>/<rp>/<shard id>/*.wal`.
+//!
+//! The engine is synchronous (std threads + parking_lot locks); async
+//! callers use `spawn_blocking`. Disk corruption surfaces as
+//! [`Error::Corrupt`], never as a panic.
+
+mod block;
+mod bytes;
+mod cache;
+mod compact;
+mod config;
+mod error;
+mod index;
+mod predicate;
+mod shard;
+mod store;
+mod tombstone;
+mod tsm;
+mod wal;
+mod walrecord;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use block::MAX_BLOCK_VALUES;
+pub use config::EngineConfig;
+pub use error::{Error, Result};
+pub use predicate::TagPredicate;
+pub use shard::Shard;
+pub use store::Store;
+
+/// One series as listed by the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesInfo {
+    pub id: u64,
+    pub key: Arc<str>,
+    pub measurement: Arc<str>,
+    pub tags: Arc<[(String, String)]>,
+}
+
+/// Per-shard counters and sizes for `/debug/vars`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardStatistics {
+    pub id: u64,
+    pub database: String,
+    pub retention_policy: String,
+    pub path: PathBuf,
+    pub series: u64,
+    pub measurements: u64,
+    pub points_written: u64,
+    pub values_written: u64,
+    pub write_requests: u64,
+    pub write_errors: u64,
+    pub disk_bytes: u64,
+    pub cache_bytes: u64,
+    pub wal_bytes: u64,
+    pub snapshots: u64,
+    pub compactions: u64,
+}
+
+/// The values of one field of one series over a time range: ascending time,
+/// no duplicate timestamps, blocks of at most [`MAX_BLOCK_VALUES`] values.
+pub struct BlockCursor {
+    blocks: std::vec::IntoIter<models::Block>,
+}
+
+impl BlockCursor {
+    pub(crate) fn new(blocks: Vec<models::Block>) -> Self {
+        BlockCursor {
+            blocks: blocks.into_iter(),
+        }
+    }
+}
+
+impl Iterator for BlockCursor {
+    type Item = Result<models::Block>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.blocks.next().map(Ok)
+    }
+}
+
+impl Shard {
+    /// Runs one compaction step now (levelled, or `full`). Returns whether
+    /// anything was compacted.
+    pub fn compact(&self, full: bool) -> Result<bool> {
+        compact::compact(self, full)
+    }
+}

@@ -1,0 +1,51 @@
+//! Engine configuration (the `[data]` section of InfluxDB 1.x). Owns the
+//! defaults only; must not read files or environment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// `[data] dir`: shard data files live in `<dir>/<db>/<rp>/<shard id>/`.
+    pub dir: PathBuf,
+    /// `[data] wal-dir`: shard WALs live in `<wal_dir>/<db>/<rp>/<shard id>/`.
+    pub wal_dir: PathBuf,
+    /// `wal-fsync-delay`: how long a commit group waits to batch more writers
+    /// before its fsync. Zero fsyncs every group immediately.
+    pub wal_fsync_delay: Duration,
+    /// `cache-max-memory-size`: writes are rejected above this (0 = unlimited).
+    pub cache_max_memory_size: u64,
+    /// `cache-snapshot-memory-size`: a shard's cache is snapshotted above this.
+    pub cache_snapshot_memory_size: u64,
+    /// `cache-snapshot-write-cold-duration`: snapshot a cache idle this long.
+    pub cache_snapshot_write_cold_duration: Duration,
+    /// `compact-full-write-cold-duration`: fully compact a shard idle this long.
+    pub compact_full_write_cold_duration: Duration,
+    /// `max-concurrent-compactions`: compaction threads (0 = half the cores, at least 1).
+    pub max_concurrent_compactions: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            dir: PathBuf::from("./data"),
+            wal_dir: PathBuf::from("./wal"),
+            wal_fsync_delay: Duration::ZERO,
+            cache_max_memory_size: 1024 * 1024 * 1024,
+            cache_snapshot_memory_size: 25 * 1024 * 1024,
+            cache_snapshot_write_cold_duration: Duration::from_secs(600),
+            compact_full_write_cold_duration: Duration::from_secs(4 * 3600),
+            max_concurrent_compactions: 0,
+        }
+    }
+}
+
+impl EngineConfig {
+    pub(crate) fn compaction_threads(&self) -> usize {
+        if self.max_concurrent_compactions > 0 {
+            return self.max_concurrent_compactions;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (cores / 2).max(1)
+    }
+}

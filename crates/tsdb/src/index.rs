@@ -1,0 +1,587 @@
+//! The series index and field schema of one shard: series key ↔ id,
+//! measurement → tag key → tag value → series ids, measurement → field →
+//! (field id, type). Kept in memory, made durable by an append-only log so a
+//! shard opens without scanning its data files. Owns type-conflict detection
+//! for writes; knows nothing of values, caches or data files.
+//!
+//! # Byte layout
+//!
+//! `<shard dir>/index.log`: framed records `[len u32][crc32 u32][payload]`:
+//!
+//! ```text
+//! 0x01 series id:uvarint key:str          series created
+//! 0x02 field id:uvarint type:u8 measurement:str field:str
+//! 0x03 series id:uvarint                  series dropped
+//! 0x04 measurement:str                    measurement dropped (its fields go)
+//! str := len:uvarint utf-8 bytes
+//! ```
+//!
+//! Appends are buffered and written + fsynced by `sync` (called by the WAL
+//! group-commit leader before it writes the WAL), so every id a durable WAL
+//! record mentions is durable too. A torn tail is truncated on open. When
+//! more than half of the logged series are dropped, the log is rewritten.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use models::{FieldType, Point};
+use parking_lot::{Mutex, RwLock};
+use rustc_hash::FxHashMap;
+
+use crate::bytes::{begin_frame, end_frame, next_frame, put_str, put_uvarint, Framed, Reader};
+use crate::error::{Error, Result};
+use crate::wal::fsync_dir;
+use crate::{SeriesInfo, TagPredicate};
+
+const REC_SERIES: u8 = 1;
+const REC_FIELD: u8 = 2;
+const REC_DROP_SERIES: u8 = 3;
+const REC_DROP_MEASUREMENT: u8 = 4;
+
+#[derive(Default)]
+struct Measurement {
+    series: BTreeSet<u64>,
+    tags: BTreeMap<String, BTreeMap<String, BTreeSet<u64>>>,
+    fields: FxHashMap<String, (u32, FieldType)>,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_key: FxHashMap<Arc<str>, u64>,
+    series: FxHashMap<u64, SeriesInfo>,
+    measurements: BTreeMap<String, Measurement>,
+    next_series: u64,
+    next_field: u32,
+    /// field id → (measurement, name, type), for lookups by id.
+    fields_by_id: FxHashMap<u32, FieldType>,
+}
+
+struct Log {
+    path: PathBuf,
+    file: File,
+    pending: Vec<u8>,
+    records: u64,
+    dropped: u64,
+}
+
+pub(crate) struct Index {
+    inner: RwLock<Inner>,
+    log: Mutex<Log>,
+}
+
+/// The outcome of resolving a batch of points against the index.
+pub(crate) struct Resolved {
+    /// Per point: its series id, or 0 if the point was dropped.
+    pub(crate) series: Vec<u64>,
+    /// Field ids of all kept points' fields, in point order.
+    pub(crate) fields: Vec<u32>,
+    pub(crate) dropped: usize,
+    pub(crate) reason: Option<String>,
+    pub(crate) new_series: usize,
+}
+
+fn conflict(field: &str, measurement: &str, input: FieldType, existing: FieldType) -> String {
+    format!(
+        "field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {input}, already exists as type {existing}"
+    )
+}
+
+impl Inner {
+    fn add_series(&mut self, id: u64, key: &str) -> Result<()> {
+        let (m, tags) =
+            models::parse_series_key(key).map_err(|_| Error::InvalidSeriesKey(key.to_string()))?;
+        let key: Arc<str> = Arc::from(key);
+        let meas = self.measurements.entry(m.clone()).or_default();
+        meas.series.insert(id);
+        for (k, v) in &tags {
+            meas.tags
+                .entry(k.clone())
+                .or_default()
+                .entry(v.clone())
+                .or_default()
+                .insert(id);
+        }
+        self.by_key.insert(key.clone(), id);
+        self.series.insert(
+            id,
+            SeriesInfo {
+                id,
+                key,
+                measurement: Arc::from(m.as_str()),
+                tags: Arc::from(tags),
+            },
+        );
+        self.next_series = self.next_series.max(id + 1);
+        Ok(())
+    }
+
+    fn add_field(&mut self, id: u32, t: FieldType, m: &str, f: &str) {
+        self.measurements
+            .entry(m.to_string())
+            .or_default()
+            .fields
+            .insert(f.to_string(), (id, t));
+        self.fields_by_id.insert(id, t);
+        self.next_field = self.next_field.max(id + 1);
+    }
+
+    /// Removes a series; returns the measurement name if it became empty.
+    fn drop_series(&mut self, id: u64) -> Option<String> {
+        let info = self.series.remove(&id)?;
+        self.by_key.remove(&info.key);
+        let m = self.measurements.get_mut(&*info.measurement)?;
+        m.series.remove(&id);
+        for (k, v) in info.tags.iter() {
+            if let Some(vals) = m.tags.get_mut(k) {
+                if let Some(ids) = vals.get_mut(v) {
+                    ids.remove(&id);
+                    if ids.is_empty() {
+                        vals.remove(v);
+                    }
+                }
+                if vals.is_empty() {
+                    m.tags.remove(k);
+                }
+            }
+        }
+        m.series.is_empty().then(|| info.measurement.to_string())
+    }
+
+    fn drop_measurement(&mut self, name: &str) {
+        if let Some(m) = self.measurements.remove(name) {
+            for id in m.series {
+                if let Some(info) = self.series.remove(&id) {
+                    self.by_key.remove(&info.key);
+                }
+            }
+            for (id, _) in m.fields.values() {
+                self.fields_by_id.remove(id);
+            }
+        }
+    }
+
+    fn apply(&mut self, rec: &[u8]) -> Option<bool> {
+        let mut r = Reader::new(rec);
+        match r.u8()? {
+            REC_SERIES => {
+                let id = r.uvarint()?;
+                let key = r.str()?;
+                self.add_series(id, key).ok()?;
+                Some(false)
+            }
+            REC_FIELD => {
+                let id = u32::try_from(r.uvarint()?).ok()?;
+                let t = FieldType::from_u8(r.u8()?)?;
+                let m = r.str()?;
+                let f = r.str()?;
+                self.add_field(id, t, m, f);
+                Some(false)
+            }
+            REC_DROP_SERIES => {
+                let id = r.uvarint()?;
+                if let Some(m) = self.drop_series(id) {
+                    self.drop_measurement(&m);
+                }
+                Some(true)
+            }
+            REC_DROP_MEASUREMENT => {
+                let m = r.str()?;
+                self.drop_measurement(m);
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends records describing the whole current state to `out`.
+    fn dump(&self, out: &mut Vec<u8>) -> u64 {
+        let mut n = 0;
+        for (name, m) in &self.measurements {
+            let mut fields: Vec<_> = m.fields.iter().collect();
+            fields.sort_by_key(|(_, (id, _))| *id);
+            for (f, (id, t)) in fields {
+                let s = begin_frame(out);
+                out.push(REC_FIELD);
+                put_uvarint(out, u64::from(*id));
+                out.push(*t as u8);
+                put_str(out, name);
+                put_str(out, f);
+                end_frame(out, s);
+                n += 1;
+            }
+        }
+        let mut ids: Vec<_> = self.series.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            let s = begin_frame(out);
+            out.push(REC_SERIES);
+            put_uvarint(out, id);
+            put_str(out, &self.series[&id].key);
+            end_frame(out, s);
+            n += 1;
+        }
+        n
+    }
+}
+
+impl Index {
+    pub(crate) fn open(dir: &Path) -> Result<Index> {
+        let path = dir.join("index.log");
+        let mut inner = Inner {
+            next_series: 1,
+            next_field: 1,
+            ..Default::default()
+        };
+        let (mut records, mut dropped) = (0u64, 0u64);
+        let data = match fs::read(&path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut pos = 0;
+        loop {
+            match next_frame(&data, &mut pos) {
+                Framed::Record(p) => {
+                    let is_drop = inner
+                        .apply(p)
+                        .ok_or_else(|| Error::corrupt(&path, "bad index record"))?;
+                    records += 1;
+                    dropped += u64::from(is_drop);
+                }
+                Framed::End => break,
+                Framed::Torn | Framed::BadChecksum => {
+                    tracing::warn!(path = %path.display(), offset = pos, "truncating torn index log tail");
+                    let f = OpenOptions::new().write(true).open(&path)?;
+                    f.set_len(pos as u64)?;
+                    f.sync_all()?;
+                    break;
+                }
+            }
+        }
+        let file = if dropped > 0 && dropped * 2 > records {
+            let mut buf = Vec::new();
+            records = inner.dump(&mut buf);
+            dropped = 0;
+            let tmp = dir.join("index.log.tmp");
+            let mut f = File::create(&tmp)?;
+            f.write_all(&buf)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            fsync_dir(dir)?;
+            OpenOptions::new().append(true).open(&path)?
+        } else {
+            let f = OpenOptions::new().create(true).append(true).open(&path)?;
+            fsync_dir(dir)?;
+            f
+        };
+        Ok(Index {
+            inner: RwLock::new(inner),
+            log: Mutex::new(Log {
+                path,
+                file,
+                pending: Vec::new(),
+                records,
+                dropped,
+            }),
+        })
+    }
+
+    fn log_append(&self, build: impl FnOnce(&mut Vec<u8>), is_drop: bool) {
+        let mut log = self.log.lock();
+        let s = begin_frame(&mut log.pending);
+        build(&mut log.pending);
+        end_frame(&mut log.pending, s);
+        log.records += 1;
+        log.dropped += u64::from(is_drop);
+    }
+
+    /// Writes and fsyncs buffered index records (no-op when none).
+    pub(crate) fn sync(&self) -> Result<()> {
+        let mut log = self.log.lock();
+        if log.pending.is_empty() {
+            return Ok(());
+        }
+        let buf = std::mem::take(&mut log.pending);
+        log.file.write_all(&buf)?;
+        log.file.sync_data()?;
+        Ok(())
+    }
+
+    pub(crate) fn log_bytes(&self) -> u64 {
+        let log = self.log.lock();
+        fs::metadata(&log.path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Resolves series and field ids for a batch, creating new ones and
+    /// dropping points whose field types conflict with the schema (or with
+    /// an earlier point of the same batch).
+    pub(crate) fn resolve(&self, points: &[Point]) -> Resolved {
+        {
+            let inner = self.inner.read();
+            if let Some(r) = resolve_existing(&inner, points) {
+                return r;
+            }
+        }
+        let mut inner = self.inner.write();
+        let mut out = Resolved {
+            series: Vec::with_capacity(points.len()),
+            fields: Vec::with_capacity(points.len() * 4),
+            dropped: 0,
+            reason: None,
+            new_series: 0,
+        };
+        for p in points {
+            // validate every field before creating anything
+            let mut bad = None;
+            if let Some(m) = inner.measurements.get(&p.measurement) {
+                for (f, v) in &p.fields {
+                    if let Some(&(_, t)) = m.fields.get(f) {
+                        if t != v.field_type() {
+                            bad = Some(conflict(f, &p.measurement, v.field_type(), t));
+                            break;
+                        }
+                    }
+                }
+            }
+            if p.fields.is_empty() {
+                bad = Some(format!("point {} has no fields", p.key));
+            }
+            if let Some(reason) = bad {
+                out.series.push(0);
+                out.dropped += 1;
+                out.reason.get_or_insert(reason);
+                continue;
+            }
+            let id = match inner.by_key.get(p.key.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = inner.next_series;
+                    if inner.add_series(id, &p.key).is_err() {
+                        out.series.push(0);
+                        out.dropped += 1;
+                        out.reason
+                            .get_or_insert(format!("invalid series key {:?}", p.key));
+                        continue;
+                    }
+                    self.log_append(
+                        |b| {
+                            b.push(REC_SERIES);
+                            put_uvarint(b, id);
+                            put_str(b, &p.key);
+                        },
+                        false,
+                    );
+                    out.new_series += 1;
+                    id
+                }
+            };
+            out.series.push(id);
+            for (f, v) in &p.fields {
+                let existing = inner
+                    .measurements
+                    .get(&p.measurement)
+                    .and_then(|m| m.fields.get(f))
+                    .copied();
+                let fid = match existing {
+                    Some((fid, _)) => fid,
+                    None => {
+                        let fid = inner.next_field;
+                        let t = v.field_type();
+                        inner.add_field(fid, t, &p.measurement, f);
+                        self.log_append(
+                            |b| {
+                                b.push(REC_FIELD);
+                                put_uvarint(b, u64::from(fid));
+                                b.push(t as u8);
+                                put_str(b, &p.measurement);
+                                put_str(b, f);
+                            },
+                            false,
+                        );
+                        fid
+                    }
+                };
+                out.fields.push(fid);
+            }
+        }
+        out
+    }
+
+    /// Field id and type of `field` in the measurement of `series`.
+    pub(crate) fn field_of_series(&self, series: u64, field: &str) -> Option<(u32, FieldType)> {
+        let inner = self.inner.read();
+        let info = inner.series.get(&series)?;
+        inner
+            .measurements
+            .get(&*info.measurement)?
+            .fields
+            .get(field)
+            .copied()
+    }
+
+    pub(crate) fn field_type(&self, field: u32) -> Option<FieldType> {
+        self.inner.read().fields_by_id.get(&field).copied()
+    }
+
+    pub(crate) fn has_series(&self, id: u64) -> bool {
+        self.inner.read().series.contains_key(&id)
+    }
+
+    pub(crate) fn series_count(&self) -> u64 {
+        self.inner.read().series.len() as u64
+    }
+
+    pub(crate) fn measurements(&self) -> Vec<String> {
+        let inner = self.inner.read();
+        inner
+            .measurements
+            .iter()
+            .filter(|(_, m)| !m.series.is_empty())
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    pub(crate) fn series(&self, measurement: &str, pred: &TagPredicate) -> Vec<SeriesInfo> {
+        let inner = self.inner.read();
+        let Some(m) = inner.measurements.get(measurement) else {
+            return Vec::new();
+        };
+        let candidates: Box<dyn Iterator<Item = &u64>> = match pred {
+            TagPredicate::Eq(k, v) if !v.is_empty() => {
+                match m.tags.get(k).and_then(|vals| vals.get(v)) {
+                    Some(ids) => Box::new(ids.iter()),
+                    None => return Vec::new(),
+                }
+            }
+            _ => Box::new(m.series.iter()),
+        };
+        let mut out: Vec<SeriesInfo> = candidates
+            .filter_map(|id| inner.series.get(id))
+            .filter(|s| pred.matches(&s.tags))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
+    }
+
+    pub(crate) fn series_ids(&self, measurement: &str) -> Vec<u64> {
+        let inner = self.inner.read();
+        inner
+            .measurements
+            .get(measurement)
+            .map(|m| m.series.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn tag_keys(&self, measurement: &str) -> Vec<String> {
+        let inner = self.inner.read();
+        inner
+            .measurements
+            .get(measurement)
+            .map(|m| m.tags.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn tag_values(&self, measurement: &str, key: &str) -> Vec<String> {
+        let inner = self.inner.read();
+        inner
+            .measurements
+            .get(measurement)
+            .and_then(|m| m.tags.get(key))
+            .map(|v| v.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn fields(&self, measurement: &str) -> Vec<(String, FieldType)> {
+        let inner = self.inner.read();
+        let mut v: Vec<(String, FieldType)> = inner
+            .measurements
+            .get(measurement)
+            .filter(|m| !m.series.is_empty())
+            .map(|m| m.fields.iter().map(|(k, (_, t))| (k.clone(), *t)).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Removes series (and measurements left empty, with their fields). Not
+    /// durable until `sync`.
+    pub(crate) fn drop_series(&self, ids: &[u64]) {
+        let mut inner = self.inner.write();
+        for &id in ids {
+            if !inner.series.contains_key(&id) {
+                continue;
+            }
+            let emptied = inner.drop_series(id);
+            self.log_append(
+                |b| {
+                    b.push(REC_DROP_SERIES);
+                    put_uvarint(b, id);
+                },
+                true,
+            );
+            if let Some(m) = emptied {
+                inner.drop_measurement(&m);
+            }
+        }
+    }
+
+    pub(crate) fn drop_measurement(&self, name: &str) {
+        let mut inner = self.inner.write();
+        inner.drop_measurement(name);
+        self.log_append(
+            |b| {
+                b.push(REC_DROP_MEASUREMENT);
+                put_str(b, name);
+            },
+            true,
+        );
+    }
+}
+
+/// Resolves a batch with no new series or fields; `None` if anything is new.
+fn resolve_existing(inner: &Inner, points: &[Point]) -> Option<Resolved> {
+    let mut out = Resolved {
+        series: Vec::with_capacity(points.len()),
+        fields: Vec::with_capacity(points.len() * 10),
+        dropped: 0,
+        reason: None,
+        new_series: 0,
+    };
+    let mut last: Option<(&str, &Measurement)> = None;
+    for p in points {
+        let m = match last {
+            Some((name, m)) if name == p.measurement => m,
+            _ => {
+                let m = inner.measurements.get(&p.measurement)?;
+                last = Some((&p.measurement, m));
+                m
+            }
+        };
+        if p.fields.is_empty() {
+            return None;
+        }
+        let &id = inner.by_key.get(p.key.as_str())?;
+        let start = out.fields.len();
+        let mut bad = None;
+        for (f, v) in &p.fields {
+            let &(fid, t) = m.fields.get(f)?;
+            if t != v.field_type() {
+                bad.get_or_insert_with(|| conflict(f, &p.measurement, v.field_type(), t));
+            }
+            out.fields.push(fid);
+        }
+        if let Some(reason) = bad {
+            out.fields.truncate(start);
+            out.series.push(0);
+            out.dropped += 1;
+            out.reason.get_or_insert(reason);
+        } else {
+            out.series.push(id);
+        }
+    }
+    Some(out)
+}

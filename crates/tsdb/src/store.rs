@@ -1,0 +1,276 @@
+//! The set of shards on this node: discovery on open, creation and deletion,
+//! and the background threads that snapshot caches and compact files.
+//! Owns no file format; shards own their directories.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::shard::Shard;
+use crate::ShardStatistics;
+
+const SNAPSHOT_POLL: Duration = Duration::from_millis(100);
+const COMPACT_POLL: Duration = Duration::from_secs(1);
+
+struct Shared {
+    cfg: Arc<EngineConfig>,
+    shards: RwLock<BTreeMap<u64, Arc<Shard>>>,
+    stop: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Shared {
+    /// Sleeps up to `d`; returns false once the store is stopping.
+    fn wait(&self, d: Duration) -> bool {
+        let mut stop = self.stop.lock();
+        if !*stop {
+            self.wake.wait_for(&mut stop, d);
+        }
+        !*stop
+    }
+
+    fn list(&self) -> Vec<Arc<Shard>> {
+        self.shards.read().values().cloned().collect()
+    }
+}
+
+/// Every shard on this node.
+pub struct Store {
+    shared: Arc<Shared>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn dir_names(p: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let rd = match fs::read_dir(p) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e.into()),
+    };
+    for e in rd {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            if let Some(n) = e.file_name().to_str() {
+                out.push(n.to_string());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl Store {
+    /// Opens every shard under `cfg.dir` (replaying their WALs) and starts the
+    /// background snapshot and compaction threads.
+    pub fn open(cfg: EngineConfig) -> Result<Store> {
+        fs::create_dir_all(&cfg.dir)?;
+        fs::create_dir_all(&cfg.wal_dir)?;
+        let cfg = Arc::new(cfg);
+        let mut shards = BTreeMap::new();
+        for db in dir_names(&cfg.dir)? {
+            for rp in dir_names(&cfg.dir.join(&db))? {
+                for id in dir_names(&cfg.dir.join(&db).join(&rp))? {
+                    let Ok(id) = id.parse::<u64>() else { continue };
+                    match Shard::open(cfg.clone(), &db, &rp, id) {
+                        Ok(s) => {
+                            shards.insert(id, Arc::new(s));
+                        }
+                        Err(e) => {
+                            tracing::error!(shard = id, db, rp, error = %e, "cannot open shard")
+                        }
+                    }
+                }
+            }
+        }
+        let shared = Arc::new(Shared {
+            cfg: cfg.clone(),
+            shards: RwLock::new(shards),
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+        });
+        let mut threads = Vec::new();
+        let s = shared.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name("tsdb-snapshot".into())
+                .spawn(move || snapshot_loop(&s))?,
+        );
+        for i in 0..cfg.compaction_threads() {
+            let s = shared.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("tsdb-compact-{i}"))
+                    .spawn(move || compact_loop(&s))?,
+            );
+        }
+        Ok(Store {
+            shared,
+            threads: Mutex::new(threads),
+        })
+    }
+
+    /// Opens (creating if needed) shard `id` of `db`/`rp`. Idempotent.
+    pub fn create_shard(&self, db: &str, rp: &str, id: u64) -> Result<Arc<Shard>> {
+        if *self.shared.stop.lock() {
+            return Err(Error::Closed);
+        }
+        let mut shards = self.shared.shards.write();
+        if let Some(s) = shards.get(&id) {
+            if s.database() != db || s.retention_policy() != rp {
+                return Err(Error::ShardConflict {
+                    id,
+                    db: s.database().to_string(),
+                    rp: s.retention_policy().to_string(),
+                });
+            }
+            return Ok(s.clone());
+        }
+        let s = Arc::new(Shard::open(self.shared.cfg.clone(), db, rp, id)?);
+        shards.insert(id, s.clone());
+        Ok(s)
+    }
+
+    pub fn shard(&self, id: u64) -> Option<Arc<Shard>> {
+        self.shared.shards.read().get(&id).cloned()
+    }
+
+    pub fn shards(&self) -> Vec<Arc<Shard>> {
+        self.shared.list()
+    }
+
+    /// Closes shard `id` and removes its files.
+    pub fn delete_shard(&self, id: u64) -> Result<()> {
+        let s = self
+            .shared
+            .shards
+            .write()
+            .remove(&id)
+            .ok_or(Error::ShardNotFound(id))?;
+        s.close();
+        s.remove_files()
+    }
+
+    pub fn delete_database(&self, db: &str) -> Result<()> {
+        let ids: Vec<u64> = self
+            .shards()
+            .iter()
+            .filter(|s| s.database() == db)
+            .map(|s| s.id())
+            .collect();
+        for id in ids {
+            self.delete_shard(id)?;
+        }
+        for d in [
+            self.shared.cfg.dir.join(db),
+            self.shared.cfg.wal_dir.join(db),
+        ] {
+            if d.exists() {
+                fs::remove_dir_all(&d)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn delete_retention_policy(&self, db: &str, rp: &str) -> Result<()> {
+        let ids: Vec<u64> = self
+            .shards()
+            .iter()
+            .filter(|s| s.database() == db && s.retention_policy() == rp)
+            .map(|s| s.id())
+            .collect();
+        for id in ids {
+            self.delete_shard(id)?;
+        }
+        for d in [
+            self.shared.cfg.dir.join(db).join(rp),
+            self.shared.cfg.wal_dir.join(db).join(rp),
+        ] {
+            if d.exists() {
+                fs::remove_dir_all(&d)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn statistics(&self) -> Vec<ShardStatistics> {
+        self.shards().iter().map(|s| s.statistics()).collect()
+    }
+
+    fn stop_threads(&self) {
+        *self.shared.stop.lock() = true;
+        self.shared.wake.notify_all();
+        for t in self.threads.lock().drain(..) {
+            let _ = t.join();
+        }
+    }
+
+    /// Stops background work, snapshots every cache and closes the shards.
+    pub fn close(&self) -> Result<()> {
+        self.stop_threads();
+        let mut first_err = None;
+        for s in self.shards() {
+            if s.is_closed() {
+                continue;
+            }
+            if let Err(e) = s.flush() {
+                tracing::error!(shard = s.id(), error = %e, "snapshot on close failed");
+                first_err.get_or_insert(e);
+            }
+            s.close();
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Simulates a process kill after the last acknowledged write: stops the
+    /// background threads without snapshotting anything. For crash tests.
+    #[doc(hidden)]
+    pub fn crash(self) {
+        self.stop_threads();
+        for s in self.shards() {
+            s.close();
+        }
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            tracing::error!(error = %e, "closing store");
+        }
+    }
+}
+
+fn snapshot_loop(sh: &Shared) {
+    while sh.wait(SNAPSHOT_POLL) {
+        for s in sh.list() {
+            if s.is_closed() || !s.needs_snapshot() {
+                continue;
+            }
+            if let Err(e) = s.snapshot() {
+                tracing::error!(shard = s.id(), error = %e, "cache snapshot failed");
+            }
+        }
+    }
+}
+
+fn compact_loop(sh: &Shared) {
+    while sh.wait(COMPACT_POLL) {
+        for s in sh.list() {
+            if s.is_closed() {
+                continue;
+            }
+            let full = s.idle() >= sh.cfg.compact_full_write_cold_duration;
+            if let Err(e) = crate::compact::compact(&s, full) {
+                tracing::error!(shard = s.id(), error = %e, "compaction failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! Engine-level tests: write/read through cache, snapshots and compaction,
+//! deletes, schema conflicts, persistence, crash recovery and concurrency.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use models::{Column, FieldType, FieldValue, Point, TimeRange};
+
+use crate::{EngineConfig, Error, Shard, Store, TagPredicate};
+
+fn cfg(dir: &Path) -> EngineConfig {
+    EngineConfig {
+        dir: dir.join("data"),
+        wal_dir: dir.join("wal"),
+        cache_snapshot_write_cold_duration: Duration::from_secs(3600),
+        compact_full_write_cold_duration: Duration::from_secs(3600),
+        max_concurrent_compactions: 1,
+        ..EngineConfig::default()
+    }
+}
+
+fn pt(host: &str, fields: Vec<(&str, FieldValue)>, t: i64) -> Point {
+    Point::new(
+        "cpu".into(),
+        vec![("host".into(), host.into())],
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        t,
+    )
+}
+
+fn fpt(host: &str, v: f64, t: i64) -> Point {
+    pt(host, vec![("value", FieldValue::Float(v))], t)
+}
+
+fn series_id(s: &Shard, host: &str) -> u64 {
+    let v = s.series("cpu", &TagPredicate::Eq("host".into(), host.into()));
+    assert_eq!(v.len(), 1, "series for {host}");
+    v[0].id
+}
+
+fn read_all(s: &Shard, host: &str, field: &str, range: TimeRange) -> (Vec<i64>, Column) {
+    let id = series_id(s, host);
+    let mut times = Vec::new();
+    let mut col: Option<Column> = None;
+    for b in s.read(id, field, range).unwrap() {
+        let b = b.unwrap();
+        assert!(b.times.len() <= 1000 && !b.times.is_empty());
+        times.extend_from_slice(&b.times);
+        match (&mut col, b.values) {
+            (None, v) => col = Some(v),
+            (Some(Column::Float(a)), Column::Float(b)) => a.extend(b),
+            (Some(Column::Integer(a)), Column::Integer(b)) => a.extend(b),
+            _ => panic!("mixed types"),
+        }
+    }
+    assert!(
+        times.windows(2).all(|w| w[0] < w[1]),
+        "ascending and unique"
+    );
+    (times, col.unwrap_or(Column::Float(vec![])))
+}
+
+#[test]
+fn write_read_through_cache_snapshot_and_files() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    let pts: Vec<Point> = (0..2500).map(|i| fpt("a", i as f64, i * 10)).collect();
+    s.write_points(&pts).unwrap();
+    assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0.len(), 2500);
+    s.flush().unwrap();
+    // overwrite some values in the cache: newest wins over the file
+    s.write_points(&[fpt("a", -1.0, 100), fpt("a", -2.0, 30_000)])
+        .unwrap();
+    let (t, v) = read_all(&s, "a", "value", TimeRange::ALL);
+    assert_eq!(t.len(), 2501);
+    let Column::Float(v) = v else { panic!() };
+    assert_eq!(v[10], -1.0);
+    assert_eq!(*v.last().unwrap(), -2.0);
+    let (t, _) = read_all(&s, "a", "value", TimeRange::new(95, 205));
+    assert_eq!(t, (10..=20).map(|i| i * 10).collect::<Vec<_>>());
+    assert_eq!(s.measurements(), vec!["cpu"]);
+    assert_eq!(
+        s.fields("cpu"),
+        vec![("value".to_string(), FieldType::Float)]
+    );
+    assert_eq!(s.tag_keys("cpu"), vec!["host"]);
+    assert_eq!(s.tag_values("cpu", "host"), vec!["a"]);
+    assert!(s
+        .read(series_id(&s, "a"), "nope", TimeRange::ALL)
+        .unwrap()
+        .next()
+        .is_none());
+    let st = &store.statistics()[0];
+    assert_eq!(st.points_written, 2502);
+    assert_eq!(st.snapshots, 1);
+    assert!(st.disk_bytes > 0);
+}
+
+#[test]
+fn field_type_conflict_is_partial_write() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    s.write_points(&[pt("a", vec![("value", FieldValue::Integer(1))], 1)])
+        .unwrap();
+    let err = s
+        .write_points(&[
+            fpt("a", 1.5, 2),
+            pt("b", vec![("value", FieldValue::Integer(2))], 2),
+            pt("c", vec![("other", FieldValue::String("x".into()))], 3),
+            pt("c", vec![("other", FieldValue::Boolean(true))], 4),
+        ])
+        .unwrap_err();
+    match err {
+        Error::PartialWrite { reason, dropped } => {
+            assert_eq!(
+                reason,
+                "field type conflict: input field \"value\" on measurement \"cpu\" is type float, already exists as type integer"
+            );
+            assert_eq!(dropped, 2);
+        }
+        e => panic!("unexpected {e}"),
+    }
+    assert_eq!(
+        read_all(&s, "b", "value", TimeRange::ALL).1,
+        Column::Integer(vec![2])
+    );
+    let c = series_id(&s, "c");
+    let blocks: Vec<_> = s
+        .read(c, "other", TimeRange::ALL)
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    assert_eq!(blocks[0].values, Column::String(vec!["x".into()]));
+    assert_eq!(
+        s.fields("cpu"),
+        vec![
+            ("other".to_string(), FieldType::String),
+            ("value".to_string(), FieldType::Integer)
+        ]
+    );
+}
+
+#[test]
+fn index_and_data_persist_across_reopen() {
+    let d = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(cfg(d.path())).unwrap();
+        let s = store.create_shard("db", "rp", 7).unwrap();
+        s.write_points(&[fpt("a", 1.0, 1), fpt("b", 2.0, 2)])
+            .unwrap();
+        s.flush().unwrap();
+        s.write_points(&[fpt("c", 3.0, 3)]).unwrap();
+        store.close().unwrap();
+    }
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.shard(7).unwrap();
+    assert_eq!((s.database(), s.retention_policy()), ("db", "rp"));
+    assert_eq!(s.series_count(), 3);
+    let keys: Vec<String> = s
+        .series("cpu", &TagPredicate::True)
+        .iter()
+        .map(|x| x.key.to_string())
+        .collect();
+    assert_eq!(keys, vec!["cpu,host=a", "cpu,host=b", "cpu,host=c"]);
+    assert_eq!(
+        read_all(&s, "c", "value", TimeRange::ALL).1,
+        Column::Float(vec![3.0])
+    );
+    // ids are stable: a new series gets a fresh id
+    s.write_points(&[fpt("d", 4.0, 4)]).unwrap();
+    assert_eq!(series_id(&s, "d"), 4);
+    assert!(store.create_shard("db", "other", 7).is_err());
+    assert!(Arc::ptr_eq(&store.create_shard("db", "rp", 7).unwrap(), &s));
+}
+
+#[test]
+fn crash_keeps_every_acknowledged_point() {
+    let d = tempfile::tempdir().unwrap();
+    let n_batches = 20;
+    {
+        let store = Store::open(cfg(d.path())).unwrap();
+        let s = store.create_shard("db", "rp", 1).unwrap();
+        for b in 0..n_batches {
+            let pts: Vec<Point> = (0..100)
+                .map(|i| {
+                    fpt(
+                        &format!("h{}", i % 10),
+                        (b * 100 + i) as f64,
+                        (b * 100 + i) as i64,
+                    )
+                })
+                .collect();
+            s.write_points(&pts).unwrap();
+            if b == 5 {
+                s.flush().unwrap(); // part of the data in a file, the rest only in the WAL
+            }
+        }
+        store.crash();
+    }
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.shard(1).unwrap();
+    assert_eq!(s.series_count(), 10);
+    let total: usize = (0..10)
+        .map(|h| {
+            read_all(&s, &format!("h{h}"), "value", TimeRange::ALL)
+                .0
+                .len()
+        })
+        .sum();
+    assert_eq!(total, n_batches * 100);
+}
+
+#[test]
+fn concurrent_writers() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = cfg(d.path());
+    c.cache_snapshot_memory_size = 64 * 1024; // snapshots run while writers write
+    let store = Store::open(c).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for b in 0..50 {
+                    let pts: Vec<Point> = (0..50)
+                        .map(|i| fpt(&format!("t{t}"), i as f64, (b * 50 + i) as i64))
+                        .collect();
+                    s.write_points(&pts).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for t in 0..4 {
+        assert_eq!(
+            read_all(&s, &format!("t{t}"), "value", TimeRange::ALL)
+                .0
+                .len(),
+            2500
+        );
+    }
+    drop(store);
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.shard(1).unwrap();
+    for t in 0..4 {
+        assert_eq!(
+            read_all(&s, &format!("t{t}"), "value", TimeRange::ALL)
+                .0
+                .len(),
+            2500
+        );
+    }
+}
+
+#[test]
+fn compaction_merges_with_dedup_and_tombstones() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    for f in 0..4 {
+        // overlapping files: each rewrites t=0..100 with value f
+        let pts: Vec<Point> = (0..100).map(|i| fpt("a", f as f64, i)).collect();
+        s.write_points(&pts).unwrap();
+        s.write_points(&[fpt("b", f as f64, 1000 + f)]).unwrap();
+        s.flush().unwrap();
+    }
+    let b = series_id(&s, "a");
+    s.delete(&[b], TimeRange::new(10, 19)).unwrap();
+    assert_eq!(s.statistics().compactions, 0);
+    assert!(s.compact(false).unwrap());
+    assert_eq!(s.state.read().files.len(), 1);
+    assert_eq!(s.state.read().files[0].level, 2);
+    let (t, v) = read_all(&s, "a", "value", TimeRange::ALL);
+    assert_eq!(t.len(), 90);
+    assert!(!t.contains(&15));
+    assert_eq!(v, Column::Float(vec![3.0; 90]));
+    assert_eq!(
+        read_all(&s, "b", "value", TimeRange::ALL).0,
+        vec![1000, 1001, 1002, 1003]
+    );
+    // drop a series, then a full compaction removes its data
+    let bid = series_id(&s, "b");
+    s.delete(&[bid], TimeRange::ALL).unwrap();
+    assert!(s
+        .series("cpu", &TagPredicate::Eq("host".into(), "b".into()))
+        .is_empty());
+    assert!(s.compact(true).unwrap());
+    let st = s.state.read();
+    assert_eq!(st.files.len(), 1);
+    assert!(!st.files[0].has_series(bid));
+    assert!(st.files[0].tombstones.is_empty());
+    drop(st);
+    drop(store);
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.shard(1).unwrap();
+    assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0.len(), 90);
+    assert_eq!(s.series_count(), 1);
+}
+
+#[test]
+fn deletes_survive_reopen_and_drop_measurement() {
+    let d = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(cfg(d.path())).unwrap();
+        let s = store.create_shard("db", "rp", 1).unwrap();
+        let pts: Vec<Point> = (0..100).map(|i| fpt("a", i as f64, i)).collect();
+        s.write_points(&pts[..50]).unwrap();
+        s.flush().unwrap();
+        s.write_points(&pts[50..]).unwrap();
+        let id = series_id(&s, "a");
+        s.delete(&[id], TimeRange::new(40, 59)).unwrap();
+        assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0.len(), 80);
+        s.write_points(&[Point::new(
+            "mem".into(),
+            vec![],
+            vec![("free".into(), FieldValue::Integer(1))],
+            1,
+        )])
+        .unwrap();
+        store.crash();
+    }
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.shard(1).unwrap();
+    assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0.len(), 80);
+    assert_eq!(s.measurements(), vec!["cpu", "mem"]);
+    s.drop_measurement("mem").unwrap();
+    assert_eq!(s.measurements(), vec!["cpu"]);
+    assert!(s.fields("mem").is_empty());
+    // the measurement can come back with another type
+    s.write_points(&[Point::new(
+        "mem".into(),
+        vec![],
+        vec![("free".into(), FieldValue::Float(1.0))],
+        2,
+    )])
+    .unwrap();
+    assert_eq!(
+        s.fields("mem"),
+        vec![("free".to_string(), FieldType::Float)]
+    );
+}
+
+#[test]
+fn cache_limit_rejects_writes() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = cfg(d.path());
+    c.cache_max_memory_size = 1000;
+    c.cache_snapshot_memory_size = u64::MAX;
+    let store = Store::open(c).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    let pts: Vec<Point> = (0..100).map(|i| fpt("a", 0.0, i)).collect();
+    s.write_points(&pts).unwrap();
+    let e = s.write_points(&pts).unwrap_err();
+    assert!(matches!(
+        e,
+        Error::CacheMaxMemorySizeExceeded { max: 1000, .. }
+    ));
+    assert!(e
+        .to_string()
+        .starts_with("cache-max-memory-size exceeded: ("));
+    assert_eq!(s.statistics().write_errors, 1);
+}
+
+#[test]
+fn corrupt_data_file_is_an_error_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let path = {
+        let store = Store::open(cfg(d.path())).unwrap();
+        let s = store.create_shard("db", "rp", 1).unwrap();
+        s.write_points(&[fpt("a", 1.0, 1)]).unwrap();
+        s.flush().unwrap();
+        let p = s.state.read().files[0].path.clone();
+        p
+    };
+    let mut data = std::fs::read(&path).unwrap();
+    let n = data.len();
+    data[n - 45] ^= 0x55;
+    std::fs::write(&path, &data).unwrap();
+    assert!(matches!(
+        Shard::open(Arc::new(cfg(d.path())), "db", "rp", 1),
+        Err(Error::Corrupt { .. })
+    ));
+    // the store skips the bad shard instead of failing
+    let store = Store::open(cfg(d.path())).unwrap();
+    assert!(store.shard(1).is_none());
+}
+
+#[test]
+fn delete_shard_database_and_rp_remove_files() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    for (db, rp, id) in [("a", "r1", 1), ("a", "r2", 2), ("b", "r1", 3)] {
+        store
+            .create_shard(db, rp, id)
+            .unwrap()
+            .write_points(&[fpt("x", 1.0, 1)])
+            .unwrap();
+    }
+    store.delete_shard(1).unwrap();
+    assert!(!d.path().join("data/a/r1/1").exists());
+    assert!(!d.path().join("wal/a/r1/1").exists());
+    assert!(matches!(
+        store.delete_shard(1),
+        Err(Error::ShardNotFound(1))
+    ));
+    store.delete_retention_policy("a", "r2").unwrap();
+    assert!(!d.path().join("data/a/r2").exists());
+    store.delete_database("b").unwrap();
+    assert!(!d.path().join("data/b").exists());
+    assert!(store.shards().is_empty());
+}
