@@ -27,7 +27,8 @@ pub fn scale_timestamp(ts: i64, precision: Precision) -> Result<i64, ErrorKind> 
 }
 
 /// Parses a whole body. Lines without a timestamp get `now_nanos` (already
-/// nanoseconds, not scaled).
+/// nanoseconds, not scaled) truncated down to a multiple of the precision,
+/// as InfluxDB 1.6 does (`SetPrecision`).
 pub fn parse_points(body: &[u8], precision: Precision, now_nanos: i64) -> ParsedPoints {
     let mut out = ParsedPoints {
         points: Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 1),
@@ -42,10 +43,11 @@ pub fn parse_points(body: &[u8], precision: Precision, now_nanos: i64) -> Parsed
     out
 }
 
-/// Converts a zero-copy line into an owned point.
+/// Converts a zero-copy line into an owned point (see [`parse_points`] for
+/// how the time is resolved).
 pub fn to_point(line: &Line<'_>, precision: Precision, now_nanos: i64) -> Result<Point, LineError> {
     let time = match line.timestamp {
-        None => now_nanos,
+        None => now_nanos - now_nanos.rem_euclid(precision.nanos()),
         Some(ts) => scale_timestamp(ts, precision).map_err(|k| LineError::new(line.raw, k))?,
     };
     let measurement = unescape_measurement(line.measurement).into_owned();

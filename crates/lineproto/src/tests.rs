@@ -204,7 +204,8 @@ fn parse_points_owned() {
     assert_eq!(a.key, r"cpu,az=x\ y,host=b");
     assert_eq!(a.time, 10_000_000_000);
     assert_eq!(a.fields[1].1, FieldValue::String("a\"b".into()));
-    assert_eq!(p.points[1].time, 42);
+    // No timestamp: now, truncated to the precision (1 s here).
+    assert_eq!(p.points[1].time, 0);
     assert_eq!(
         p.errors,
         vec![
@@ -212,6 +213,10 @@ fn parse_points_owned() {
             "unable to parse 'bad': missing fields".to_string(),
         ]
     );
+    let p = parse_points(b"cpu v=2", Precision::Millisecond, 1_234_567_891);
+    assert_eq!(p.points[0].time, 1_234_000_000);
+    let p = parse_points(b"cpu v=2", Precision::Nanosecond, 1_234_567_891);
+    assert_eq!(p.points[0].time, 1_234_567_891);
     // Nanosecond range edges.
     let p = parse_points(b"m v=1 9223372036854775806\nm v=1 9223372036854775807\nm v=1 -9223372036854775806\nm v=1 -9223372036854775807", Precision::Nanosecond, 0);
     assert_eq!(p.points.len(), 2);
