@@ -1,13 +1,30 @@
 //! InfluxQL (InfluxDB 1.x) lexer, parser and AST, plus pure helpers the query
-//! executor needs (time-range extraction, walking/rewriting, classification).
+//! executor needs (time-range extraction, walking/rewriting, classification,
+//! duration and time-literal formatting).
 //!
 //! Owns: everything about InfluxQL text. Must not: do I/O or execute queries.
+//!
+//! Entry points: [`parse_query`], [`parse_query_with_params`],
+//! [`parse_statement`], [`parse_expr`]; every AST node implements `Display`
+//! with InfluxDB's canonical text.
 
+pub mod analyze;
 pub mod ast;
+pub mod condition;
 pub mod duration;
 pub mod error;
+mod lexer;
+pub mod params;
+mod parser;
 pub mod timelit;
 pub mod token;
+pub mod visit;
 
+pub use analyze::{group_by_interval, group_by_offset, is_raw_query, query_kind, QueryKind};
 pub use ast::*;
+pub use condition::{reduce_time, split_condition, TimeBounds, MAX_TIME, MIN_TIME};
+pub use duration::{format_duration, format_go_duration, parse_duration};
 pub use error::{Error, ParseError, Pos, Result};
+pub use params::Param;
+pub use parser::{parse_expr, parse_query, parse_query_with_params, parse_statement};
+pub use timelit::{format_rfc3339_nano, parse_time_literal};
