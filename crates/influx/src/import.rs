@@ -242,7 +242,15 @@ impl<'a> Importer<'a> {
             // Surface a bad header now, like Go's gzip.NewReader.
             reader
                 .fill_buf()
-                .map_err(|e| Error::Usage(format!("gzip: {}", io_text(&e))))?;
+                .map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::InvalidInput
+                        || e.kind() == std::io::ErrorKind::InvalidData
+                    {
+                        Error::Usage("gzip: invalid header".to_string())
+                    } else {
+                        Error::Usage(format!("gzip: {}", io_text(&e)))
+                    }
+                })?;
         }
         let result = self.process(reader);
         self.stats.elapsed = self.start.elapsed();

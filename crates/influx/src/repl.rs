@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use rustyline::error::ReadlineError;
-use rustyline::history::FileHistory;
+use rustyline::history::MemHistory;
 use rustyline::{Config, Editor};
 
 use crate::commands::{CommandError, CommandLine, Prompter, CLIENT_VERSION};
@@ -52,7 +52,8 @@ pub fn sanitize(line: &str) -> String {
 }
 
 struct EditorPrompter<'a> {
-    editor: &'a mut Editor<(), FileHistory>,
+    editor: &'a mut Editor<(), MemHistory>,
+    entries: &'a [String],
 }
 
 impl Prompter for EditorPrompter<'_> {
@@ -65,7 +66,7 @@ impl Prompter for EditorPrompter<'_> {
     }
 
     fn history(&self) -> Vec<String> {
-        self.editor.history().iter().cloned().collect()
+        self.entries.to_vec()
     }
 }
 
@@ -75,11 +76,25 @@ fn history_path() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".influx_history"))
 }
 
+/// Most history entries kept, like the Go shell's line editor.
+const HISTORY_LIMIT: usize = 1000;
+
+/// Writes the history as plain lines (the format the Go shell reads too).
+fn save_history(path: &std::path::Path, entries: &[String]) -> std::io::Result<()> {
+    let skip = entries.len().saturating_sub(HISTORY_LIMIT);
+    let mut text = String::new();
+    for e in &entries[skip..] {
+        text.push_str(e);
+        text.push('\n');
+    }
+    std::fs::write(path, text)
+}
+
 /// Runs the interactive loop until `exit`, `quit`, Ctrl-D or Ctrl-C.
 pub fn run(cl: &mut CommandLine, addr: &str) -> crate::error::Result<()> {
     let config = Config::builder().auto_add_history(false).build();
-    let mut editor: Editor<(), FileHistory> =
-        Editor::with_config(config).map_err(|e| crate::error::Error::Usage(e.to_string()))?;
+    let mut editor: Editor<(), MemHistory> = Editor::with_history(config, MemHistory::new())
+        .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
     if cl.server_version.is_empty() {
         println!("WARN: Connected to {addr}, but found no server version.");
         println!("Are you sure an InfluxDB server is listening at the given address?");
@@ -88,8 +103,14 @@ pub fn run(cl: &mut CommandLine, addr: &str) -> crate::error::Result<()> {
     }
     println!("InfluxDB shell version: {CLIENT_VERSION}");
     let history = history_path();
+    let mut entries: Vec<String> = Vec::new();
     if let Some(p) = &history {
-        let _ = editor.load_history(p);
+        if let Ok(text) = std::fs::read_to_string(p) {
+            for line in text.lines().filter(|l| !l.is_empty()) {
+                let _ = editor.add_history_entry(line);
+                entries.push(line.to_string());
+            }
+        }
     }
     loop {
         let line = match editor.readline("> ") {
@@ -100,13 +121,19 @@ pub fn run(cl: &mut CommandLine, addr: &str) -> crate::error::Result<()> {
         let result = {
             let mut p = EditorPrompter {
                 editor: &mut editor,
+                entries: &entries,
             };
             cl.parse_command(&line, Some(&mut p))
         };
         if !matches!(result, Err(CommandError::Blank)) && !line.trim().starts_with("auth") {
-            let _ = editor.add_history_entry(sanitize(&line));
+            let clean = sanitize(&line);
+            let _ = editor.add_history_entry(clean.as_str());
+            entries.push(clean);
+            if entries.len() > HISTORY_LIMIT {
+                entries.remove(0);
+            }
             if let Some(p) = &history {
-                if let Err(e) = editor.save_history(p) {
+                if let Err(e) = save_history(p, &entries) {
                     println!("There was an error writing history file: {e}");
                 }
             }
