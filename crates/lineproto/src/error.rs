@@ -27,6 +27,10 @@ pub enum ErrorKind {
     MissingFieldKey,
     #[error("missing field value")]
     MissingFieldValue,
+    /// A field section InfluxDB's second field walk cannot split (e.g.
+    /// `f="blah"=123,r`); holds the raw field key.
+    #[error("invalid value: field-key={0}")]
+    InvalidFieldValue(String),
     #[error("invalid field format")]
     InvalidFieldFormat,
     #[error("unbalanced quotes")]

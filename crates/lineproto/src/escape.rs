@@ -8,6 +8,7 @@ use std::borrow::Cow;
 const MEASUREMENT: &[u8] = b", ";
 const TAG: &[u8] = b",= ";
 const STRING: &[u8] = b"\"\\";
+const FIELD_KEY: &[u8] = b",= \"";
 
 fn unescape<'a>(s: &'a str, specials: &[u8]) -> Cow<'a, str> {
     if memchr::memchr(b'\\', s.as_bytes()).is_none() {
@@ -41,6 +42,12 @@ pub fn unescape_measurement(s: &str) -> Cow<'_, str> {
 /// Unescapes a raw tag key, tag value or field key (`\,`, `\=`, `\ `).
 pub fn unescape_tag(s: &str) -> Cow<'_, str> {
     unescape(s, TAG)
+}
+
+/// Unescapes a raw field key: like [`unescape_tag`] plus `\"` (InfluxDB
+/// unescapes field keys with its generic escape table).
+pub fn unescape_field_key(s: &str) -> Cow<'_, str> {
+    unescape(s, FIELD_KEY)
 }
 
 /// Unescapes the raw content of a string field value (`\"` and `\\`).
@@ -89,6 +96,7 @@ mod tests {
             (unescape_tag, r"a\=b\ c\,d", "a=b c,d"),
             (unescape_tag, r"a\\,b", r"a\,b"),
             (unescape_tag, r"tail\", r"tail\"),
+            (unescape_field_key, r#"a\"b\=c\d"#, r#"a"b=c\d"#),
             (unescape_string, r#"say \"hi\" \\ \n"#, r#"say "hi" \ \n"#),
             (unescape_string, r"\\\\", r"\\"),
         ];

@@ -10,8 +10,8 @@
 //!   non-comment line. [`Line`] holds escaped slices (measurement, sorted tags,
 //!   fields with parsed numbers and raw strings) and the raw timestamp.
 //!   [`parse_line`] parses a single line.
-//! - Unescaping: [`unescape_measurement`], [`unescape_tag`] (tag keys/values
-//!   and field keys), [`unescape_string`] (string field content), all
+//! - Unescaping: [`unescape_measurement`], [`unescape_tag`] (tag keys and
+//!   values), [`unescape_field_key`], [`unescape_string`] (string field content), all
 //!   returning `Cow<str>`; and the matching `escape_*_into` functions.
 //! - Owned: [`parse_points`]`(body, precision, now_nanos) -> `[`ParsedPoints`]
 //!   `{ points, errors }`, [`to_point`], [`scale_timestamp`].
@@ -40,8 +40,8 @@ mod split;
 
 pub use error::{ErrorKind, LineError, Result};
 pub use escape::{
-    escape_measurement_into, escape_string_into, escape_tag_into, unescape_measurement,
-    unescape_string, unescape_tag,
+    escape_measurement_into, escape_string_into, escape_tag_into, unescape_field_key,
+    unescape_measurement, unescape_string, unescape_tag,
 };
 pub use line::{parse_line, FieldValueRef, Line, INLINE, MAX_KEY_LENGTH};
 pub use points::{parse_points, scale_timestamp, to_point, ParsedPoints};

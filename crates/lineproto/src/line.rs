@@ -169,11 +169,16 @@ pub fn parse_line(s: &str) -> Result<Line<'_>, ErrorKind> {
         .collect();
 
     // Fields.
+    let fields_start = skip_whitespace(buf, i);
     let (fields, mut i) = scan_fields(s, i)?;
-    for (k, _) in &fields {
-        let size = key_end + 4 + k.len();
-        if size > MAX_KEY_LENGTH {
-            return Err(ErrorKind::MaxKeyLength(size));
+    let block = &buf[fields_start..i];
+    if memchr::memchr2(b'"', b'\\', block).is_some() {
+        // Quotes or escapes: InfluxDB re-splits the section with slightly
+        // different rules, which can fail on its own.
+        walk_fields(block, key_end)?;
+    } else {
+        for (k, _) in &fields {
+            check_field_key_size(key_end, k.len())?;
         }
     }
 
@@ -209,6 +214,52 @@ pub fn parse_line(s: &str) -> Result<Line<'_>, ErrorKind> {
         raw_key,
         tags_were_sorted: sorted,
     })
+}
+
+#[inline]
+fn check_field_key_size(key_len: usize, field_key_len: usize) -> Result<(), ErrorKind> {
+    // The storage key is `series key` + `#!~#` + `field key`.
+    let size = key_len + 4 + field_key_len;
+    if size > MAX_KEY_LENGTH {
+        return Err(ErrorKind::MaxKeyLength(size));
+    }
+    Ok(())
+}
+
+/// InfluxDB's second pass over a field section (`walkFields`): keys end at
+/// an `=` not preceded by a backslash, values at a `,` outside quotes (only
+/// `\"` and `\\` are escapes there). Checks the per-field key size and
+/// fails where that pass cannot find a value.
+fn walk_fields(mut block: &[u8], key_len: usize) -> Result<(), ErrorKind> {
+    while !block.is_empty() {
+        let mut i = 0;
+        while i < block.len() && !(block[i] == b'=' && (i == 0 || block[i - 1] != b'\\')) {
+            i += 1;
+        }
+        if i + 2 > block.len() {
+            let key = String::from_utf8_lossy(&block[..i]).into_owned();
+            return Err(ErrorKind::InvalidFieldValue(key));
+        }
+        check_field_key_size(key_len, i)?;
+        block = &block[i + 1..];
+        let mut j = 0;
+        let mut quoted = false;
+        while j < block.len() {
+            let c = block[j];
+            if c == b'\\' && matches!(block.get(j + 1), Some(b'"' | b'\\')) {
+                j += 2;
+                continue;
+            }
+            if c == b'"' {
+                quoted = !quoted;
+            } else if c == b',' && !quoted {
+                break;
+            }
+            j += 1;
+        }
+        block = block.get(j + 1..).unwrap_or(&[]);
+    }
+    Ok(())
 }
 
 type Fields<'a> = SmallVec<[(&'a str, FieldValueRef<'a>); INLINE]>;

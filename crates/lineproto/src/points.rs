@@ -6,7 +6,7 @@
 use models::{FieldValue, Point, Precision, MAX_NANOS, MIN_NANOS};
 
 use crate::error::{ErrorKind, LineError};
-use crate::escape::{unescape_measurement, unescape_string, unescape_tag};
+use crate::escape::{unescape_field_key, unescape_measurement, unescape_string, unescape_tag};
 use crate::line::{FieldValueRef, Line};
 use crate::split::lines;
 
@@ -95,7 +95,7 @@ pub fn to_point(line: &Line<'_>, precision: Precision, now_nanos: i64) -> Result
             FieldValueRef::Boolean(b) => FieldValue::Boolean(b),
             FieldValueRef::String(s) => FieldValue::String(unescape_string(s).into_owned()),
         };
-        let key = unescape_tag(k);
+        let key = unescape_field_key(k);
         // A repeated field key: the later value wins, like InfluxDB's map.
         match fields.iter_mut().find(|(existing, _)| *existing == *key) {
             Some(slot) => slot.1 = value,

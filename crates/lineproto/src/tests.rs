@@ -41,6 +41,7 @@ fn error_table() {
         ("cpu value=,x=1", "missing field value"),
         ("cpu value= 1", "missing field value"),
         ("cpu value=1,b", "invalid field format"),
+        ("m f=\"blah\"=123,r 1531703600000000000", "invalid value: field-key=r"),
         ("cpu value", "invalid field format"),
         ("cpu value=\"abc", "unbalanced quotes"),
         ("cpu value=1.1.1", "invalid number"),
