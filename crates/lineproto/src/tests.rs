@@ -336,3 +336,142 @@ proptest! {
         let _ = parse_points(body.as_bytes(), Precision::Hour, 0);
     }
 }
+
+/// Unescaping cases InfluxDB 1.x's own test-suite documents (behaviour
+/// learned from it, expectations restated here).
+#[test]
+fn unescape_cases_like_influxdb() {
+    let cases: &[(&str, &str, &[(&str, &str)], &str)] = &[
+        (r"foo\,bar value=1i", "foo,bar", &[], "value"),
+        (
+            r"cpu\ load,region=east value=1.0",
+            "cpu load",
+            &[("region", "east")],
+            "value",
+        ),
+        (
+            r"cpu\=load,region=east value=1.0",
+            r"cpu\=load",
+            &[("region", "east")],
+            "value",
+        ),
+        (
+            r"cpu=load,region=east value=1.0",
+            "cpu=load",
+            &[("region", "east")],
+            "value",
+        ),
+        (
+            r"cpu,reg\\=ion=east value=1.0",
+            "cpu",
+            &[(r"reg\=ion", "east")],
+            "value",
+        ),
+        (r"cpu,\ =east value=1.0", "cpu", &[(" ", "east")], "value"),
+        (
+            r"cpu,regions=\\ east value=1.0",
+            "cpu",
+            &[("regions", r"\ east")],
+            "value",
+        ),
+        (
+            r"cpu,regions=east\\  value=1.0",
+            "cpu",
+            &[("regions", r"east\ ")],
+            "value",
+        ),
+        (
+            r"cpu,regions=eas\t value=1.0",
+            "cpu",
+            &[("regions", r"eas\t")],
+            "value",
+        ),
+        (
+            r"cpu,regions=\\,\,\=east value=1.0",
+            "cpu",
+            &[("regions", r"\,,=east")],
+            "value",
+        ),
+        (
+            r"cpu,regions=east value\,ms=1.0",
+            "cpu",
+            &[("regions", "east")],
+            "value,ms",
+        ),
+        (
+            r"cpu,regions=east value\ ms=1.0",
+            "cpu",
+            &[("regions", "east")],
+            "value ms",
+        ),
+        (r"cpu \a=1i", "cpu", &[], r"\a"),
+        (
+            r"cpu=load,equals\=foo=tag\=value value=1i",
+            "cpu=load",
+            &[("equals=foo", "tag=value")],
+            "value",
+        ),
+    ];
+    for (line, meas, tags, field) in cases {
+        let p = parse_points(line.as_bytes(), Precision::Nanosecond, 0);
+        assert!(p.errors.is_empty(), "{line}: {:?}", p.errors);
+        let pt = &p.points[0];
+        assert_eq!(pt.measurement, *meas, "{line}");
+        let want: Vec<(String, String)> = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(pt.tags, want, "{line}");
+        assert_eq!(pt.fields[0].0, *field, "{line}");
+        assert_eq!(
+            pt.key,
+            models::series_key(&pt.measurement, &pt.tags),
+            "{line}"
+        );
+    }
+    // Leading zeros and range edges.
+    let p = parse_points(
+        b"m a=0009223372036854775807i,b=-0009223372036854775808i,c=00018446744073709551615u,d=0000u",
+        Precision::Nanosecond,
+        0,
+    );
+    assert_eq!(
+        p.points[0]
+            .fields
+            .iter()
+            .map(|f| f.1.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            FieldValue::Integer(i64::MAX),
+            FieldValue::Integer(i64::MIN),
+            FieldValue::Unsigned(u64::MAX),
+            FieldValue::Unsigned(0)
+        ]
+    );
+    for bad in [
+        "m v=--1u",
+        "m v=9ie10",
+        "m v=9e10i",
+        "m v=.1a",
+        "m v=0.-1",
+        "m v=-e-e-e",
+        "m v=42+3",
+    ] {
+        assert_eq!(
+            parse_points(bad.as_bytes(), Precision::Nanosecond, 0)
+                .errors
+                .len(),
+            1,
+            "{bad}"
+        );
+    }
+    // Many tags (spills the inline buffers), unsorted.
+    let mut line = String::from("m");
+    for i in 0..1000 {
+        line.push_str(&format!(",t{}=x", i + 1));
+    }
+    line.push_str(" v=0");
+    let p = parse_points(line.as_bytes(), Precision::Nanosecond, 0);
+    assert_eq!(p.points[0].tags.len(), 1000);
+    assert_eq!(p.points[0].key, models::series_key("m", &p.points[0].tags));
+}
