@@ -341,7 +341,8 @@ proptest! {
 /// learned from it, expectations restated here).
 #[test]
 fn unescape_cases_like_influxdb() {
-    let cases: &[(&str, &str, &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case<'_>] = &[
         (r"foo\,bar value=1i", "foo,bar", &[], "value"),
         (
             r"cpu\ load,region=east value=1.0",
