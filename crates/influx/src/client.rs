@@ -101,8 +101,16 @@ fn base64(input: &[u8]) -> String {
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -219,10 +227,8 @@ impl Client {
     /// `POST /query`. Chunked responses are decoded as they stream in and
     /// each chunk is passed to `on_chunk` before being appended.
     pub fn query(&self, q: &Query, mut on_chunk: impl FnMut(&Response)) -> Result<Response> {
-        let mut params: Vec<(&str, String)> = vec![
-            ("q", q.command.clone()),
-            ("db", q.database.clone()),
-        ];
+        let mut params: Vec<(&str, String)> =
+            vec![("q", q.command.clone()), ("db", q.database.clone())];
         if !q.retention_policy.is_empty() {
             params.push(("rp", q.retention_policy.clone()));
         }
@@ -332,7 +338,11 @@ mod tests {
 
     #[test]
     fn params_are_sorted() {
-        let mut p = vec![("q", "x".to_string()), ("db", "".to_string()), ("chunked", "true".to_string())];
+        let mut p = vec![
+            ("q", "x".to_string()),
+            ("db", "".to_string()),
+            ("chunked", "true".to_string()),
+        ];
         assert_eq!(encode_params(&mut p), "chunked=true&db=&q=x");
     }
 

@@ -140,7 +140,11 @@ fn next_identifier(stmt: &str) -> (String, &str) {
 }
 
 /// Where an `insert` goes: (database, retention policy, line).
-fn parse_insert<'a>(stmt: &'a str, db: &str, rp: &str) -> Result<(String, String, &'a str), String> {
+fn parse_insert<'a>(
+    stmt: &'a str,
+    db: &str,
+    rp: &str,
+) -> Result<(String, String, &'a str), String> {
     let (kw, point) = next_identifier(stmt);
     if !kw.eq_ignore_ascii_case("insert") {
         return Err(format!("found {kw}, expected INSERT"));
@@ -184,7 +188,12 @@ fn parse_connection_string(addr: &str) -> Result<(String, i64), String> {
     match split {
         None => Ok((addr.to_string(), DEFAULT_PORT)),
         Some((h, p)) => match p.parse::<i64>() {
-            Ok(n) if p.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') => Ok((h, n)),
+            Ok(n)
+                if p.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') =>
+            {
+                Ok((h, n))
+            }
             _ => Err(format!(
                 "invalid port number {}: strconv.Atoi: parsing {}: invalid syntax\n",
                 go_quote(addr),
@@ -416,7 +425,10 @@ impl CommandLine {
 
     /// Checks a query answer for `use`; `Some(exists)` decided, `None` when
     /// the answer could not be trusted and a warning was printed.
-    fn check_meta(&mut self, resp: std::result::Result<crate::response::Response, String>) -> std::result::Result<crate::response::Response, bool> {
+    fn check_meta(
+        &mut self,
+        resp: std::result::Result<crate::response::Response, String>,
+    ) -> std::result::Result<crate::response::Response, bool> {
         match resp {
             Err(e) => {
                 self.say(&format!("ERR: {e}\n"));
@@ -445,10 +457,10 @@ impl CommandLine {
         let found = r.results.iter().any(|res| {
             res.series.iter().any(|row| {
                 row.name == "databases"
-                    && row
-                        .values
-                        .iter()
-                        .any(|vals| vals.iter().any(|v| matches!(v, Value::String(s) if s == db)))
+                    && row.values.iter().any(|vals| {
+                        vals.iter()
+                            .any(|v| matches!(v, Value::String(s) if s == db))
+                    })
             })
         });
         if !found {
@@ -525,7 +537,11 @@ impl CommandLine {
 
     /// `precision <p>`; also applied to the `-precision` flag at start-up.
     pub fn set_precision(&mut self, cmd: &str) {
-        let p = cmd.to_lowercase().replace("precision", "").trim().to_string();
+        let p = cmd
+            .to_lowercase()
+            .replace("precision", "")
+            .trim()
+            .to_string();
         match p.as_str() {
             "h" | "m" | "s" | "ms" | "u" | "ns" => self.precision = p,
             "rfc3339" => self.precision.clear(),
@@ -548,7 +564,11 @@ impl CommandLine {
     }
 
     fn set_consistency(&mut self, cmd: &str) {
-        let c = cmd.to_lowercase().replace("consistency", "").trim().to_string();
+        let c = cmd
+            .to_lowercase()
+            .replace("consistency", "")
+            .trim()
+            .to_string();
         match c.as_str() {
             "any" | "one" | "quorum" | "all" => self.consistency = c,
             _ => self.say(&format!(

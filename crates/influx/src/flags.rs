@@ -163,9 +163,8 @@ fn parse_go_int(s: &str) -> Result<i64, &'static str> {
 
 impl Options {
     fn set(&mut self, name: &str, value: &str) -> Result<(), FlagError> {
-        let kind = kind_of(name).ok_or_else(|| {
-            FlagError::Invalid(format!("flag provided but not defined: -{name}"))
-        })?;
+        let kind = kind_of(name)
+            .ok_or_else(|| FlagError::Invalid(format!("flag provided but not defined: -{name}")))?;
         match kind {
             Kind::Bool => {
                 let b = parse_go_bool(value).ok_or_else(|| {
@@ -269,14 +268,11 @@ where
             Some(eq) => (&name[..eq], Some(&name[eq + 1..])),
             None => (name, None),
         };
-        if name == "help" || name == "h" {
-            if kind_of(name).is_none() {
-                return Err(FlagError::Help);
-            }
+        if (name == "help" || name == "h") && kind_of(name).is_none() {
+            return Err(FlagError::Help);
         }
-        let kind = kind_of(name).ok_or_else(|| {
-            FlagError::Invalid(format!("flag provided but not defined: -{name}"))
-        })?;
+        let kind = kind_of(name)
+            .ok_or_else(|| FlagError::Invalid(format!("flag provided but not defined: -{name}")))?;
         let value = match (inline, kind) {
             (Some(v), _) => v.to_string(),
             (None, Kind::Bool) => "true".to_string(),
@@ -286,7 +282,9 @@ where
                     v.clone()
                 }
                 None => {
-                    return Err(FlagError::Invalid(format!("flag needs an argument: -{name}")))
+                    return Err(FlagError::Invalid(format!(
+                        "flag needs an argument: -{name}"
+                    )))
                 }
             },
         };

@@ -39,7 +39,10 @@ pub struct ImportStats {
 
 /// `2009/01/23 01:23:23 ` like Go's `log.LstdFlags` (UTC).
 pub fn log_prefix(now: SystemTime) -> String {
-    let secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Civil-from-days (proleptic Gregorian).
@@ -78,7 +81,10 @@ pub fn go_duration(d: Duration) -> String {
     let total_s = ns / 1_000_000_000;
     let frac_ns = ns % 1_000_000_000;
     let (h, m, s) = (total_s / 3600, (total_s / 60) % 60, total_s % 60);
-    let sec = trim_frac(u128::from(s as u64) * 1_000_000_000 + frac_ns, 1_000_000_000);
+    let sec = trim_frac(
+        u128::from(s as u64) * 1_000_000_000 + frac_ns,
+        1_000_000_000,
+    );
     if h > 0 {
         format!("{h}h{m}m{sec}s")
     } else if m > 0 {
@@ -229,9 +235,8 @@ impl<'a> Importer<'a> {
         if self.cfg.path.is_empty() {
             return Err(Error::Usage("file argument required".to_string()));
         }
-        let file = File::open(&self.cfg.path).map_err(|e| {
-            Error::Usage(format!("open {}: {}", self.cfg.path, io_text(&e)))
-        })?;
+        let file = File::open(&self.cfg.path)
+            .map_err(|e| Error::Usage(format!("open {}: {}", self.cfg.path, io_text(&e))))?;
         let reader: Box<dyn Read> = if self.cfg.compressed {
             Box::new(flate2::read::GzDecoder::new(file))
         } else {
@@ -240,17 +245,15 @@ impl<'a> Importer<'a> {
         let mut reader = BufReader::new(reader);
         if self.cfg.compressed {
             // Surface a bad header now, like Go's gzip.NewReader.
-            reader
-                .fill_buf()
-                .map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::InvalidInput
-                        || e.kind() == std::io::ErrorKind::InvalidData
-                    {
-                        Error::Usage("gzip: invalid header".to_string())
-                    } else {
-                        Error::Usage(format!("gzip: {}", io_text(&e)))
-                    }
-                })?;
+            reader.fill_buf().map_err(|e| {
+                if e.kind() == std::io::ErrorKind::InvalidInput
+                    || e.kind() == std::io::ErrorKind::InvalidData
+                {
+                    Error::Usage("gzip: invalid header".to_string())
+                } else {
+                    Error::Usage(format!("gzip: {}", io_text(&e)))
+                }
+            })?;
         }
         let result = self.process(reader);
         self.stats.elapsed = self.start.elapsed();
@@ -265,7 +268,11 @@ impl<'a> Importer<'a> {
         }
         result?;
         if self.stats.failed > 0 {
-            let plural = if self.stats.failed > 1 { "s were" } else { " was" };
+            let plural = if self.stats.failed > 1 {
+                "s were"
+            } else {
+                " was"
+            };
             return Err(Error::Usage(format!(
                 "{} point{plural} not inserted",
                 self.stats.failed
@@ -280,9 +287,9 @@ impl<'a> Importer<'a> {
         let mut buf = Vec::new();
         loop {
             buf.clear();
-            let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
-                Error::Usage(format!("reading standard input: {}", io_text(&e)))
-            })?;
+            let n = reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| Error::Usage(format!("reading standard input: {}", io_text(&e))))?;
             if n == 0 {
                 break;
             }
@@ -326,7 +333,7 @@ impl<'a> Importer<'a> {
             if self.batch.len() >= BATCH_SIZE {
                 self.flush();
                 let processed = self.stats.inserts + self.stats.failed;
-                if processed % 100_000 == 0 {
+                if processed.is_multiple_of(100_000) {
                     let since = self.start.elapsed();
                     let pps = processed as f64 / since.as_secs_f64().max(1e-9);
                     self.log_out(&format!(
@@ -429,7 +436,11 @@ impl<'a> Importer<'a> {
         };
         if failure.partial {
             for (i, reason) in &failure.unparsable {
-                let _ = writeln!(self.err, "line {}: {}: {}", batch[*i].number, reason, lines[*i]);
+                let _ = writeln!(
+                    self.err,
+                    "line {}: {}: {}",
+                    batch[*i].number, reason, lines[*i]
+                );
             }
             if failure.dropped > 0 {
                 let _ = writeln!(
@@ -440,7 +451,8 @@ impl<'a> Importer<'a> {
                     batch.last().map_or(0, |p| p.number)
                 );
             }
-            let failed = (failure.unparsable.len() as u64 + failure.dropped).min(batch.len() as u64);
+            let failed =
+                (failure.unparsable.len() as u64 + failure.dropped).min(batch.len() as u64);
             self.stats.failed += failed;
             self.stats.inserts += batch.len() as u64 - failed;
         } else {
@@ -492,7 +504,10 @@ mod tests {
         assert_eq!(f.dropped, 0);
         assert_eq!(
             f.unparsable,
-            vec![(1, "missing fields".to_string()), (3, "invalid field format".to_string())]
+            vec![
+                (1, "missing fields".to_string()),
+                (3, "invalid field format".to_string())
+            ]
         );
     }
 

@@ -64,7 +64,9 @@ fn run_session(mut opts: flags::Options) -> std::result::Result<(), String> {
         opts.password = std::env::var("INFLUX_PASSWORD").unwrap_or_default();
     }
     if !opts.socket.is_empty() {
-        return Err("ERR: unix socket connections (-socket) are not supported by this client".to_string());
+        return Err(
+            "ERR: unix socket connections (-socket) are not supported by this client".to_string(),
+        );
     }
 
     let mut cl = CommandLine::new(&opts, Box::new(std::io::stdout()));
@@ -114,6 +116,9 @@ fn run_session(mut opts: flags::Options) -> std::result::Result<(), String> {
         return cl.execute_query(&text).map_err(|e| e.to_string());
     }
 
-    let addr = cl.client().map(|c| c.addr().to_string()).unwrap_or_default();
+    let addr = cl
+        .client()
+        .map(|c| c.addr().to_string())
+        .unwrap_or_default();
     repl::run(&mut cl, &addr).map_err(|e| e.to_string())
 }

@@ -219,7 +219,10 @@ mod tests {
         .unwrap();
         assert_eq!(all.results.len(), 2);
         assert!(all.results[0].series[0].partial);
-        assert_eq!(all.results[1].series[0].values[0][0], Value::Number("2".into()));
+        assert_eq!(
+            all.results[1].series[0].values[0][0],
+            Value::Number("2".into())
+        );
     }
 
     #[test]

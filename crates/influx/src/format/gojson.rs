@@ -144,7 +144,10 @@ mod tests {
     #[test]
     fn pretty_and_compact() {
         let v = Json::Object(vec![
-            ("a".into(), Json::Array(vec![Json::Number("1.0".into()), Json::Null])),
+            (
+                "a".into(),
+                Json::Array(vec![Json::Number("1.0".into()), Json::Null]),
+            ),
             ("b".into(), Json::Object(vec![])),
         ]);
         assert_eq!(to_compact(&v), r#"{"a":[1.0,null],"b":{}}"#);

@@ -106,7 +106,11 @@ pub fn response_json(resp: &Response) -> Json {
 /// Renders a response the way `format json` (optionally `pretty`) does.
 pub fn render(resp: &Response, pretty: bool) -> String {
     let j = response_json(resp);
-    let mut s = if pretty { to_pretty(&j) } else { to_compact(&j) };
+    let mut s = if pretty {
+        to_pretty(&j)
+    } else {
+        to_compact(&j)
+    };
     s.push('\n');
     s
 }
