@@ -40,7 +40,9 @@ fn datasets() -> (Vec<(&'static str, Vec<i64>)>, Vec<(&'static str, Vec<f64>)>) 
     let start = 1_451_606_400_000_000_000i64;
     let regular: Vec<i64> = (0..N as i64).map(|i| start + i * 10_000_000_000).collect();
     let mut r = Rng(99);
-    let jittered: Vec<i64> = (0..N as i64).map(|i| start + i * 10_000_000_000 + (r.next() % 1_000_000) as i64).collect();
+    let jittered: Vec<i64> = (0..N as i64)
+        .map(|i| start + i * 10_000_000_000 + (r.next() % 1_000_000) as i64)
+        .collect();
     let mut r = Rng(7);
     let mut x = 1_000_000i64;
     let ints: Vec<i64> = (0..N)
@@ -50,13 +52,24 @@ fn datasets() -> (Vec<(&'static str, Vec<i64>)>, Vec<(&'static str, Vec<f64>)>) 
         })
         .collect();
     let full = walk(42);
-    let dec2: Vec<f64> = walk(43).iter().map(|v| (v * 100.0).round() / 100.0).collect();
+    let dec2: Vec<f64> = walk(43)
+        .iter()
+        .map(|v| (v * 100.0).round() / 100.0)
+        .collect();
     // A full-precision gauge that changes every 4th sample: XOR territory.
     let w = walk(44);
     let steps: Vec<f64> = (0..N).map(|i| w[i / 4 * 4]).collect();
     (
-        vec![("ts_regular", regular), ("ts_jitter_ns", jittered), ("int_walk", ints)],
-        vec![("float_full", full), ("float_2dec", dec2), ("float_steps", steps)],
+        vec![
+            ("ts_regular", regular),
+            ("ts_jitter_ns", jittered),
+            ("int_walk", ints),
+        ],
+        vec![
+            ("float_full", full),
+            ("float_2dec", dec2),
+            ("float_steps", steps),
+        ],
     )
 }
 
@@ -67,7 +80,11 @@ fn bench(c: &mut Criterion) {
     for (name, v) in &ints {
         let mut enc = Vec::new();
         codec::encode_timestamps(v, &mut enc);
-        println!("{name}: {:.3} bytes/value (header {})", enc.len() as f64 / N as f64, enc[0]);
+        println!(
+            "{name}: {:.3} bytes/value (header {})",
+            enc.len() as f64 / N as f64,
+            enc[0]
+        );
         g.bench_with_input(BenchmarkId::new("encode", name), v, |b, v| {
             let mut out = Vec::with_capacity(16 * N);
             b.iter(|| {
@@ -86,7 +103,11 @@ fn bench(c: &mut Criterion) {
     for (name, v) in &floats {
         let mut enc = Vec::new();
         codec::encode_floats(v, &mut enc);
-        println!("{name}: {:.3} bytes/value (header {})", enc.len() as f64 / N as f64, enc[0]);
+        println!(
+            "{name}: {:.3} bytes/value (header {})",
+            enc.len() as f64 / N as f64,
+            enc[0]
+        );
         g.bench_with_input(BenchmarkId::new("encode", name), v, |b, v| {
             let mut out = Vec::with_capacity(16 * N);
             b.iter(|| {

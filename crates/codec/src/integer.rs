@@ -16,10 +16,17 @@
 //!   `zigzag-varint first`. The *sequence* is the values (value mode) or
 //!   the `n - 1` wrapping deltas (delta mode), each divided by `10^k`.
 //!   It is cut into frames of 128 (the last may be shorter); each frame is
-//!   `u8 w` (0..=64), `zigzag-varint min` (frame minimum), then
-//!   `ceil(len * w / 8)` bytes holding `len` offsets `x - min` of `w` bits
-//!   each, bit-packed LSB first (see `bits`). A frame with `w = 0` is all
-//!   `min`.
+//!   `u8 w | e << 7` (`w` in 0..=64), then if `e`: `u8 count` (1..=2) and
+//!   per exception `u8 index` (within the frame) and `zigzag-varint value`;
+//!   then `zigzag-varint min`, then `ceil(len * w / 8)` bytes holding `len`
+//!   offsets `x - min` of `w` bits each, bit-packed LSB first (see `bits`).
+//!   Value `i` of the frame is its exception value if it has one (its
+//!   packed bits are then ignored), else `min + offset`. A frame with
+//!   `w = 0` and no exceptions is all `min`.
+//!
+//!   Exceptions take the frame's smallest and/or largest value out of the
+//!   packed range when that is cheaper: one gap in a regular series, a late
+//!   point or a counter reset then costs a few bytes, not a wide frame.
 //!
 //! Frame-of-reference over deltas covers what delta-of-delta would buy on
 //! jittered timestamps (deltas clustered around the interval become small
@@ -37,6 +44,8 @@ pub(crate) const PACKED: u8 = 2;
 /// can make the decoder allocate). Longer runs use PACKED frames of width 0.
 pub const MAX_RLE: usize = 1 << 20;
 const FRAME: usize = 128;
+/// Set in a frame's width byte when exceptions follow it.
+const EXC_FLAG: u8 = 0x80;
 const MAX_K: u32 = 18;
 
 const fn pow10_table() -> [u64; 20] {
@@ -83,37 +92,78 @@ fn div_exact(x: i64, k: u32) -> i64 {
     (x >> k).wrapping_mul(INV5[k as usize] as i64)
 }
 
-/// Per-sequence statistics deciding the packed size.
+/// Extremes of one frame: the two smallest and two largest values and the
+/// positions of the extreme ones, enough to price turning one outlier on
+/// each side into an exception.
+#[derive(Clone, Copy)]
+struct FrameStat {
+    lo1: i64,
+    lo2: i64,
+    hi1: i64,
+    hi2: i64,
+    lo_i: u8,
+    hi_i: u8,
+    len: usize,
+}
+
+impl FrameStat {
+    const EMPTY: FrameStat = FrameStat {
+        lo1: i64::MAX,
+        lo2: i64::MAX,
+        hi1: i64::MIN,
+        hi2: i64::MIN,
+        lo_i: 0,
+        hi_i: 0,
+        len: 0,
+    };
+}
+
+/// Per-sequence statistics deciding the packed layout.
 struct Stats {
     k: u32,
-    mins: Vec<i64>,
-    maxs: Vec<i64>,
+    frames: Vec<FrameStat>,
 }
 
 fn stats(seq: impl Iterator<Item = i64>, len: usize) -> Stats {
-    let frames = len.div_ceil(FRAME);
-    let mut mins = Vec::with_capacity(frames);
-    let mut maxs = Vec::with_capacity(frames);
+    let mut frames = Vec::with_capacity(len.div_ceil(FRAME));
     let mut k = MAX_K;
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for (i, x) in seq.enumerate() {
+    let mut f = FrameStat::EMPTY;
+    let mut j = 0usize;
+    for x in seq {
         while k > 0 && !divisible(x, k) {
             k -= 1;
         }
-        lo = lo.min(x);
-        hi = hi.max(x);
-        if i % FRAME == FRAME - 1 {
-            mins.push(lo);
-            maxs.push(hi);
-            lo = i64::MAX;
-            hi = i64::MIN;
+        if x < f.lo2 {
+            if x < f.lo1 {
+                f.lo2 = f.lo1;
+                f.lo1 = x;
+                f.lo_i = j as u8;
+            } else {
+                f.lo2 = x;
+            }
+        }
+        if x > f.hi2 {
+            if x > f.hi1 {
+                f.hi2 = f.hi1;
+                f.hi1 = x;
+                f.hi_i = j as u8;
+            } else {
+                f.hi2 = x;
+            }
+        }
+        j += 1;
+        if j == FRAME {
+            f.len = j;
+            frames.push(f);
+            f = FrameStat::EMPTY;
+            j = 0;
         }
     }
-    if !len.is_multiple_of(FRAME) {
-        mins.push(lo);
-        maxs.push(hi);
+    if j > 0 {
+        f.len = j;
+        frames.push(f);
     }
-    Stats { k, mins, maxs }
+    Stats { k, frames }
 }
 
 #[inline]
@@ -121,39 +171,88 @@ fn width(range: u64) -> u32 {
     64 - range.leading_zeros()
 }
 
-impl Stats {
-    /// Frame (scaled minimum, width) pairs.
-    fn frames(&self) -> impl Iterator<Item = (i64, u32)> + '_ {
-        let k = self.k;
-        self.mins.iter().zip(&self.maxs).map(move |(&lo, &hi)| {
-            let range = (hi as u64).wrapping_sub(lo as u64);
-            let scaled = (range >> k).wrapping_mul(INV5[k as usize]);
-            (div_exact(lo, k), width(scaled))
-        })
-    }
+/// How one frame is written: scaled minimum, width, and up to two
+/// exceptions (frame index, scaled value) stored outside the packed bits.
+struct Plan {
+    min: i64,
+    w: u32,
+    exc: [(usize, i64); 2],
+    ne: usize,
+    bytes: usize,
+}
 
-    fn packed_size(&self, len: usize) -> usize {
-        self.frames()
-            .enumerate()
-            .map(|(f, (lo, w))| {
-                let n = (len - f * FRAME).min(FRAME);
-                1 + uvarint_len(zigzag(lo)) + (n * w as usize).div_ceil(8)
-            })
-            .sum()
+fn plan(f: &FrameStat, k: u32) -> Plan {
+    let scaled_range = |lo: i64, hi: i64| {
+        ((hi as u64).wrapping_sub(lo as u64) >> k).wrapping_mul(INV5[k as usize])
+    };
+    let make = |lo: i64, hi: i64, exc: &[(u8, i64)]| {
+        let min = div_exact(lo, k);
+        let w = width(scaled_range(lo, hi));
+        let mut p = Plan {
+            min,
+            w,
+            exc: [(usize::MAX, 0); 2],
+            ne: exc.len(),
+            bytes: 0,
+        };
+        p.bytes = 1 + uvarint_len(zigzag(min)) + (f.len * w as usize).div_ceil(8);
+        if !exc.is_empty() {
+            p.bytes += 1;
+        }
+        for (slot, &(i, v)) in p.exc.iter_mut().zip(exc) {
+            let v = div_exact(v, k);
+            *slot = (usize::from(i), v);
+            p.bytes += 1 + uvarint_len(zigzag(v));
+        }
+        p
+    };
+    let mut best = make(f.lo1, f.hi1, &[]);
+    if f.len >= 3 && f.lo1 < f.hi1 && best.w > 0 {
+        let lo = (f.lo_i, f.lo1);
+        let hi = (f.hi_i, f.hi1);
+        for cand in [
+            make(f.lo2, f.hi1, &[lo]),
+            make(f.lo1, f.hi2, &[hi]),
+            make(f.lo2, f.hi2, &[lo, hi]),
+        ] {
+            if cand.bytes < best.bytes {
+                best = cand;
+            }
+        }
+    }
+    best
+}
+
+impl Stats {
+    fn plans(&self) -> Vec<Plan> {
+        self.frames.iter().map(|f| plan(f, self.k)).collect()
     }
 }
 
-fn write_frames(seq: impl Iterator<Item = i64>, st: &Stats, out: &mut Vec<u8>) {
-    let k = st.k;
-    let mut frames = st.frames();
+fn write_frames(seq: impl Iterator<Item = i64>, k: u32, plans: &[Plan], out: &mut Vec<u8>) {
     let mut seq = seq.peekable();
-    while seq.peek().is_some() {
-        let Some((lo, w)) = frames.next() else { return };
-        out.push(w as u8);
-        put_ivarint(out, lo);
+    for p in plans {
+        if seq.peek().is_none() {
+            return;
+        }
+        out.push(p.w as u8 | if p.ne > 0 { EXC_FLAG } else { 0 });
+        if p.ne > 0 {
+            out.push(p.ne as u8);
+            for &(i, v) in &p.exc[..p.ne] {
+                out.push(i as u8);
+                put_ivarint(out, v);
+            }
+        }
+        put_ivarint(out, p.min);
+        let (e0, e1) = (p.exc[0].0, p.exc[1].0);
         let mut bw = BitWriter::new(out);
-        for x in seq.by_ref().take(FRAME) {
-            bw.write((div_exact(x, k) as u64).wrapping_sub(lo as u64), w);
+        for (j, x) in seq.by_ref().take(FRAME).enumerate() {
+            let off = if j == e0 || j == e1 {
+                0
+            } else {
+                (div_exact(x, k) as u64).wrapping_sub(p.min as u64)
+            };
+            bw.write(off, p.w);
         }
         bw.finish();
     }
@@ -179,8 +278,9 @@ pub(crate) fn encode(v: &[i64], out: &mut Vec<u8>) {
     let deltas = || v.windows(2).map(|w| w[1].wrapping_sub(w[0]));
     let sv = stats(v.iter().copied(), n);
     let sd = stats(deltas(), n - 1);
-    let size_v = sv.packed_size(n);
-    let size_d = sd.packed_size(n - 1) + uvarint_len(zigzag(first));
+    let (pv, pd) = (sv.plans(), sd.plans());
+    let size_v: usize = pv.iter().map(|p| p.bytes).sum();
+    let size_d = pd.iter().map(|p| p.bytes).sum::<usize>() + uvarint_len(zigzag(first));
     let raw = n * 8;
     let start = out.len();
     if size_v.min(size_d) + 2 + uvarint_len(n as u64) >= raw {
@@ -196,11 +296,11 @@ pub(crate) fn encode(v: &[i64], out: &mut Vec<u8>) {
         out.push(1);
         out.push(sd.k as u8);
         put_ivarint(out, first);
-        write_frames(deltas(), &sd, out);
+        write_frames(deltas(), sd.k, &pd, out);
     } else {
         out.push(0);
         out.push(sv.k as u8);
-        write_frames(v.iter().copied(), &sv, out);
+        write_frames(v.iter().copied(), sv.k, &pv, out);
     }
     debug_assert_eq!(
         out.len() - start,
@@ -296,13 +396,32 @@ fn decode_packed(c: &mut Cursor<'_>, out: &mut Vec<i64>) -> Result<()> {
     let mut buf = [0i64; FRAME];
     while left > 0 {
         let len = left.min(FRAME);
-        let w = u32::from(c.u8()?);
+        let wb = c.u8()?;
+        let w = u32::from(wb & !EXC_FLAG);
         if w > 64 {
             return Err(Error::Corrupt("frame width"));
+        }
+        let mut exc = [(0usize, 0i64); 2];
+        let mut ne = 0;
+        if wb & EXC_FLAG != 0 {
+            ne = usize::from(c.u8()?);
+            if ne == 0 || ne > 2 {
+                return Err(Error::Corrupt("frame exceptions"));
+            }
+            for e in &mut exc[..ne] {
+                let i = usize::from(c.u8()?);
+                if i >= len {
+                    return Err(Error::Corrupt("frame exception index"));
+                }
+                *e = (i, c.ivarint()?);
+            }
         }
         let min = c.ivarint()?;
         let bytes = c.take((len * w as usize).div_ceil(8))?;
         unpack_frame(bytes, w, len, min, scale, &mut buf);
+        for &(i, v) in &exc[..ne] {
+            buf[i] = v.wrapping_mul(scale);
+        }
         if delta_mode {
             for &d in &buf[..len] {
                 acc = acc.wrapping_add(d);
@@ -416,6 +535,50 @@ mod tests {
         assert_eq!(enc[0], PACKED);
         assert_eq!(enc[4], 6, "common divisor 10^6");
         assert!(enc.len() < 1000, "{} bytes", enc.len());
+    }
+
+    #[test]
+    fn counter_reset_is_an_exception() {
+        let mut x = 5_000_000_000i64;
+        let v: Vec<i64> = (0..1000)
+            .map(|i| {
+                x = if i == 400 {
+                    17
+                } else {
+                    x + 100 + (i * 37) % 50
+                };
+                x
+            })
+            .collect();
+        let enc = rt(&v);
+        // 6 bits per delta plus a few bytes for the reset.
+        assert!(enc.len() < 1000 * 6 / 8 + 60, "{}", enc.len());
+    }
+
+    #[test]
+    fn exceptions_at_both_ends_of_a_frame() {
+        let mut v: Vec<i64> = (0..300).map(|i| i % 7).collect();
+        v[0] = i64::MIN;
+        v[127] = i64::MAX;
+        v[128] = i64::MAX;
+        v[200] = -5_000_000;
+        let enc = rt(&v);
+        assert!(enc.len() < 200, "{}", enc.len());
+    }
+
+    #[test]
+    fn corrupt_exceptions_are_errors() {
+        // n=3 value mode, frame with exception flag but count 0 / 3 / bad index.
+        for body in [&[0x81u8, 0][..], &[0x81, 3], &[0x81, 1, 3, 0, 0, 0]] {
+            let mut b = vec![PACKED, 3, 0, 0];
+            b.extend_from_slice(body);
+            assert!(decode(&b, &mut Vec::new()).is_err(), "{body:?}");
+        }
+        // A valid one: index 1 is 42, others min 0 + offset 0 (w=1, 1 byte).
+        let b = [PACKED, 3, 0, 0, 0x81, 1, 1, 84, 0, 0];
+        let mut out = Vec::new();
+        decode(&b, &mut out).unwrap();
+        assert_eq!(out, [0, 42, 0]);
     }
 
     #[test]

@@ -50,8 +50,19 @@ mod tests {
         for x in &mut v[500..] {
             *x += 30_000_000_000;
         }
-        // Deltas are 10 s except one: seven width-0 frames plus one 2-bit frame.
-        assert!(rt(&v) < 70, "{}", rt(&v));
+        // Deltas are 10 s except one, which becomes a frame exception.
+        assert!(rt(&v) < 40, "{}", rt(&v));
+    }
+
+    #[test]
+    fn regular_with_one_late_point_in_ns() {
+        let mut v: Vec<i64> = (0..1000)
+            .map(|i| 1_451_606_400_000_000_000 + i * 10_000_000_000)
+            .collect();
+        v[300] += 1_234_567;
+        // Two odd deltas (one up, one down) in one frame: both exceptions;
+        // the divisor drops to 1 so frame minimums cost 5 bytes each.
+        assert!(rt(&v) < 80, "{}", rt(&v));
     }
 
     #[test]
