@@ -3,6 +3,8 @@
 //! key, time scaled to nanoseconds) plus InfluxDB-formatted error strings.
 //! Storage-side rules (e.g. the `time` key) live in [`crate::reserved`].
 
+use std::collections::HashMap;
+
 use models::{FieldValue, Point, Precision, MAX_NANOS, MIN_NANOS};
 
 use crate::error::{ErrorKind, LineError};
@@ -16,6 +18,14 @@ use crate::split::lines;
 pub struct ParsedPoints {
     pub points: Vec<Point>,
     pub errors: Vec<String>,
+}
+
+impl ParsedPoints {
+    /// The errors joined by `\n`, as InfluxDB 1.6 reports them in one error
+    /// (`None` when every line parsed).
+    pub fn error_text(&self) -> Option<String> {
+        (!self.errors.is_empty()).then(|| self.errors.join("\n"))
+    }
 }
 
 /// Scales a raw timestamp to nanoseconds, checking InfluxDB's time range.
@@ -86,7 +96,25 @@ pub fn to_point(line: &Line<'_>, precision: Precision, now_nanos: i64) -> Result
             .collect();
         (tags, key)
     };
+    let fields = owned_fields(line);
+    Ok(Point {
+        measurement,
+        tags,
+        fields,
+        time,
+        key,
+    })
+}
+
+/// Few fields: a linear scan finds repeats fastest; beyond that a map keeps
+/// hostile lines with thousands of fields linear.
+const LINEAR_DEDUP_MAX: usize = 16;
+
+/// Unescapes the fields of `line`; a repeated key keeps its first position
+/// and takes the later value, like InfluxDB's field map.
+fn owned_fields(line: &Line<'_>) -> Vec<(String, FieldValue)> {
     let mut fields: Vec<(String, FieldValue)> = Vec::with_capacity(line.fields.len());
+    let mut index: HashMap<String, usize> = HashMap::new();
     for (k, v) in &line.fields {
         let value = match *v {
             FieldValueRef::Float(f) => FieldValue::Float(f),
@@ -96,17 +124,20 @@ pub fn to_point(line: &Line<'_>, precision: Precision, now_nanos: i64) -> Result
             FieldValueRef::String(s) => FieldValue::String(unescape_string(s).into_owned()),
         };
         let key = unescape_field_key(k);
-        // A repeated field key: the later value wins, like InfluxDB's map.
-        match fields.iter_mut().find(|(existing, _)| *existing == *key) {
-            Some(slot) => slot.1 = value,
-            None => fields.push((key.into_owned(), value)),
+        let existing = if line.fields.len() <= LINEAR_DEDUP_MAX {
+            fields.iter().position(|(e, _)| *e == *key)
+        } else {
+            index.get(key.as_ref()).copied()
+        };
+        match existing {
+            Some(pos) => fields[pos].1 = value,
+            None => {
+                if line.fields.len() > LINEAR_DEDUP_MAX {
+                    index.insert(key.to_string(), fields.len());
+                }
+                fields.push((key.into_owned(), value));
+            }
         }
     }
-    Ok(Point {
-        measurement,
-        tags,
-        fields,
-        time,
-        key,
-    })
+    fields
 }

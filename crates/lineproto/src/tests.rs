@@ -222,6 +222,27 @@ fn parse_points_owned() {
     let p = parse_points(b"m v=1 9223372036854775806\nm v=1 9223372036854775807\nm v=1 -9223372036854775806\nm v=1 -9223372036854775807", Precision::Nanosecond, 0);
     assert_eq!(p.points.len(), 2);
     assert_eq!(p.errors.len(), 2);
+    // Many repeated fields stay linear and keep first positions.
+    let mut body = String::from("m ");
+    for i in 0..20_000 {
+        body.push_str(&format!("f{}={i},", i % 3));
+    }
+    body.pop();
+    let p = parse_points(body.as_bytes(), Precision::Nanosecond, 0);
+    assert_eq!(
+        p.points[0].fields,
+        vec![
+            ("f0".to_string(), FieldValue::Float(19_998.0)),
+            ("f1".to_string(), FieldValue::Float(19_999.0)),
+            ("f2".to_string(), FieldValue::Float(19_997.0)),
+        ]
+    );
+    assert_eq!(p.error_text(), None);
+    let p = parse_points(b"a\nb", Precision::Nanosecond, 0);
+    assert_eq!(
+        p.error_text().as_deref(),
+        Some("unable to parse 'a': missing fields\nunable to parse 'b': missing fields")
+    );
     // Duplicate fields: last wins.
     let p = parse_points(b"m a=1,b=2,a=3", Precision::Nanosecond, 0);
     assert_eq!(
