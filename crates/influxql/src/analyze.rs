@@ -9,8 +9,16 @@ use crate::visit::walk_expr;
 
 /// Functions that pick one point (they keep that point's time and can carry
 /// other fields/tags with them).
-pub const SELECTORS: &[&str] =
-    &["first", "last", "min", "max", "percentile", "sample", "top", "bottom"];
+pub const SELECTORS: &[&str] = &[
+    "first",
+    "last",
+    "min",
+    "max",
+    "percentile",
+    "sample",
+    "top",
+    "bottom",
+];
 
 /// Functions that combine many points into one.
 pub const AGGREGATES: &[&str] = &[
@@ -152,10 +160,22 @@ mod tests {
         assert_eq!(query_kind(&sel("SELECT a, b FROM m")), QueryKind::Raw);
         assert_eq!(query_kind(&sel("SELECT abs(a) FROM m")), QueryKind::Raw);
         assert!(!is_raw_query(&sel("SELECT abs(a) FROM m")));
-        assert_eq!(query_kind(&sel("SELECT max(a), host FROM m")), QueryKind::Selector);
-        assert_eq!(query_kind(&sel("SELECT max(a), min(a) FROM m")), QueryKind::Aggregate);
-        assert_eq!(query_kind(&sel("SELECT mean(a) FROM m")), QueryKind::Aggregate);
-        assert_eq!(query_kind(&sel("SELECT derivative(mean(a)) FROM m")), QueryKind::Aggregate);
+        assert_eq!(
+            query_kind(&sel("SELECT max(a), host FROM m")),
+            QueryKind::Selector
+        );
+        assert_eq!(
+            query_kind(&sel("SELECT max(a), min(a) FROM m")),
+            QueryKind::Aggregate
+        );
+        assert_eq!(
+            query_kind(&sel("SELECT mean(a) FROM m")),
+            QueryKind::Aggregate
+        );
+        assert_eq!(
+            query_kind(&sel("SELECT derivative(mean(a)) FROM m")),
+            QueryKind::Aggregate
+        );
     }
 
     #[test]
@@ -164,6 +184,9 @@ mod tests {
         assert_eq!(group_by_interval(&s), Ok(600_000_000_000));
         assert_eq!(group_by_offset(&s), Ok(300_000_000_000));
         let s = sel("SELECT mean(a) FROM m GROUP BY time(a)");
-        assert_eq!(group_by_interval(&s), Err("time dimension must have duration argument".into()));
+        assert_eq!(
+            group_by_interval(&s),
+            Err("time dimension must have duration argument".into())
+        );
     }
 }

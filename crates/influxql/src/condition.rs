@@ -119,7 +119,9 @@ fn condition_expr(cond: &Expr, now: i64) -> Result<(Option<Expr>, TimeBounds)> {
             Ok((e.map(|e| Expr::Paren(Box::new(e))), tr))
         }
         Expr::Boolean(_) => Ok((Some(cond.clone()), TimeBounds::default())),
-        _ => Err(Error::Invalid(format!("invalid condition expression: {cond}"))),
+        _ => Err(Error::Invalid(format!(
+            "invalid condition expression: {cond}"
+        ))),
     }
 }
 
@@ -178,11 +180,26 @@ fn time_range(op: BinaryOp, rhs: &Expr, now: i64) -> Result<TimeBounds> {
         }
     };
     Ok(match op {
-        BinaryOp::Gt => TimeBounds { min: Some(value.saturating_add(1)), max: None },
-        BinaryOp::Gte => TimeBounds { min: Some(value), max: None },
-        BinaryOp::Lt => TimeBounds { min: None, max: Some(value.saturating_sub(1)) },
-        BinaryOp::Lte => TimeBounds { min: None, max: Some(value) },
-        BinaryOp::Eq => TimeBounds { min: Some(value), max: Some(value) },
+        BinaryOp::Gt => TimeBounds {
+            min: Some(value.saturating_add(1)),
+            max: None,
+        },
+        BinaryOp::Gte => TimeBounds {
+            min: Some(value),
+            max: None,
+        },
+        BinaryOp::Lt => TimeBounds {
+            min: None,
+            max: Some(value.saturating_sub(1)),
+        },
+        BinaryOp::Lte => TimeBounds {
+            min: None,
+            max: Some(value),
+        },
+        BinaryOp::Eq => TimeBounds {
+            min: Some(value),
+            max: Some(value),
+        },
         other => {
             return Err(Error::Invalid(format!(
                 "invalid time comparison operator: {}",
@@ -221,7 +238,11 @@ fn fold(op: BinaryOp, l: Expr, r: Expr) -> Expr {
     };
     match (op, &l, &r) {
         (Add, Time(_) | String(_), Duration(d)) | (Add, Duration(d), Time(_) | String(_)) => {
-            let t = if matches!(r, Duration(_)) { as_time(&l) } else { as_time(&r) };
+            let t = if matches!(r, Duration(_)) {
+                as_time(&l)
+            } else {
+                as_time(&r)
+            };
             match t {
                 Some(t) => Time(t.saturating_add(*d)),
                 None => Expr::binary(l, op, r),
@@ -268,18 +289,42 @@ mod tests {
             0,
         );
         assert_eq!(rest.as_deref(), Some("host = 'a'"));
-        assert_eq!(tr, TimeBounds { min: Some(JAN1), max: Some(JAN1 + HOUR - 1) });
+        assert_eq!(
+            tr,
+            TimeBounds {
+                min: Some(JAN1),
+                max: Some(JAN1 + HOUR - 1)
+            }
+        );
         let (_, tr) = split("time > 10 AND time <= 20", 0);
-        assert_eq!(tr, TimeBounds { min: Some(11), max: Some(20) });
+        assert_eq!(
+            tr,
+            TimeBounds {
+                min: Some(11),
+                max: Some(20)
+            }
+        );
         let (_, tr) = split("time = '2016-01-01'", 0);
-        assert_eq!(tr, TimeBounds { min: Some(JAN1), max: Some(JAN1) });
+        assert_eq!(
+            tr,
+            TimeBounds {
+                min: Some(JAN1),
+                max: Some(JAN1)
+            }
+        );
     }
 
     #[test]
     fn now_arithmetic_and_swapped_sides() {
         let (rest, tr) = split("now() - 1h < time", JAN1);
         assert_eq!(rest, None);
-        assert_eq!(tr, TimeBounds { min: Some(JAN1 - HOUR + 1), max: None });
+        assert_eq!(
+            tr,
+            TimeBounds {
+                min: Some(JAN1 - HOUR + 1),
+                max: None
+            }
+        );
         let (_, tr) = split("time < '2016-01-01T00:00:00Z' + 1h", 0);
         assert_eq!(tr.max, Some(JAN1 + HOUR - 1));
     }

@@ -16,7 +16,11 @@ pub struct Pos {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
     /// `found X, expected A, B at line L, char C`
-    Unexpected { found: String, expected: Vec<String>, pos: Pos },
+    Unexpected {
+        found: String,
+        expected: Vec<String>,
+        pos: Pos,
+    },
     /// `<message> at line L, char C`
     Message { message: String, pos: Pos },
     /// A message InfluxDB returns without a position (e.g. `fill must be a function call`).
@@ -33,7 +37,10 @@ impl ParseError {
     }
 
     pub(crate) fn msg(message: impl Into<String>, pos: Pos) -> ParseError {
-        ParseError::Message { message: message.into(), pos }
+        ParseError::Message {
+            message: message.into(),
+            pos,
+        }
     }
 
     pub(crate) fn plain(message: impl Into<String>) -> ParseError {
@@ -44,7 +51,11 @@ impl ParseError {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParseError::Unexpected { found, expected, pos } => write!(
+            ParseError::Unexpected {
+                found,
+                expected,
+                pos,
+            } => write!(
                 f,
                 "found {}, expected {} at line {}, char {}",
                 found,
@@ -53,7 +64,13 @@ impl fmt::Display for ParseError {
                 pos.char + 1
             ),
             ParseError::Message { message, pos } => {
-                write!(f, "{} at line {}, char {}", message, pos.line + 1, pos.char + 1)
+                write!(
+                    f,
+                    "{} at line {}, char {}",
+                    message,
+                    pos.line + 1,
+                    pos.char + 1
+                )
             }
             ParseError::Plain(m) => f.write_str(m),
         }

@@ -84,7 +84,11 @@ pub(crate) struct Lexed {
 }
 
 fn lexed(tok: Token, pos: Pos, lit: impl Into<String>) -> Lexed {
-    Lexed { tok, pos, lit: lit.into() }
+    Lexed {
+        tok,
+        pos,
+        lit: lit.into(),
+    }
 }
 
 fn is_ws(c: char) -> bool {
@@ -115,7 +119,9 @@ enum StrErr {
 
 impl<'a> Lexer<'a> {
     pub(crate) fn new(text: &'a str) -> Lexer<'a> {
-        Lexer { r: Reader::new(text) }
+        Lexer {
+            r: Reader::new(text),
+        }
     }
 
     /// Scan the next token.

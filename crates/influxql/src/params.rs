@@ -96,9 +96,7 @@ impl Param {
                 }
             }
             J::Null => Param::Error("unable to bind parameter with type <nil>".into()),
-            J::Array(_) => {
-                Param::Error("unable to bind parameter with type []interface {}".into())
-            }
+            J::Array(_) => Param::Error("unable to bind parameter with type []interface {}".into()),
         }
     }
 
@@ -134,7 +132,10 @@ mod tests {
         assert_eq!(Param::from_json(&j["c"]), Param::String("s".into()));
         assert_eq!(Param::from_json(&j["d"]), Param::Bool(true));
         assert_eq!(Param::from_json(&j["e"]), Param::Identifier("x".into()));
-        assert_eq!(Param::from_json(&j["f"]), Param::Duration(3_600_000_000_000));
+        assert_eq!(
+            Param::from_json(&j["f"]),
+            Param::Duration(3_600_000_000_000)
+        );
         assert!(matches!(Param::from_json(&j["g"]), Param::Error(_)));
     }
 }

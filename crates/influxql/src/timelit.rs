@@ -96,7 +96,10 @@ fn parse_inner(s: &str) -> Option<i64> {
     if !is_time_string(s) {
         return None;
     }
-    let mut c = Cursor { b: s.as_bytes(), i: 0 };
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        i: 0,
+    };
     let y = c.digits(4)? as i64;
     c.byte(b'-')?;
     let mo = c.digits(2)?;
@@ -204,10 +207,19 @@ mod tests {
         assert_eq!(parse_time_literal("2016-01-01T00:00:00Z"), Ok(jan1));
         assert_eq!(parse_time_literal("2016-01-01"), Ok(jan1));
         assert_eq!(parse_time_literal("2016-01-01 00:00:00"), Ok(jan1));
-        assert_eq!(parse_time_literal("2016-01-01 00:00:00.5"), Ok(jan1 + 500_000_000));
-        assert_eq!(parse_time_literal("2016-01-01T00:00:00.000000001Z"), Ok(jan1 + 1));
+        assert_eq!(
+            parse_time_literal("2016-01-01 00:00:00.5"),
+            Ok(jan1 + 500_000_000)
+        );
+        assert_eq!(
+            parse_time_literal("2016-01-01T00:00:00.000000001Z"),
+            Ok(jan1 + 1)
+        );
         assert_eq!(parse_time_literal("2016-01-01T01:00:00+01:00"), Ok(jan1));
-        assert_eq!(parse_time_literal("1969-12-31T23:59:59Z"), Ok(-1_000_000_000));
+        assert_eq!(
+            parse_time_literal("1969-12-31T23:59:59Z"),
+            Ok(-1_000_000_000)
+        );
         assert!(parse_time_literal("2016-02-30T00:00:00Z").is_err());
         assert!(parse_time_literal("2016-01-01T00:00:00").is_err());
         assert!(parse_time_literal("cpu").is_err());
@@ -216,7 +228,10 @@ mod tests {
     #[test]
     fn formats_rfc3339_nano() {
         assert_eq!(format_rfc3339_nano(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_rfc3339_nano(1_451_606_400_500_000_000), "2016-01-01T00:00:00.5Z");
+        assert_eq!(
+            format_rfc3339_nano(1_451_606_400_500_000_000),
+            "2016-01-01T00:00:00.5Z"
+        );
         assert_eq!(format_rfc3339_nano(-1), "1969-12-31T23:59:59.999999999Z");
     }
 }

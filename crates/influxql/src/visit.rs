@@ -35,7 +35,10 @@ pub fn rewrite_expr(e: Expr, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
         }
         Expr::Paren(inner) => Expr::Paren(Box::new(rewrite_expr(*inner, f))),
         Expr::Call(mut c) => {
-            c.args = std::mem::take(&mut c.args).into_iter().map(|a| rewrite_expr(a, f)).collect();
+            c.args = std::mem::take(&mut c.args)
+                .into_iter()
+                .map(|a| rewrite_expr(a, f))
+                .collect();
             Expr::Call(c)
         }
         other => other,

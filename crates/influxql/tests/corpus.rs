@@ -3,6 +3,8 @@
 //! parses back to an equal AST — or fails with exactly the error text InfluxDB
 //! answered (recorded in shared/compat/expected.json).
 
+#![allow(clippy::unwrap_used)]
+
 use influxql::{parse_query, Query};
 
 #[derive(Debug)]
@@ -52,10 +54,19 @@ fn upstream_corpus() {
             (Err(e), None) => failures.push(format!("{}: unexpected error {e}", c.command)),
             (Err(e), Some(want)) => {
                 if &e.to_string() != want {
-                    failures.push(format!("{}: error {:?}, want {want:?}", c.command, e.to_string()))
+                    failures.push(format!(
+                        "{}: error {:?}, want {want:?}",
+                        c.command,
+                        e.to_string()
+                    ))
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -580,7 +580,11 @@ impl Display for Statement {
                     s.replication
                 )?;
                 if s.shard_group_duration > 0 {
-                    write!(f, " SHARD DURATION {}", format_duration(s.shard_group_duration))?;
+                    write!(
+                        f,
+                        " SHARD DURATION {}",
+                        format_duration(s.shard_group_duration)
+                    )?;
                 }
                 if s.default {
                     f.write_str(" DEFAULT")?;
@@ -614,7 +618,11 @@ impl Display for Statement {
                 quote_ident(name),
                 quote_ident(database)
             ),
-            S::CreateUser { name, password, admin } => {
+            S::CreateUser {
+                name,
+                password,
+                admin,
+            } => {
                 write!(
                     f,
                     "CREATE USER {} WITH PASSWORD {}",
@@ -633,14 +641,22 @@ impl Display for Statement {
                 quote_ident(name),
                 quote_string(password)
             ),
-            S::Grant { privilege, database, user } => write!(
+            S::Grant {
+                privilege,
+                database,
+                user,
+            } => write!(
                 f,
                 "GRANT {privilege} ON {} TO {}",
                 quote_ident(database),
                 quote_ident(user)
             ),
             S::GrantAdmin { user } => write!(f, "GRANT ALL PRIVILEGES TO {}", quote_ident(user)),
-            S::Revoke { privilege, database, user } => write!(
+            S::Revoke {
+                privilege,
+                database,
+                user,
+            } => write!(
                 f,
                 "REVOKE {privilege} ON {} FROM {}",
                 quote_ident(database),
@@ -690,7 +706,11 @@ impl Display for Statement {
                 }
                 Ok(())
             }
-            S::DropSubscription { name, database, retention_policy } => write!(
+            S::DropSubscription {
+                name,
+                database,
+                retention_policy,
+            } => write!(
                 f,
                 "DROP SUBSCRIPTION {} ON {}.{}",
                 quote_ident(name),

@@ -31,45 +31,93 @@ pub enum Statement {
     ShowFieldKeys(ShowFieldKeysStatement),
     /// `SHOW MEASUREMENT|SERIES|TAG KEY|TAG VALUES|FIELD KEY [EXACT] CARDINALITY ...`
     ShowCardinality(ShowCardinalityStatement),
-    ShowRetentionPolicies { database: Option<String> },
+    ShowRetentionPolicies {
+        database: Option<String>,
+    },
     ShowUsers,
-    ShowGrants { user: String },
+    ShowGrants {
+        user: String,
+    },
     ShowContinuousQueries,
     ShowSubscriptions,
     ShowShards,
     ShowShardGroups,
     ShowQueries,
-    ShowStats { module: Option<String> },
-    ShowDiagnostics { module: Option<String> },
+    ShowStats {
+        module: Option<String>,
+    },
+    ShowDiagnostics {
+        module: Option<String>,
+    },
 
     CreateDatabase(CreateDatabaseStatement),
-    DropDatabase { name: String },
+    DropDatabase {
+        name: String,
+    },
     CreateRetentionPolicy(CreateRetentionPolicyStatement),
     AlterRetentionPolicy(AlterRetentionPolicyStatement),
-    DropRetentionPolicy { name: String, database: String },
+    DropRetentionPolicy {
+        name: String,
+        database: String,
+    },
 
-    CreateUser { name: String, password: String, admin: bool },
-    DropUser { name: String },
-    SetPassword { name: String, password: String },
+    CreateUser {
+        name: String,
+        password: String,
+        admin: bool,
+    },
+    DropUser {
+        name: String,
+    },
+    SetPassword {
+        name: String,
+        password: String,
+    },
     /// `GRANT READ|WRITE|ALL ON db TO user`
-    Grant { privilege: Privilege, database: String, user: String },
+    Grant {
+        privilege: Privilege,
+        database: String,
+        user: String,
+    },
     /// `GRANT ALL [PRIVILEGES] TO user`
-    GrantAdmin { user: String },
+    GrantAdmin {
+        user: String,
+    },
     /// `REVOKE READ|WRITE|ALL ON db FROM user`
-    Revoke { privilege: Privilege, database: String, user: String },
+    Revoke {
+        privilege: Privilege,
+        database: String,
+        user: String,
+    },
     /// `REVOKE ALL [PRIVILEGES] FROM user`
-    RevokeAdmin { user: String },
+    RevokeAdmin {
+        user: String,
+    },
 
     CreateContinuousQuery(CreateContinuousQueryStatement),
-    DropContinuousQuery { name: String, database: String },
+    DropContinuousQuery {
+        name: String,
+        database: String,
+    },
 
     CreateSubscription(CreateSubscriptionStatement),
-    DropSubscription { name: String, database: String, retention_policy: String },
+    DropSubscription {
+        name: String,
+        database: String,
+        retention_policy: String,
+    },
 
-    DropMeasurement { name: String },
+    DropMeasurement {
+        name: String,
+    },
     DropSeries(DropSeriesStatement),
-    DropShard { id: u64 },
-    KillQuery { id: u64, host: Option<String> },
+    DropShard {
+        id: u64,
+    },
+    KillQuery {
+        id: u64,
+        host: Option<String>,
+    },
 }
 
 impl Statement {
@@ -411,7 +459,10 @@ pub struct VarRef {
 
 impl VarRef {
     pub fn new(name: impl Into<String>) -> VarRef {
-        VarRef { name: name.into(), data_type: DataType::Unknown }
+        VarRef {
+            name: name.into(),
+            data_type: DataType::Unknown,
+        }
     }
 }
 

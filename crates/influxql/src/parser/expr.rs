@@ -147,9 +147,11 @@ impl Parser<'_> {
                                     )));
                                 }
                             }
-                            e @ (Expr::VarRef(_) | Expr::Call(_) | Expr::Paren(_)) => {
-                                Expr::binary(Expr::Integer(if neg { -1 } else { 1 }), BinaryOp::Mul, e)
-                            }
+                            e @ (Expr::VarRef(_) | Expr::Call(_) | Expr::Paren(_)) => Expr::binary(
+                                Expr::Integer(if neg { -1 } else { 1 }),
+                                BinaryOp::Mul,
+                                e,
+                            ),
                             e => e,
                         })
                     }
@@ -207,7 +209,9 @@ impl Parser<'_> {
                     _ => {
                         return Err(unexpected(
                             &t,
-                            &["float", "integer", "unsigned", "string", "boolean", "field", "tag"],
+                            &[
+                                "float", "integer", "unsigned", "string", "boolean", "field", "tag",
+                            ],
                         ))
                     }
                 },
@@ -223,6 +227,9 @@ impl Parser<'_> {
         } else {
             self.unscan();
         }
-        Ok(VarRef { name: segments.join("."), data_type })
+        Ok(VarRef {
+            name: segments.join("."),
+            data_type,
+        })
     }
 }

@@ -59,7 +59,11 @@ fn unexpected(t: &Lexed, expected: &[&str]) -> ParseError {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(text: &'a str, params: Option<&'a HashMap<String, Param>>) -> Parser<'a> {
-        let empty = Lexed { tok: Token::Eof, pos: Pos::default(), lit: String::new() };
+        let empty = Lexed {
+            tok: Token::Eof,
+            pos: Pos::default(),
+            lit: String::new(),
+        };
         Parser {
             lex: Lexer::new(text),
             buf: [empty.clone(), empty.clone(), empty],
@@ -77,7 +81,11 @@ impl<'a> Parser<'a> {
             self.curr()
         } else {
             self.i = (self.i + 1) % 3;
-            let t = if regex { self.lex.scan_regex() } else { self.lex.scan() };
+            let t = if regex {
+                self.lex.scan_regex()
+            } else {
+                self.lex.scan()
+            };
             self.buf[self.i] = t;
             self.curr()
         };
@@ -202,7 +210,10 @@ impl<'a> Parser<'a> {
         if idents.len() > 3 {
             let segs: Vec<&str> = idents.iter().map(String::as_str).collect();
             return Err(ParseError::msg(
-                format!("too many segments in {}", crate::ast::quote_ident_segments(&segs)),
+                format!(
+                    "too many segments in {}",
+                    crate::ast::quote_ident_segments(&segs)
+                ),
                 Pos::default(),
             ));
         }
@@ -233,7 +244,10 @@ impl<'a> Parser<'a> {
         }
         let n: i64 = t.lit.parse().map_err(|_| {
             ParseError::msg(
-                format!("strconv.Atoi: parsing {}: value out of range", go_quote(&t.lit)),
+                format!(
+                    "strconv.Atoi: parsing {}: value out of range",
+                    go_quote(&t.lit)
+                ),
                 t.pos,
             )
         })?;
@@ -253,7 +267,10 @@ impl<'a> Parser<'a> {
         }
         t.lit.parse().map_err(|_| {
             ParseError::msg(
-                format!("strconv.ParseUint: parsing {}: value out of range", go_quote(&t.lit)),
+                format!(
+                    "strconv.ParseUint: parsing {}: value out of range",
+                    go_quote(&t.lit)
+                ),
                 t.pos,
             )
         })
@@ -305,9 +322,7 @@ impl<'a> Parser<'a> {
             Token::BadEscape => {
                 return Err(ParseError::msg(format!("bad escape: {}", t.lit), t.pos))
             }
-            Token::BadRegex => {
-                return Err(ParseError::msg(format!("bad regex: {}", t.lit), t.pos))
-            }
+            Token::BadRegex => return Err(ParseError::msg(format!("bad regex: {}", t.lit), t.pos)),
             Token::Regex => {}
             _ => return Err(unexpected(&t, &["regex"])),
         }

@@ -41,7 +41,10 @@ fn find_invalid_op(e: &Expr, found: &mut Option<BinaryOp>) {
 impl Parser<'_> {
     /// SELECT statement; `SELECT` is already consumed.
     pub(crate) fn parse_select(&mut self, tr: TargetRequirement) -> PResult<SelectStatement> {
-        let mut s = SelectStatement { fields: self.parse_fields()?, ..Default::default() };
+        let mut s = SelectStatement {
+            fields: self.parse_fields()?,
+            ..Default::default()
+        };
         s.target = self.parse_target(tr)?;
         let t = self.scan_ws();
         if t.tok != Token::From {
@@ -261,9 +264,10 @@ impl Parser<'_> {
         let mut fields = Vec::new();
         let t = self.scan_ws();
         match t.tok {
-            Token::Asc | Token::Desc => {
-                fields.push(SortField { name: String::new(), ascending: t.tok == Token::Asc })
-            }
+            Token::Asc | Token::Desc => fields.push(SortField {
+                name: String::new(),
+                ascending: t.tok == Token::Asc,
+            }),
             Token::Ident => {
                 self.unscan();
                 let f = self.parse_sort_field()?;

@@ -32,7 +32,13 @@ const SHOW: &[&str] = &[
     "TAG",
     "USERS",
 ];
-const CREATE: &[&str] = &["CONTINUOUS", "DATABASE", "USER", "RETENTION", "SUBSCRIPTION"];
+const CREATE: &[&str] = &[
+    "CONTINUOUS",
+    "DATABASE",
+    "USER",
+    "RETENTION",
+    "SUBSCRIPTION",
+];
 const DROP: &[&str] = &[
     "CONTINUOUS",
     "DATABASE",
@@ -84,7 +90,9 @@ fn dispatch_show(p: &mut Parser<'_>) -> PResult<Statement> {
             Ok(Statement::ShowContinuousQueries)
         }
         Token::Databases => Ok(Statement::ShowDatabases),
-        Token::Diagnostics => Ok(Statement::ShowDiagnostics { module: p.parse_for_module()? }),
+        Token::Diagnostics => Ok(Statement::ShowDiagnostics {
+            module: p.parse_for_module()?,
+        }),
         Token::Field => {
             let t = p.scan_ws();
             match t.tok {
@@ -95,7 +103,9 @@ fn dispatch_show(p: &mut Parser<'_>) -> PResult<Statement> {
         }
         Token::Grants => {
             p.expect_in(Token::For, &["FOR"])?;
-            Ok(Statement::ShowGrants { user: p.parse_ident()? })
+            Ok(Statement::ShowGrants {
+                user: p.parse_ident()?,
+            })
         }
         Token::Measurement => {
             let t = p.scan_ws();
@@ -109,7 +119,11 @@ fn dispatch_show(p: &mut Parser<'_>) -> PResult<Statement> {
         Token::Queries => Ok(Statement::ShowQueries),
         Token::Retention => {
             p.expect_in(Token::Policies, &["POLICIES"])?;
-            let database = if p.accept(Token::On) { Some(p.parse_ident()?) } else { None };
+            let database = if p.accept(Token::On) {
+                Some(p.parse_ident()?)
+            } else {
+                None
+            };
             Ok(Statement::ShowRetentionPolicies { database })
         }
         Token::Series => p.parse_show_series(),
@@ -118,7 +132,9 @@ fn dispatch_show(p: &mut Parser<'_>) -> PResult<Statement> {
             Ok(Statement::ShowShardGroups)
         }
         Token::Shards => Ok(Statement::ShowShards),
-        Token::Stats => Ok(Statement::ShowStats { module: p.parse_for_module()? }),
+        Token::Stats => Ok(Statement::ShowStats {
+            module: p.parse_for_module()?,
+        }),
         Token::Subscriptions => Ok(Statement::ShowSubscriptions),
         Token::Tag => {
             let t = p.scan_ws();
@@ -159,23 +175,41 @@ fn dispatch_drop(p: &mut Parser<'_>) -> PResult<Statement> {
             p.expect_in(Token::Query, &["QUERY"])?;
             let name = p.parse_ident()?;
             p.expect(Token::On)?;
-            Ok(Statement::DropContinuousQuery { name, database: p.parse_ident()? })
+            Ok(Statement::DropContinuousQuery {
+                name,
+                database: p.parse_ident()?,
+            })
         }
-        Token::Database => Ok(Statement::DropDatabase { name: p.parse_ident()? }),
-        Token::Measurement => Ok(Statement::DropMeasurement { name: p.parse_ident()? }),
+        Token::Database => Ok(Statement::DropDatabase {
+            name: p.parse_ident()?,
+        }),
+        Token::Measurement => Ok(Statement::DropMeasurement {
+            name: p.parse_ident()?,
+        }),
         Token::Retention => {
             p.expect_in(Token::Policy, &["POLICY"])?;
             let name = p.parse_ident()?;
             p.expect(Token::On)?;
-            Ok(Statement::DropRetentionPolicy { name, database: p.parse_ident()? })
+            Ok(Statement::DropRetentionPolicy {
+                name,
+                database: p.parse_ident()?,
+            })
         }
         Token::Series => p.parse_drop_series(),
-        Token::Shard => Ok(Statement::DropShard { id: p.parse_uint64()? }),
+        Token::Shard => Ok(Statement::DropShard {
+            id: p.parse_uint64()?,
+        }),
         Token::Subscription => {
             let (name, database, retention_policy) = p.parse_name_on_db_rp()?;
-            Ok(Statement::DropSubscription { name, database, retention_policy })
+            Ok(Statement::DropSubscription {
+                name,
+                database,
+                retention_policy,
+            })
         }
-        Token::User => Ok(Statement::DropUser { name: p.parse_ident()? }),
+        Token::User => Ok(Statement::DropUser {
+            name: p.parse_ident()?,
+        }),
         _ => Err(unexpected(&t, DROP)),
     }
 }
@@ -217,7 +251,10 @@ impl Parser<'_> {
         if t.tok == Token::From {
             s.sources = self.parse_sources(false)?;
             if measurements(&s.sources).any(|m| !m.database.is_empty()) {
-                return Err(ParseError::msg("database not supported", Default::default()));
+                return Err(ParseError::msg(
+                    "database not supported",
+                    Default::default(),
+                ));
             }
         } else {
             self.unscan();
@@ -261,7 +298,10 @@ impl Parser<'_> {
         if self.accept(Token::Cardinality) {
             return self.parse_cardinality_tail(CardinalityKind::Series, exact);
         }
-        let mut s = ShowSeriesStatement { database: self.parse_optional_on()?, ..Default::default() };
+        let mut s = ShowSeriesStatement {
+            database: self.parse_optional_on()?,
+            ..Default::default()
+        };
         s.sources = self.parse_optional_from()?;
         s.condition = self.parse_condition()?;
         s.sort_fields = self.parse_order_by()?;
@@ -282,7 +322,11 @@ impl Parser<'_> {
         let exact = self.accept(Token::Exact);
         let t = self.scan_ws();
         if t.tok != Token::Cardinality {
-            let expected: &[&str] = if exact { &["CARDINALITY"] } else { &["EXACT", "CARDINALITY"] };
+            let expected: &[&str] = if exact {
+                &["CARDINALITY"]
+            } else {
+                &["EXACT", "CARDINALITY"]
+            };
             return Err(unexpected(&t, expected));
         }
         self.parse_cardinality_tail(kind, exact)
@@ -349,7 +393,10 @@ impl Parser<'_> {
     }
 
     fn parse_show_tag_keys(&mut self) -> PResult<Statement> {
-        let mut s = ShowTagKeysStatement { database: self.parse_optional_on()?, ..Default::default() };
+        let mut s = ShowTagKeysStatement {
+            database: self.parse_optional_on()?,
+            ..Default::default()
+        };
         s.sources = self.parse_optional_from()?;
         if self.accept(Token::With) {
             self.unscan();
@@ -438,11 +485,20 @@ impl Parser<'_> {
     }
 
     fn parse_create_database(&mut self) -> PResult<Statement> {
-        let mut s = CreateDatabaseStatement { name: self.parse_ident()?, ..Default::default() };
+        let mut s = CreateDatabaseStatement {
+            name: self.parse_ident()?,
+            ..Default::default()
+        };
         if self.accept(Token::With) {
             let t = self.scan_ws();
-            if !matches!(t.tok, Token::Duration | Token::Name | Token::Replication | Token::Shard) {
-                return Err(unexpected(&t, &["DURATION", "NAME", "REPLICATION", "SHARD"]));
+            if !matches!(
+                t.tok,
+                Token::Duration | Token::Name | Token::Replication | Token::Shard
+            ) {
+                return Err(unexpected(
+                    &t,
+                    &["DURATION", "NAME", "REPLICATION", "SHARD"],
+                ));
             }
             self.unscan();
             s.retention_policy_create = true;
@@ -474,14 +530,20 @@ impl Parser<'_> {
         }
         let t = self.scan_ws();
         if t.tok == Token::Inf {
-            return Err(ParseError::msg("invalid duration INF for shard duration", t.pos));
+            return Err(ParseError::msg(
+                "invalid duration INF for shard duration",
+                t.pos,
+            ));
         }
         self.unscan();
         self.parse_duration()
     }
 
     fn parse_create_rp(&mut self) -> PResult<Statement> {
-        let mut s = CreateRetentionPolicyStatement { name: self.parse_ident()?, ..Default::default() };
+        let mut s = CreateRetentionPolicyStatement {
+            name: self.parse_ident()?,
+            ..Default::default()
+        };
         self.expect(Token::On)?;
         s.database = self.parse_ident()?;
         self.expect(Token::Duration)?;
@@ -542,10 +604,18 @@ impl Parser<'_> {
         self.parse_tokens(&[Token::With, Token::Password])?;
         let password = self.parse_string()?;
         if !self.accept(Token::With) {
-            return Ok(Statement::CreateUser { name, password, admin: false });
+            return Ok(Statement::CreateUser {
+                name,
+                password,
+                admin: false,
+            });
         }
         self.parse_tokens(&[Token::All, Token::Privileges])?;
-        Ok(Statement::CreateUser { name, password, admin: true })
+        Ok(Statement::CreateUser {
+            name,
+            password,
+            admin: true,
+        })
     }
 
     fn parse_set_password(&mut self) -> PResult<Statement> {
@@ -554,7 +624,10 @@ impl Parser<'_> {
         if t.tok != Token::Eq {
             return Err(unexpected(&t, &["="]));
         }
-        Ok(Statement::SetPassword { name, password: self.parse_string()? })
+        Ok(Statement::SetPassword {
+            name,
+            password: self.parse_string()?,
+        })
     }
 
     fn parse_privilege(&mut self) -> PResult<Privilege> {
@@ -578,12 +651,18 @@ impl Parser<'_> {
         if t.tok == Token::On {
             let database = self.parse_ident()?;
             self.expect(Token::To)?;
-            return Ok(Statement::Grant { privilege, database, user: self.parse_ident()? });
+            return Ok(Statement::Grant {
+                privilege,
+                database,
+                user: self.parse_ident()?,
+            });
         } else if t.tok == Token::To {
             if privilege != Privilege::All {
                 return Err(unexpected(&t, &["ON"]));
             }
-            return Ok(Statement::GrantAdmin { user: self.parse_ident()? });
+            return Ok(Statement::GrantAdmin {
+                user: self.parse_ident()?,
+            });
         }
         if privilege == Privilege::All {
             return Err(unexpected(&t, &["ON", "TO"]));
@@ -597,12 +676,18 @@ impl Parser<'_> {
         if t.tok == Token::On {
             let database = self.parse_ident()?;
             self.expect(Token::From)?;
-            return Ok(Statement::Revoke { privilege, database, user: self.parse_ident()? });
+            return Ok(Statement::Revoke {
+                privilege,
+                database,
+                user: self.parse_ident()?,
+            });
         } else if t.tok == Token::From {
             if privilege != Privilege::All {
                 return Err(unexpected(&t, &["ON"]));
             }
-            return Ok(Statement::RevokeAdmin { user: self.parse_ident()? });
+            return Ok(Statement::RevokeAdmin {
+                user: self.parse_ident()?,
+            });
         }
         if privilege == Privilege::All {
             return Err(unexpected(&t, &["ON", "FROM"]));
@@ -649,13 +734,15 @@ impl Parser<'_> {
                 )));
             }
         }
-        Ok(Statement::CreateContinuousQuery(CreateContinuousQueryStatement {
-            name,
-            database,
-            source: Box::new(source),
-            resample_every: every,
-            resample_for: for_,
-        }))
+        Ok(Statement::CreateContinuousQuery(
+            CreateContinuousQueryStatement {
+                name,
+                database,
+                source: Box::new(source),
+                resample_every: every,
+                resample_for: for_,
+            },
+        ))
     }
 
     fn parse_resample(&mut self) -> PResult<(i64, i64)> {
@@ -716,12 +803,19 @@ impl Parser<'_> {
             return Err(unexpected(&t, &["SELECT"]));
         }
         let s = self.parse_select(TargetRequirement::NotRequired)?;
-        Ok(Statement::Explain(ExplainStatement { statement: Box::new(s), analyze }))
+        Ok(Statement::Explain(ExplainStatement {
+            statement: Box::new(s),
+            analyze,
+        }))
     }
 
     fn parse_kill_query(&mut self) -> PResult<Statement> {
         let id = self.parse_uint64()?;
-        let host = if self.accept(Token::On) { Some(self.parse_ident()?) } else { None };
+        let host = if self.accept(Token::On) {
+            Some(self.parse_ident()?)
+        } else {
+            None
+        };
         Ok(Statement::KillQuery { id, host })
     }
 }
