@@ -42,6 +42,7 @@ mod bytes;
 mod cache;
 mod compact;
 mod config;
+mod cursor;
 mod error;
 mod index;
 mod predicate;
@@ -60,6 +61,7 @@ use std::sync::Arc;
 
 pub use block::MAX_BLOCK_VALUES;
 pub use config::EngineConfig;
+pub use cursor::BlockCursor;
 pub use error::{Error, Result};
 pub use predicate::TagPredicate;
 pub use shard::Shard;
@@ -92,27 +94,6 @@ pub struct ShardStatistics {
     pub wal_bytes: u64,
     pub snapshots: u64,
     pub compactions: u64,
-}
-
-/// The values of one field of one series over a time range: ascending time,
-/// no duplicate timestamps, blocks of at most [`MAX_BLOCK_VALUES`] values.
-pub struct BlockCursor {
-    blocks: std::vec::IntoIter<models::Block>,
-}
-
-impl BlockCursor {
-    pub(crate) fn new(blocks: Vec<models::Block>) -> Self {
-        BlockCursor {
-            blocks: blocks.into_iter(),
-        }
-    }
-}
-
-impl Iterator for BlockCursor {
-    type Item = Result<models::Block>;
-    fn next(&mut self) -> Option<Self::Item> {
-        self.blocks.next().map(Ok)
-    }
 }
 
 impl Shard {

@@ -25,9 +25,10 @@ use std::time::{Duration, Instant};
 use models::{FieldType, Point, TimeRange};
 use parking_lot::{Mutex, RwLock};
 
-use crate::block::{chunk, merge_parts, remove_ranges, trim_to_range, ValueRef};
+use crate::block::{chunk, remove_ranges, ValueRef};
 use crate::cache::CacheData;
 use crate::config::EngineConfig;
+use crate::cursor::Source;
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::tsm::{self, TsmFile, TsmWriter};
@@ -71,6 +72,8 @@ pub struct Shard {
     snapshot_bytes: AtomicU64,
     next_gen: AtomicU64,
     snapshot_lock: Mutex<()>,
+    /// Recycled WAL record buffers (a batch of 5000 points is ~600 KB).
+    record_bufs: Mutex<Vec<Vec<u8>>>,
     pub(crate) compaction_lock: Mutex<()>,
     stats: Counters,
     opened: Instant,
@@ -190,6 +193,7 @@ impl Shard {
             snapshot_bytes: AtomicU64::new(0),
             next_gen: AtomicU64::new(next_gen),
             snapshot_lock: Mutex::new(()),
+            record_bufs: Mutex::new(Vec::new()),
             compaction_lock: Mutex::new(()),
             stats: Counters::default(),
             opened: Instant::now(),
@@ -265,7 +269,8 @@ impl Shard {
         let res = self.index.resolve(points);
         let kept = points.len() - res.dropped;
         if kept > 0 {
-            let mut enc = WriteEncoder::new(points.len() * 128);
+            let buf = self.record_bufs.lock().pop().unwrap_or_default();
+            let mut enc = WriteEncoder::new(buf);
             let mut fi = 0;
             let mut nvalues = 0u64;
             for (p, &sid) in points.iter().zip(&res.series) {
@@ -345,10 +350,10 @@ impl Shard {
     /// (newest write wins), in blocks of at most 1000 values.
     pub fn read(&self, series_id: u64, field: &str, range: TimeRange) -> Result<BlockCursor> {
         let Some((fid, typ)) = self.index.field_of_series(series_id, field) else {
-            return Ok(BlockCursor::new(Vec::new()));
+            return Ok(BlockCursor::empty());
         };
         if range.is_empty() {
-            return Ok(BlockCursor::new(Vec::new()));
+            return Ok(BlockCursor::empty());
         }
         let (files, snap, snap_tombs, cached) = {
             let st = self.state.read();
@@ -366,7 +371,7 @@ impl Shard {
                 c.read(series_id, fid, range),
             )
         };
-        let mut parts = Vec::new();
+        let mut sources = Vec::new();
         for f in files.iter() {
             let Some(e) = f.entry(series_id, fid) else {
                 continue;
@@ -374,29 +379,30 @@ impl Shard {
             if e.typ != typ {
                 continue;
             }
-            let tombs = f.tombstones.ranges(series_id);
+            let tombs: Arc<[(i64, i64)]> = f.tombstones.ranges(series_id).into();
             for m in &e.blocks {
                 if !range.overlaps(m.min, m.max)
                     || tombs.iter().any(|&(a, b)| a <= m.min && m.max <= b)
                 {
                     continue;
                 }
-                let mut b = f.read_block(typ, m)?;
-                trim_to_range(&mut b, range.min, range.max);
-                remove_ranges(&mut b, &tombs);
-                parts.push(b);
+                sources.push(Source::File {
+                    file: f.clone(),
+                    meta: *m,
+                    tombs: tombs.clone(),
+                });
             }
         }
         if let Some(s) = snap {
             if let Some(mut b) = s.read(series_id, fid, range) {
                 remove_ranges(&mut b, &snap_tombs);
-                parts.push(b);
+                sources.push(Source::Mem(b));
             }
         }
         if let Some(b) = cached {
-            parts.push(b);
+            sources.push(Source::Mem(b));
         }
-        Ok(BlockCursor::new(chunk(merge_parts(typ, parts))))
+        BlockCursor::new(typ, range, sources)
     }
 
     /// Deletes values of `series_ids` in `range`; an all-time range also

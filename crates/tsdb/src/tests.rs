@@ -417,3 +417,29 @@ fn delete_shard_database_and_rp_remove_files() {
     assert!(!d.path().join("data/b").exists());
     assert!(store.shards().is_empty());
 }
+
+#[test]
+fn lazy_reads_over_disjoint_sources_and_block_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    let pts: Vec<Point> = (0..6000).map(|i| fpt("a", i as f64, i)).collect();
+    s.write_points(&pts[..3000]).unwrap();
+    s.flush().unwrap();
+    s.write_points(&pts[3000..]).unwrap();
+    let (t, v) = read_all(&s, "a", "value", TimeRange::ALL);
+    assert_eq!(t, (0..6000).collect::<Vec<_>>());
+    assert_eq!(v, Column::Float((0..6000).map(|i| i as f64).collect()));
+    let (t, _) = read_all(&s, "a", "value", TimeRange::new(2500, 3499));
+    assert_eq!(t, (2500..3500).collect::<Vec<_>>());
+    // a corrupt block surfaces as an error item, not a panic
+    let path = s.state.read().files[0].path.clone();
+    let mut data = std::fs::read(&path).unwrap();
+    data[20] ^= 0xff;
+    std::fs::write(&path, &data).unwrap();
+    let id = series_id(&s, "a");
+    let items: Vec<_> = s.read(id, "value", TimeRange::ALL).unwrap().collect();
+    assert!(items
+        .iter()
+        .any(|r| matches!(r, Err(Error::Corrupt { .. }))));
+}

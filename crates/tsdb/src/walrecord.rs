@@ -31,8 +31,10 @@ pub(crate) struct WriteEncoder {
 }
 
 impl WriteEncoder {
-    pub(crate) fn new(capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(capacity);
+    /// Starts a record in `buf` (cleared first; pass a recycled buffer to
+    /// avoid reallocating).
+    pub(crate) fn new(mut buf: Vec<u8>) -> Self {
+        buf.clear();
         buf.push(KIND_WRITE);
         let count_pos = buf.len();
         buf.extend_from_slice(&[0u8; 5]); // placeholder for a fixed-width count
@@ -169,7 +171,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let mut e = WriteEncoder::new(64);
+        let mut e = WriteEncoder::new(Vec::new());
         let vals = [
             (1, ValueRef::Float(1.5)),
             (2, ValueRef::Integer(-7)),
