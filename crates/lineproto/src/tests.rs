@@ -348,6 +348,20 @@ proptest! {
     }
 
     #[test]
+    fn reparse_of_rendered_points_is_stable(body in prop_oneof![
+        "[a-c,= \"\n0-9.eiuTf-]{0,50}",
+        "[a-c\"=é]{1,3}(,[a-c\"é]{1,2}=[a-c=\"é]{1,2}){0,3} [a-c\"é]{1,2}=(\"[a-c ,=\n\\\\\"]{0,5}\"|[0-9]{1,3}[iu]?|t|-?[0-9]\\.[0-9]e-?[0-9])(,[ab]=[0-9])? ?(-?[0-9]{1,4})?",
+    ]) {
+        let first = parse_points(body.as_bytes(), Precision::Nanosecond, 7);
+        for p in first.points.iter().filter(|p| !p.measurement.starts_with('#')) {
+            let line = to_line(p);
+            let again = parse_points(line.as_bytes(), Precision::Nanosecond, 7);
+            prop_assert!(again.errors.is_empty(), "{:?} from {:?}", again.errors, line);
+            prop_assert_eq!(&again.points, &vec![p.clone()], "{}", line);
+        }
+    }
+
+    #[test]
     fn never_panics(body in proptest::collection::vec(any::<u8>(), 0..200)) {
         let _ = parse_points(&body, Precision::Hour, 0);
     }
