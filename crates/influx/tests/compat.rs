@@ -176,7 +176,8 @@ fn authentication_matches_go_cli() {
     server.query("CREATE DATABASE sec", Some(("admin", "pw")));
     let port = server.port.to_string();
     let base = ["-host", "127.0.0.1", "-port", port.as_str()];
-    let scenarios: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    type Scenario<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let scenarios: Vec<Scenario> = vec![
         (vec!["-execute", "show databases"], vec![]),
         (
             vec![
