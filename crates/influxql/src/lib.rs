@@ -10,6 +10,7 @@
 
 pub mod analyze;
 pub mod ast;
+pub mod columns;
 pub mod condition;
 pub mod duration;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod visit;
 
 pub use analyze::{group_by_interval, group_by_offset, is_raw_query, query_kind, QueryKind};
 pub use ast::*;
+pub use columns::{column_names, field_name};
 pub use condition::{reduce_time, split_condition, TimeBounds, MAX_TIME, MIN_TIME};
 pub use duration::{format_duration, format_go_duration, parse_duration};
 pub use error::{Error, ParseError, Pos, Result};

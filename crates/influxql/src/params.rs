@@ -100,6 +100,15 @@ impl Param {
         }
     }
 
+    /// Bind every entry of a JSON `params` object.
+    pub fn map_from_json(
+        obj: &serde_json::Map<String, serde_json::Value>,
+    ) -> std::collections::HashMap<String, Param> {
+        obj.iter()
+            .map(|(k, v)| (k.clone(), Param::from_json(v)))
+            .collect()
+    }
+
     /// The token and literal text this value replaces `$name` with (`None` for
     /// an error value: the `$name` token stays and the parser reports it).
     pub(crate) fn token(&self) -> Option<(Token, String)> {

@@ -119,8 +119,25 @@ impl Display for Expr {
         match self {
             Expr::VarRef(v) => write!(f, "{v}"),
             Expr::Call(c) => write!(f, "{c}"),
-            Expr::Distinct(v) => write!(f, "DISTINCT {v}"),
-            Expr::Binary(b) => write!(f, "{} {} {}", b.lhs, b.op.as_str(), b.rhs),
+            Expr::Distinct(v) => write!(f, "DISTINCT {}", quote_ident(v)),
+            Expr::Binary(b) => {
+                // The parser never builds trees that need these parentheses
+                // (it keeps explicit ParenExpr nodes); rewritten trees might.
+                let p = b.op.precedence();
+                let lhs_paren = matches!(&b.lhs, Expr::Binary(l) if l.op.precedence() < p);
+                let rhs_paren = matches!(&b.rhs, Expr::Binary(r) if r.op.precedence() <= p);
+                if lhs_paren {
+                    write!(f, "({})", b.lhs)?;
+                } else {
+                    write!(f, "{}", b.lhs)?;
+                }
+                write!(f, " {} ", b.op.as_str())?;
+                if rhs_paren {
+                    write!(f, "({})", b.rhs)
+                } else {
+                    write!(f, "{}", b.rhs)
+                }
+            }
             Expr::Paren(e) => write!(f, "({e})"),
             Expr::Wildcard(WildcardKind::All) => f.write_str("*"),
             Expr::Wildcard(WildcardKind::Field) => f.write_str("*::field"),
@@ -740,5 +757,38 @@ impl Display for Statement {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_trees_get_needed_parentheses() {
+        let a = || Expr::VarRef(VarRef::new("a"));
+        let e = Expr::binary(
+            Expr::binary(a(), BinaryOp::Add, Expr::Integer(1)),
+            BinaryOp::Mul,
+            Expr::binary(a(), BinaryOp::Sub, Expr::Integer(2)),
+        );
+        assert_eq!(e.to_string(), "(a + 1) * (a - 2)");
+        let e = Expr::binary(a(), BinaryOp::Sub, Expr::binary(a(), BinaryOp::Sub, a()));
+        assert_eq!(e.to_string(), "a - (a - a)");
+        let e = Expr::binary(Expr::binary(a(), BinaryOp::Sub, a()), BinaryOp::Sub, a());
+        assert_eq!(e.to_string(), "a - a - a");
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(Expr::Number(1.0).to_string(), "1.000");
+        assert_eq!(Expr::Number(0.1234567).to_string(), "0.1234567");
+        assert_eq!(Expr::Duration(5_400_000_000_000).to_string(), "90m");
+        assert_eq!(Expr::Time(0).to_string(), "'1970-01-01T00:00:00Z'");
+        assert_eq!(Expr::Distinct("a b".into()).to_string(), "DISTINCT \"a b\"");
+        assert_eq!(
+            Expr::List(vec!["a".into(), "b c".into()]).to_string(),
+            "(a, \"b c\")"
+        );
     }
 }

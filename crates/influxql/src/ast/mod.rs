@@ -121,6 +121,33 @@ pub enum Statement {
 }
 
 impl Statement {
+    /// True for statements that only read (SELECT without INTO, SHOW, EXPLAIN).
+    pub fn is_read_only(&self) -> bool {
+        use Statement as S;
+        match self {
+            S::Select(s) => s.target.is_none(),
+            S::Explain(e) => e.statement.target.is_none(),
+            S::ShowDatabases
+            | S::ShowMeasurements(_)
+            | S::ShowSeries(_)
+            | S::ShowTagKeys(_)
+            | S::ShowTagValues(_)
+            | S::ShowFieldKeys(_)
+            | S::ShowCardinality(_)
+            | S::ShowRetentionPolicies { .. }
+            | S::ShowUsers
+            | S::ShowGrants { .. }
+            | S::ShowContinuousQueries
+            | S::ShowSubscriptions
+            | S::ShowShards
+            | S::ShowShardGroups
+            | S::ShowQueries
+            | S::ShowStats { .. }
+            | S::ShowDiagnostics { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The SELECT inside this statement, if it is one (or an EXPLAIN of one).
     pub fn as_select(&self) -> Option<&SelectStatement> {
         match self {
