@@ -83,8 +83,13 @@ impl CacheData {
         fields: impl Iterator<Item = (u32, ValueRef<'a>)>,
     ) {
         let entries = self.series.entry(series).or_default();
-        for (field, v) in fields {
-            let e = match entries.iter().position(|e| e.field == field) {
+        for (j, (field, v)) in fields.enumerate() {
+            // points of a series usually list their fields in the same order
+            let hit = match entries.get(j) {
+                Some(e) if e.field == field => Some(j),
+                _ => entries.iter().position(|e| e.field == field),
+            };
+            let e = match hit {
                 Some(i) => &mut entries[i],
                 None => {
                     entries.push(FieldEntry::new(field, v.field_type()));

@@ -552,6 +552,10 @@ fn resolve_existing(inner: &Inner, points: &[Point]) -> Option<Resolved> {
         new_series: 0,
     };
     let mut last: Option<(&str, &Measurement)> = None;
+    // field names, ids and types of the previous point: consecutive points
+    // usually carry the same fields, and comparing names beats hashing them
+    let mut prev: Vec<(&str, u32, FieldType)> = Vec::with_capacity(16);
+    let mut prev_meas: &str = "";
     for p in points {
         let m = match last {
             Some((name, m)) if name == p.measurement => m,
@@ -567,8 +571,21 @@ fn resolve_existing(inner: &Inner, points: &[Point]) -> Option<Resolved> {
         let &id = inner.by_key.get(p.key.as_str())?;
         let start = out.fields.len();
         let mut bad = None;
-        for (f, v) in &p.fields {
-            let &(fid, t) = m.fields.get(f)?;
+        let same_fields = prev_meas == p.measurement
+            && prev.len() == p.fields.len()
+            && prev
+                .iter()
+                .zip(&p.fields)
+                .all(|(a, (f, _))| a.0 == f.as_str());
+        if !same_fields {
+            prev.clear();
+            prev_meas = &p.measurement;
+            for (f, _) in &p.fields {
+                let &(fid, t) = m.fields.get(f)?;
+                prev.push((f.as_str(), fid, t));
+            }
+        }
+        for (&(f, fid, t), (_, v)) in prev.iter().zip(&p.fields) {
             if t != v.field_type() {
                 bad.get_or_insert_with(|| conflict(f, &p.measurement, v.field_type(), t));
             }

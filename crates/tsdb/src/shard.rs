@@ -142,7 +142,10 @@ fn load_files(dir: &Path) -> Result<Vec<Arc<TsmFile>>> {
     for t in tombs {
         let data = t.with_extension(""); // strips ".tomb"
         if !data.exists() {
-            fs::remove_file(&t)?;
+            match fs::remove_file(&t) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
         }
     }
     let mut files = Vec::with_capacity(keep.len());
