@@ -13,9 +13,9 @@ use common::{go_influx, ours, run, strip_log_times, RefServer};
 
 /// An export with `n` good points in `imp.autogen`, 2 in `imp.short`, and
 /// the given bad lines inserted after good line numbers `bad_after`.
-fn export(n: usize, bad_after: &[usize]) -> (String, Vec<usize>) {
-    let mut s = String::from(
-        "# INFLUXDB EXPORT: 1677-09-21T00:12:43Z - 2262-04-11T23:47:16Z\n# DDL\nCREATE DATABASE imp WITH NAME autogen\nCREATE RETENTION POLICY short ON imp DURATION INF REPLICATION 1\n# DML\n# CONTEXT-DATABASE:imp\n# CONTEXT-RETENTION-POLICY:autogen\n# writing tsm data\n",
+fn export(db: &str, n: usize, bad_after: &[usize]) -> (String, Vec<usize>) {
+    let mut s = format!(
+        "# INFLUXDB EXPORT: 1677-09-21T00:12:43Z - 2262-04-11T23:47:16Z\n# DDL\nCREATE DATABASE {db} WITH NAME autogen\nCREATE RETENTION POLICY short ON {db} DURATION INF REPLICATION 1\n# DML\n# CONTEXT-DATABASE:{db}\n# CONTEXT-RETENTION-POLICY:autogen\n# writing tsm data\n",
     );
     let mut line_no = s.lines().count();
     let mut bad_lines = Vec::new();
@@ -47,7 +47,7 @@ fn import_reports_bad_lines_and_writes_the_rest() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (text, bad) = export(12_000, &[10, 4999, 11_000]);
+    let (text, bad) = export("imp_bad", 12_000, &[10, 4999, 11_000]);
     let path = dir.path().join("export.txt");
     std::fs::write(&path, &text).unwrap();
     let port = server.port.to_string();
@@ -79,9 +79,9 @@ fn import_reports_bad_lines_and_writes_the_rest() {
         "{}",
         o.stderr
     );
-    let c = count(&server, "SELECT count(v) FROM imp.autogen.m");
+    let c = count(&server, "SELECT count(v) FROM imp_bad.autogen.m");
     assert!(c.contains("[\"1970-01-01T00:00:00Z\",12000]"), "{c}");
-    let c = count(&server, "SELECT count(v) FROM imp.short.other");
+    let c = count(&server, "SELECT count(v) FROM imp_bad.short.other");
     assert!(c.contains(",2]"), "{c}");
 }
 
@@ -91,7 +91,7 @@ fn clean_gzip_import_matches_go_cli() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (text, _) = export(6000, &[]);
+    let (text, _) = export("imp_gz", 6000, &[]);
     let gz = dir.path().join("export.txt.gz");
     let mut enc = flate2::write::GzEncoder::new(
         std::fs::File::create(&gz).unwrap(),
@@ -128,7 +128,7 @@ fn clean_gzip_import_matches_go_cli() {
         assert_eq!(theirs.stderr, mine.stderr);
         assert_eq!(theirs.code, mine.code);
     }
-    let c = count(&server, "SELECT count(v) FROM imp.autogen.m");
+    let c = count(&server, "SELECT count(v) FROM imp_gz.autogen.m");
     assert!(c.contains("[\"1970-01-01T00:00:00Z\",6000]"), "{c}");
 }
 
@@ -138,7 +138,7 @@ fn pps_throttles_the_import() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (text, _) = export(300, &[]);
+    let (text, _) = export("imp_pps", 300, &[]);
     let path = dir.path().join("export.txt");
     std::fs::write(&path, &text).unwrap();
     let port = server.port.to_string();

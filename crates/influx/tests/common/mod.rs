@@ -2,6 +2,12 @@
 //! InfluxDB 1.x (`/usr/bin/influxd`) on free loopback ports, and running CLI
 //! binaries with a time limit. Tests skip (with a printed note) when the
 //! reference server is not installed.
+//!
+//! Environment knobs: `INFLUX_TEST_INFLUXD` (server binary, default
+//! `/usr/bin/influxd`), `INFLUX_TEST_GO_CLI` (default `/usr/bin/influx`), and
+//! `INFLUX_TEST_EXTERNAL_PORT`: use an already running 1.x-compatible server
+//! on 127.0.0.1:PORT (e.g. Tidemark's influxd, without authentication)
+//! instead of starting one; the authentication test is skipped then.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,7 +24,9 @@ pub fn ours() -> PathBuf {
 
 /// The Go `influx` 1.x CLI, when installed.
 pub fn go_influx() -> Option<PathBuf> {
-    let p = PathBuf::from("/usr/bin/influx");
+    let p = PathBuf::from(
+        std::env::var("INFLUX_TEST_GO_CLI").unwrap_or_else(|_| "/usr/bin/influx".to_string()),
+    );
     p.exists().then_some(p)
 }
 
@@ -32,7 +40,7 @@ fn free_port() -> u16 {
 
 /// A running reference `influxd`, killed on drop.
 pub struct RefServer {
-    child: Child,
+    child: Option<Child>,
     pub port: u16,
     _dir: tempfile::TempDir,
 }
@@ -41,12 +49,32 @@ impl RefServer {
     /// Starts `/usr/bin/influxd` (optionally with authentication on), or
     /// returns `None` with a note when it is not installed or won't start.
     pub fn start(auth: bool) -> Option<RefServer> {
-        let influxd = Path::new("/usr/bin/influxd");
+        let dir = tempfile::tempdir().unwrap();
+        if let Ok(port) = std::env::var("INFLUX_TEST_EXTERNAL_PORT") {
+            if auth {
+                eprintln!("note: external server in use; skipping authentication test");
+                return None;
+            }
+            let port: u16 = port
+                .parse()
+                .expect("INFLUX_TEST_EXTERNAL_PORT must be a port");
+            assert!(ping(port), "nothing answers /ping on 127.0.0.1:{port}");
+            return Some(RefServer {
+                child: None,
+                port,
+                _dir: dir,
+            });
+        }
+        let influxd = PathBuf::from(
+            std::env::var("INFLUX_TEST_INFLUXD").unwrap_or_else(|_| "/usr/bin/influxd".to_string()),
+        );
         if !influxd.exists() {
-            eprintln!("note: /usr/bin/influxd not installed; skipping reference-server test");
+            eprintln!(
+                "note: {} not installed; skipping reference-server test",
+                influxd.display()
+            );
             return None;
         }
-        let dir = tempfile::tempdir().unwrap();
         for _ in 0..3 {
             let (port, rpc) = (free_port(), free_port());
             let d = dir.path().display();
@@ -62,7 +90,7 @@ impl RefServer {
             let conf_path = dir.path().join("influxdb.conf");
             std::fs::write(&conf_path, conf).unwrap();
             let log = std::fs::File::create(dir.path().join("influxd.log")).unwrap();
-            let mut child = Command::new(influxd)
+            let mut child = Command::new(&influxd)
                 .arg("run")
                 .arg("-config")
                 .arg(&conf_path)
@@ -75,7 +103,7 @@ impl RefServer {
             while Instant::now() < deadline {
                 if ping(port) {
                     return Some(RefServer {
-                        child,
+                        child: Some(child),
                         port,
                         _dir: dir,
                     });
@@ -128,8 +156,10 @@ impl RefServer {
 
 impl Drop for RefServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
