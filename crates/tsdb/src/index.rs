@@ -13,13 +13,16 @@
 //! 0x02 field id:uvarint type:u8 measurement:str field:str
 //! 0x03 series id:uvarint                  series dropped
 //! 0x04 measurement:str                    measurement dropped (its fields go)
+//! 0x05 next_series:uvarint next_field:uvarint   id counters (first record of a rewritten log)
 //! str := len:uvarint utf-8 bytes
 //! ```
 //!
 //! Appends are buffered and written + fsynced by `sync` (called by the WAL
 //! group-commit leader before it writes the WAL), so every id a durable WAL
-//! record mentions is durable too. A torn tail is truncated on open. When
-//! more than half of the logged series are dropped, the log is rewritten.
+//! record mentions is durable too. A torn tail is truncated on open; a
+//! checksum mismatch before the last record is reported as corruption (never
+//! silently truncated). When a third or more of the logged records are drops,
+//! the log is rewritten (temp file + fsync + rename).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
@@ -40,6 +43,17 @@ const REC_SERIES: u8 = 1;
 const REC_FIELD: u8 = 2;
 const REC_DROP_SERIES: u8 = 3;
 const REC_DROP_MEASUREMENT: u8 = 4;
+const REC_NEXT_IDS: u8 = 5;
+
+/// Whether the framed record at `pos` extends exactly to the end of `data`
+/// (a torn last write may leave a bad checksum there).
+fn is_last_record(data: &[u8], pos: usize) -> bool {
+    let Some(h) = data.get(pos..pos + 4) else {
+        return true;
+    };
+    let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+    pos + 8 + len >= data.len()
+}
 
 #[derive(Default)]
 struct Measurement {
@@ -192,13 +206,24 @@ impl Inner {
                 self.drop_measurement(m);
                 Some(true)
             }
+            REC_NEXT_IDS => {
+                self.next_series = self.next_series.max(r.uvarint()?);
+                self.next_field = self.next_field.max(u32::try_from(r.uvarint()?).ok()?);
+                Some(false)
+            }
             _ => None,
         }
     }
 
     /// Appends records describing the whole current state to `out`.
     fn dump(&self, out: &mut Vec<u8>) -> u64 {
-        let mut n = 0;
+        // ids are never reused, even those of dropped series
+        let s = begin_frame(out);
+        out.push(REC_NEXT_IDS);
+        put_uvarint(out, self.next_series);
+        put_uvarint(out, u64::from(self.next_field));
+        end_frame(out, s);
+        let mut n = 1;
         for (name, m) in &self.measurements {
             let mut fields: Vec<_> = m.fields.iter().collect();
             fields.sort_by_key(|(_, (id, _))| *id);
@@ -252,6 +277,13 @@ impl Index {
                     dropped += u64::from(is_drop);
                 }
                 Framed::End => break,
+                Framed::BadChecksum if !is_last_record(&data, pos) => {
+                    // damage in the middle: truncating would forget durable series
+                    return Err(Error::corrupt(
+                        &path,
+                        format!("checksum mismatch at offset {pos}"),
+                    ));
+                }
                 Framed::Torn | Framed::BadChecksum => {
                     tracing::warn!(path = %path.display(), offset = pos, "truncating torn index log tail");
                     let f = OpenOptions::new().write(true).open(&path)?;
@@ -261,7 +293,7 @@ impl Index {
                 }
             }
         }
-        let file = if dropped > 0 && dropped * 2 > records {
+        let file = if dropped > 0 && dropped * 3 >= records {
             let mut buf = Vec::new();
             records = inner.dump(&mut buf);
             dropped = 0;
@@ -601,4 +633,88 @@ fn resolve_existing(inner: &Inner, points: &[Point]) -> Option<Resolved> {
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use models::FieldValue;
+
+    fn p(m: &str, host: &str, f: &str, v: FieldValue) -> Point {
+        Point::new(
+            m.into(),
+            vec![("host".into(), host.into())],
+            vec![(f.into(), v)],
+            1,
+        )
+    }
+
+    #[test]
+    fn persists_series_fields_and_drops() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let ix = Index::open(d.path()).unwrap();
+            let r = ix.resolve(&[
+                p("cpu", "a", "v", FieldValue::Float(1.0)),
+                p("cpu", "b", "v", FieldValue::Float(1.0)),
+                p("mem", "a", "free", FieldValue::Integer(1)),
+            ]);
+            assert_eq!(r.series, vec![1, 2, 3]);
+            assert_eq!(r.new_series, 3);
+            ix.drop_series(&[2]);
+            ix.sync().unwrap();
+        }
+        let ix = Index::open(d.path()).unwrap();
+        assert_eq!(ix.measurements(), vec!["cpu", "mem"]);
+        assert_eq!(ix.tag_values("cpu", "host"), vec!["a"]);
+        assert_eq!(
+            ix.fields("mem"),
+            vec![("free".to_string(), FieldType::Integer)]
+        );
+        let r = ix.resolve(&[p("cpu", "a", "v", FieldValue::Integer(1))]);
+        assert_eq!(r.dropped, 1);
+        assert!(r.reason.unwrap().contains("already exists as type float"));
+    }
+
+    #[test]
+    fn ids_are_not_reused_after_rewrite() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let ix = Index::open(d.path()).unwrap();
+            ix.resolve(&[
+                p("cpu", "a", "v", FieldValue::Float(1.0)),
+                p("cpu", "b", "v", FieldValue::Float(1.0)),
+            ]);
+            ix.drop_series(&[1, 2]);
+            ix.sync().unwrap();
+        }
+        let before = fs::metadata(d.path().join("index.log")).unwrap().len();
+        let ix = Index::open(d.path()).unwrap(); // 2 drops of 5 records: rewritten
+        assert!(fs::metadata(d.path().join("index.log")).unwrap().len() < before);
+        assert_eq!(ix.series_count(), 0);
+        let r = ix.resolve(&[p("cpu", "c", "v", FieldValue::Float(1.0))]);
+        assert_eq!(r.series, vec![3]);
+    }
+
+    #[test]
+    fn mid_log_corruption_is_an_error_and_torn_tail_is_not() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let ix = Index::open(d.path()).unwrap();
+            ix.resolve(&[
+                p("cpu", "a", "v", FieldValue::Float(1.0)),
+                p("cpu", "b", "v", FieldValue::Float(1.0)),
+            ]);
+            ix.sync().unwrap();
+        }
+        let path = d.path().join("index.log");
+        let good = fs::read(&path).unwrap();
+        let mut bad = good.clone();
+        bad[10] ^= 0xff;
+        fs::write(&path, &bad).unwrap();
+        assert!(matches!(Index::open(d.path()), Err(Error::Corrupt { .. })));
+        fs::write(&path, &good[..good.len() - 3]).unwrap();
+        let ix = Index::open(d.path()).unwrap();
+        assert_eq!(ix.series_count(), 1);
+    }
 }
