@@ -458,6 +458,16 @@ impl Index {
         self.inner.read().fields_by_id.get(&field).copied()
     }
 
+    pub(crate) fn series_info(&self, id: u64) -> Option<SeriesInfo> {
+        self.inner.read().series.get(&id).cloned()
+    }
+
+    pub(crate) fn series_by_key(&self, key: &str) -> Option<SeriesInfo> {
+        let inner = self.inner.read();
+        let id = inner.by_key.get(key)?;
+        inner.series.get(id).cloned()
+    }
+
     pub(crate) fn has_series(&self, id: u64) -> bool {
         self.inner.read().series.contains_key(&id)
     }

@@ -345,6 +345,14 @@ impl Shard {
     pub fn fields(&self, measurement: &str) -> Vec<(String, FieldType)> {
         self.index.fields(measurement)
     }
+    /// The series with this id, if it exists.
+    pub fn series_info(&self, id: u64) -> Option<SeriesInfo> {
+        self.index.series_info(id)
+    }
+    /// The series with this key (`measurement,tag=value,...`), if it exists.
+    pub fn series_by_key(&self, key: &str) -> Option<SeriesInfo> {
+        self.index.series_by_key(key)
+    }
     pub fn series_count(&self) -> u64 {
         self.index.series_count()
     }

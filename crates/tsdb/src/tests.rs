@@ -487,3 +487,26 @@ fn interrupted_compaction_leaves_a_readable_shard() {
     let (t, _) = read_all(&s, "a", "value", TimeRange::ALL);
     assert_eq!(t, (5..40).collect::<Vec<_>>());
 }
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Store>();
+    check::<Shard>();
+    check::<Arc<Shard>>();
+    fn check_send<T: Send>() {}
+    check_send::<crate::BlockCursor>();
+}
+
+#[test]
+fn series_lookups() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    s.write_points(&[fpt("a", 1.0, 1)]).unwrap();
+    let info = s.series_by_key("cpu,host=a").unwrap();
+    assert_eq!(s.series_info(info.id).unwrap(), info);
+    assert_eq!(&*info.measurement, "cpu");
+    assert_eq!(&info.tags[..], &[("host".to_string(), "a".to_string())]);
+    assert!(s.series_by_key("cpu,host=b").is_none());
+}
