@@ -395,32 +395,49 @@ mod tests {
         }
     }
 
-    /// Rough XOR-path timing (run with `--release --ignored --nocapture`).
+    /// Best-of timing of encode/decode of the chosen encoding, and of the
+    /// XOR path alone (`--release --ignored --nocapture`).
     #[test]
     #[ignore]
-    fn xor_speed() {
-        let v = walk(9, 1000);
-        let mut enc = Vec::new();
-        encode_xor(&v, &mut enc);
-        let mut out = Vec::with_capacity(1000);
-        let t = std::time::Instant::now();
-        for _ in 0..20_000 {
-            out.clear();
-            decode(std::hint::black_box(&enc), &mut out).unwrap();
+    fn speed() {
+        let w = walk(9, 1000);
+        let sets: Vec<(&str, Vec<f64>)> = vec![
+            ("full", w.clone()),
+            (
+                "2 decimals",
+                w.iter().map(|x| (x * 100.0).round() / 100.0).collect(),
+            ),
+            ("steps", (0..1000).map(|i| w[i / 4 * 4]).collect()),
+        ];
+        for (name, v) in sets {
+            for xor_only in [false, true] {
+                let mut enc = Vec::with_capacity(16000);
+                let mut dec = Vec::with_capacity(1000);
+                let (mut be, mut bd) = (f64::MAX, f64::MAX);
+                for _ in 0..3000 {
+                    enc.clear();
+                    let t = std::time::Instant::now();
+                    if xor_only {
+                        encode_xor(std::hint::black_box(&v), &mut enc);
+                    } else {
+                        encode(std::hint::black_box(&v), &mut enc);
+                    }
+                    be = be.min(t.elapsed().as_secs_f64());
+                    dec.clear();
+                    let t = std::time::Instant::now();
+                    decode(std::hint::black_box(&enc), &mut dec).unwrap();
+                    bd = bd.min(t.elapsed().as_secs_f64());
+                }
+                println!(
+                    "{name}{}: header {} encode {:.0} M/s, decode {:.0} M/s, {:.3} B/value",
+                    if xor_only { " (xor)" } else { "" },
+                    enc[0],
+                    1000.0 / be / 1e6,
+                    1000.0 / bd / 1e6,
+                    enc.len() as f64 / 1000.0
+                );
+            }
         }
-        let dt = t.elapsed().as_secs_f64();
-        println!(
-            "xor decode: {:.0} M values/s, {:.2} bytes/value",
-            20_000.0 * 1000.0 / dt / 1e6,
-            enc.len() as f64 / 1000.0
-        );
-        let t = std::time::Instant::now();
-        for _ in 0..20_000 {
-            enc.clear();
-            encode_xor(std::hint::black_box(&v), &mut enc);
-        }
-        let dt = t.elapsed().as_secs_f64();
-        println!("xor encode: {:.0} M values/s", 20_000.0 * 1000.0 / dt / 1e6);
     }
 
     /// Prints the table in the module doc.
