@@ -33,6 +33,33 @@
 //! Layout: data in `<dir>/<db>/<rp>/<shard id>/` (`*.tsm`, `*.tsm.tomb`,
 //! `index.log`), WAL in `<wal_dir>/<db>/<rp>/<shard id>/*.wal`.
 //!
+//! # Example
+//!
+//! ```no_run
+//! use models::{FieldValue, Point, TimeRange};
+//! use tsdb::{EngineConfig, Store, TagPredicate};
+//!
+//! # fn main() -> tsdb::Result<()> {
+//! let store = Store::open(EngineConfig::default())?;
+//! let shard = store.create_shard("telegraf", "autogen", 1)?;
+//! let p = Point::new(
+//!     "cpu".into(),
+//!     vec![("host".into(), "a".into())],
+//!     vec![("usage".into(), FieldValue::Float(0.5))],
+//!     1_700_000_000_000_000_000,
+//! );
+//! shard.write_points(&[p])?; // durable (fsynced) when Ok
+//! for s in shard.series("cpu", &TagPredicate::True) {
+//!     for block in shard.read(s.id, "usage", TimeRange::ALL)? {
+//!         let block = block?; // ascending, unique times, ≤ 1000 values
+//!         println!("{} {:?}", s.key, block.times);
+//!     }
+//! }
+//! store.close()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The engine is synchronous (std threads + parking_lot locks); async
 //! callers use `spawn_blocking`. Disk corruption surfaces as
 //! [`Error::Corrupt`], never as a panic.
