@@ -67,6 +67,71 @@ fn decode_appends_and_restores_on_error() {
 }
 
 #[test]
+fn encoders_append_after_existing_bytes() {
+    let ts: Vec<i64> = (0..300).map(|i| i * 1000 + (i % 3)).collect();
+    let fs: Vec<f64> = (0..300).map(|i| f64::from(i) * 0.37).collect();
+    let bs: Vec<bool> = (0..300).map(|i| i % 5 == 0).collect();
+    let ss: Vec<String> = (0..300).map(|i| format!("s{}", i % 7)).collect();
+    let us: Vec<u64> = (0..300).map(|i| u64::MAX - i * i).collect();
+    let mut buf = vec![0xAA; 5];
+    let mut cuts = vec![buf.len()];
+    encode_timestamps(&ts, &mut buf);
+    cuts.push(buf.len());
+    encode_floats(&fs, &mut buf);
+    cuts.push(buf.len());
+    encode_booleans(&bs, &mut buf);
+    cuts.push(buf.len());
+    encode_strings(&ss, &mut buf);
+    cuts.push(buf.len());
+    encode_unsigned(&us, &mut buf);
+    cuts.push(buf.len());
+    assert_eq!(&buf[..5], &[0xAA; 5]);
+    let part = |i: usize| &buf[cuts[i]..cuts[i + 1]];
+    let mut t = Vec::new();
+    decode_timestamps(part(0), &mut t).unwrap();
+    assert_eq!(t, ts);
+    let mut f = Vec::new();
+    decode_floats(part(1), &mut f).unwrap();
+    assert_eq!(f, fs);
+    let mut b = Vec::new();
+    decode_booleans(part(2), &mut b).unwrap();
+    assert_eq!(b, bs);
+    let mut s = Vec::new();
+    decode_strings(part(3), &mut s).unwrap();
+    assert_eq!(s, ss);
+    let mut u = Vec::new();
+    decode_unsigned(part(4), &mut u).unwrap();
+    assert_eq!(u, us);
+}
+
+#[test]
+fn sixty_four_k_of_every_type() {
+    let n = 65_536usize;
+    let ts: Vec<i64> = (0..n as i64)
+        .map(|i| i * 10_000_000_000 + (i * 7919) % 1000)
+        .collect();
+    let mut enc = Vec::new();
+    encode_timestamps(&ts, &mut enc);
+    let mut t = Vec::new();
+    decode_timestamps(&enc, &mut t).unwrap();
+    assert_eq!(t, ts);
+    let ss: Vec<String> = (0..n).map(|i| "x".repeat(i % 13)).collect();
+    let mut enc = Vec::new();
+    encode_strings(&ss, &mut enc);
+    let mut s = Vec::new();
+    decode_strings(&enc, &mut s).unwrap();
+    assert_eq!(s, ss);
+    let us: Vec<u64> = (0..n as u64)
+        .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .collect();
+    let mut enc = Vec::new();
+    encode_unsigned(&us, &mut enc);
+    let mut u = Vec::new();
+    decode_unsigned(&enc, &mut u).unwrap();
+    assert_eq!(u, us);
+}
+
+#[test]
 fn unsigned_edges() {
     for v in [
         vec![],
