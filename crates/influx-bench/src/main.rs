@@ -1,0 +1,3 @@
+//! `influx-bench`: TSBS devops cpu-only load and query benchmark.
+
+fn main() {}
