@@ -76,6 +76,8 @@ struct Inner {
 struct Log {
     path: PathBuf,
     file: File,
+    /// Length of the fsynced prefix of the file.
+    durable_len: u64,
     pending: Vec<u8>,
     records: u64,
     dropped: u64,
@@ -312,6 +314,7 @@ impl Index {
         Ok(Index {
             inner: RwLock::new(inner),
             log: Mutex::new(Log {
+                durable_len: file.metadata()?.len(),
                 path,
                 file,
                 pending: Vec::new(),
@@ -337,9 +340,23 @@ impl Index {
             return Ok(());
         }
         let buf = std::mem::take(&mut log.pending);
-        log.file.write_all(&buf)?;
-        log.file.sync_data()?;
-        Ok(())
+        let res = log.file.write_all(&buf).and_then(|()| log.file.sync_data());
+        match res {
+            Ok(()) => {
+                log.durable_len += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // drop any partial tail and keep the records for the next attempt
+                let len = log.durable_len;
+                if let Err(t) = log.file.set_len(len) {
+                    tracing::error!(error = %t, "cannot truncate index log after a failed write");
+                }
+                let newer = std::mem::replace(&mut log.pending, buf);
+                log.pending.extend_from_slice(&newer);
+                Err(e.into())
+            }
+        }
     }
 
     pub(crate) fn log_bytes(&self) -> u64 {

@@ -20,8 +20,9 @@
 //! more writers can join, takes the whole buffer, runs the caller-supplied
 //! `pre_sync` hook (the shard fsyncs its series index there), writes the
 //! buffer and fsyncs once; then every caller whose record was in that buffer
-//! returns. After a failed write or fsync the WAL refuses further commits
-//! (fail-stop: the file position is unknown), until the shard is reopened.
+//! returns. If the write or fsync fails, every writer of that group gets
+//! the error, the segment is abandoned (its tail may hold a partial record,
+//! which replay skips) and the next group starts a new segment.
 //!
 //! # Replay
 //!
@@ -51,14 +52,24 @@ struct Segment {
     size: u64,
 }
 
+/// How many failed commit groups are remembered for their waiting writers.
+const MAX_FAILED_GROUPS: usize = 64;
+
 struct State {
     buf: Vec<u8>,
     spare: Vec<u8>,
+    /// Sequence number of the last record appended to `buf`.
     appended: u64,
+    /// Records up to this sequence number were handed to a leader.
+    taken: u64,
+    /// Records up to this sequence number are durable (except failed groups).
     synced: u64,
     leader: bool,
-    failed: Option<String>,
+    /// Failed groups `(lo, hi]` of sequence numbers, with the error.
+    failed: std::collections::VecDeque<(u64, u64, String)>,
+    /// The open segment (None after a failed write: the next group starts a new one).
     segment: Option<Segment>,
+    last_id: u64,
 }
 
 pub(crate) struct Wal {
@@ -149,9 +160,11 @@ impl Wal {
                 buf: Vec::new(),
                 spare: Vec::new(),
                 appended: 0,
+                taken: 0,
                 synced: 0,
                 leader: false,
-                failed: None,
+                failed: Default::default(),
+                last_id: segment.id,
                 segment: Some(segment),
             }),
             cond: Condvar::new(),
@@ -167,18 +180,15 @@ impl Wal {
     /// Appends `payload` as one record and returns once it is fsynced.
     pub(crate) fn commit(&self, payload: &[u8], pre_sync: &dyn Fn() -> Result<()>) -> Result<()> {
         let mut st = self.state.lock();
-        if let Some(e) = &st.failed {
-            return Err(Error::WalFailed(e.clone()));
-        }
         frame(&mut st.buf, payload);
         st.appended += 1;
         let me = st.appended;
         loop {
+            if let Some((_, _, msg)) = st.failed.iter().find(|(lo, hi, _)| *lo < me && me <= *hi) {
+                return Err(Error::WalFailed(msg.clone()));
+            }
             if st.synced >= me {
                 return Ok(());
-            }
-            if let Some(e) = &st.failed {
-                return Err(Error::WalFailed(e.clone()));
             }
             if st.leader {
                 self.cond.wait(&mut st);
@@ -190,38 +200,65 @@ impl Wal {
             }
             let spare = std::mem::take(&mut st.spare);
             let mut buf = std::mem::replace(&mut st.buf, spare);
-            let target = st.appended;
+            let (lo, target) = (st.taken, st.appended);
+            st.taken = target;
             let mut seg = st.segment.take();
-            let res = MutexGuard::unlocked(&mut st, || self.write_group(&mut seg, &buf, pre_sync));
+            let next_id = st.last_id + 1;
+            let res = MutexGuard::unlocked(&mut st, || {
+                self.write_group(&mut seg, next_id, &buf, pre_sync)
+            });
+            if let Some(s) = &seg {
+                st.last_id = st.last_id.max(s.id);
+            }
             st.segment = seg;
             st.leader = false;
             buf.clear();
             st.spare = buf;
             match res {
                 Ok(()) => st.synced = target,
-                Err(e) => st.failed = Some(e.to_string()),
+                Err(e) => {
+                    tracing::error!(dir = %self.dir.display(), error = %e, "WAL write failed; its writers get an error");
+                    st.failed.push_back((lo, target, e.to_string()));
+                    while st.failed.len() > MAX_FAILED_GROUPS {
+                        st.failed.pop_front();
+                    }
+                }
             }
             self.cond.notify_all();
         }
     }
 
+    /// Writes and fsyncs one group. After a failure the segment is abandoned
+    /// (its tail may hold a partial record) and the next group starts a new
+    /// one, so a transient error (disk full) does not stop the shard.
     fn write_group(
         &self,
         seg: &mut Option<Segment>,
+        next_id: u64,
         buf: &[u8],
         pre_sync: &dyn Fn() -> Result<()>,
     ) -> Result<()> {
         pre_sync()?;
-        let s = seg
-            .as_mut()
-            .ok_or_else(|| Error::WalFailed("no open segment".into()))?;
-        s.file.write_all(buf)?;
-        s.file.sync_data()?;
+        if seg.is_none() {
+            *seg = Some(create_segment(&self.dir, next_id)?);
+        }
+        let Some(s) = seg.as_mut() else {
+            return Err(Error::WalFailed("no open segment".into()));
+        };
+        let res = s.file.write_all(buf).and_then(|()| s.file.sync_data());
+        if let Err(e) = res {
+            *seg = None;
+            return Err(e.into());
+        }
         s.size += buf.len() as u64;
         self.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
         if s.size >= SEGMENT_SIZE {
-            let next = create_segment(&self.dir, s.id + 1)?;
-            *seg = Some(next);
+            match create_segment(&self.dir, s.id + 1) {
+                Ok(next) => *seg = Some(next),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot start a new WAL segment; continuing in the current one")
+                }
+            }
         }
         Ok(())
     }
@@ -234,15 +271,15 @@ impl Wal {
         while st.leader {
             self.cond.wait(&mut st);
         }
-        let Some(seg) = st.segment.as_ref() else {
-            return Err(Error::WalFailed("no open segment".into()));
-        };
-        if seg.size == 0 {
-            return Ok(seg.id - 1);
+        if let Some(seg) = st.segment.as_ref() {
+            if seg.size == 0 {
+                return Ok(seg.id - 1);
+            }
         }
-        let closed = seg.id;
-        st.segment = Some(create_segment(&self.dir, closed + 1)?);
-        Ok(closed)
+        let next = st.last_id + 1;
+        st.segment = Some(create_segment(&self.dir, next)?);
+        st.last_id = next;
+        Ok(next - 1)
     }
 
     /// Deletes closed segments with id ≤ `upto`.
@@ -354,6 +391,20 @@ mod tests {
             }
         }
         assert_eq!(replay(d.path()), vec![b"r1".to_vec()]);
+    }
+
+    #[test]
+    fn a_failed_group_errors_and_later_commits_work() {
+        let d = tempfile::tempdir().unwrap();
+        let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+        w.commit(b"ok1", &|| Ok(())).unwrap();
+        let e = w
+            .commit(b"lost", &|| Err(Error::WalFailed("injected".into())))
+            .unwrap_err();
+        assert!(e.to_string().contains("injected"));
+        w.commit(b"ok2", &|| Ok(())).unwrap();
+        drop(w);
+        assert_eq!(replay(d.path()), vec![b"ok1".to_vec(), b"ok2".to_vec()]);
     }
 
     #[test]
