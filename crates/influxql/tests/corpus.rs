@@ -70,3 +70,27 @@ fn upstream_corpus() {
         failures.join("\n")
     );
 }
+
+/// Throughput check (run with `cargo test --release -p influxql --test corpus -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn parse_throughput() {
+    let cases: Vec<String> = cases().into_iter().map(|c| c.command).collect();
+    let bytes: usize = cases.iter().map(String::len).sum();
+    let rounds = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        for c in &cases {
+            std::hint::black_box(parse_query(c).ok());
+        }
+    }
+    let el = start.elapsed();
+    let n = (rounds * cases.len()) as f64;
+    println!(
+        "{} statements in {:?}: {:.2} µs/statement, {:.1} MB/s",
+        n,
+        el,
+        el.as_secs_f64() * 1e6 / n,
+        (rounds * bytes) as f64 / el.as_secs_f64() / 1e6
+    );
+}

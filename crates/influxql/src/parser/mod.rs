@@ -297,8 +297,20 @@ impl<'a> Parser<'a> {
         if t.tok != Token::Integer {
             return Err(unexpected(&t, &["integer"]));
         }
-        // Out-of-range values parse as 0 in InfluxDB (the error is ignored).
-        Ok(t.lit.parse::<i64>().map(|n| n.max(0) as u64).unwrap_or(0))
+        // Like Go's strconv.ParseInt with its error ignored: out-of-range
+        // values saturate. Negative values can only come from bound parameters.
+        let n = t.lit.parse::<i64>().unwrap_or(if t.lit.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+        if n < 0 {
+            return Err(ParseError::msg(
+                format!("{} must be >= 0", tok.as_str()),
+                t.pos,
+            ));
+        }
+        Ok(n as u64)
     }
 
     /// A `/regex/` if one is next, else `None`.

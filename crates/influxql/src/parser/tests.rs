@@ -410,6 +410,16 @@ fn bound_parameters() {
         "identifier must be a string value"
     );
     assert_eq!(
+        parse_query_with_params("SELECT v FROM m LIMIT $neg", &{
+            let mut p = HashMap::new();
+            p.insert("neg".to_string(), Param::Integer(-1));
+            p
+        })
+        .unwrap_err()
+        .to_string(),
+        "LIMIT must be >= 0 at line 1, char 23"
+    );
+    assert_eq!(
         parse_query_with_params("SELECT v FROM m WHERE a = $nope", &p)
             .unwrap_err()
             .to_string(),
