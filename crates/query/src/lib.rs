@@ -1,3 +1,24 @@
-//! InfluxQL execution. See ARCHITECTURE.md.
+//! InfluxQL execution with InfluxDB 1.x's answers.
+//!
+//! * [`executor`]: the public API (`QueryExecutor::execute`) and statement dispatch.
+//! * [`ddl`] / [`show`]: metadata statements and SHOW.
+//! * [`select`]: SELECT, split into a shard-local part (`select::scan`,
+//!   producing serde-serialisable partial states) and a merge part
+//!   (`select::merge`), so a cluster can run the first on data nodes.
+//! * [`storage`]: the storage traits the executor reads through.
+//! * [`registry`]: running queries, KILL QUERY and timeouts.
+//! * [`result`]: the /query result model with InfluxDB's JSON shape.
 
+pub mod ddl;
+pub mod error;
+pub mod executor;
+pub mod registry;
 pub mod result;
+pub mod select;
+pub mod show;
+pub mod storage;
+pub mod tsdb_storage;
+
+pub use error::{Error, Result};
+pub use executor::{ExecutionContext, ExecutorConfig, QueryExecutor};
+pub use registry::RunningQuery;

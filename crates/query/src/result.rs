@@ -4,11 +4,12 @@
 //! in the HTTP layer; this module only defines what they encode.
 
 use serde::ser::{SerializeMap, SerializeSeq};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-/// One cell of a result row.
-#[derive(Debug, Clone, PartialEq)]
+/// One cell of a result row (also the executor's value type; serde derives
+/// are for shipping partial states, not for the JSON output).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     Null,
     Bool(bool),

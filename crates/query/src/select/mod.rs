@@ -1,0 +1,273 @@
+//! SELECT execution. Planning ([`plan`]) turns the statement into leaves and
+//! per-column expression trees; the shard-local part ([`scan`]) reduces each
+//! shard to raw rows or mergeable partial states ([`partial`]); the merge
+//! part ([`merge`]) combines shard outputs, fills windows, applies
+//! transformations ([`transform`]) and math ([`eval`]) and shapes series.
+//!
+//! Owns: orchestration of one SELECT over local shards. Must not: parse or
+//! format JSON.
+
+pub mod cond;
+pub mod eval;
+pub mod merge;
+pub mod partial;
+pub mod plan;
+pub mod scan;
+pub mod transform;
+
+use crate::error::{Error, Result};
+use crate::result::Series;
+use crate::storage::{ShardReader, Storage};
+use influxql::{Expr, SelectStatement, Source};
+use models::TimeRange;
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// Limits and identity of the running statement.
+pub struct Env<'a> {
+    pub data: &'a meta::Data,
+    pub storage: &'a dyn Storage,
+    pub database: &'a str,
+    pub retention_policy: &'a str,
+    pub now: i64,
+    pub max_select_point: u64,
+    pub max_select_series: u64,
+    pub max_select_buckets: u64,
+    pub cancel: &'a (dyn Fn() -> Result<()> + Sync),
+}
+
+/// A resolved measurement with the shards holding it.
+pub struct Resolved {
+    pub name: String,
+    pub shards: Vec<Arc<dyn ShardReader>>,
+}
+
+/// Shards of `db.rp` overlapping `[min, max]`.
+pub fn shards_for(
+    env: &Env<'_>,
+    db: &str,
+    rp: &str,
+    min: i64,
+    max: i64,
+) -> Result<Vec<Arc<dyn ShardReader>>> {
+    let dbi = env
+        .data
+        .database(db)
+        .ok_or_else(|| Error::DatabaseNotFound(db.to_string()))?;
+    let rp = if rp.is_empty() {
+        dbi.default_retention_policy.as_str()
+    } else {
+        rp
+    };
+    if !dbi.retention_policies.iter().any(|r| r.name == rp) {
+        return Err(Error::msg(format!("retention policy not found: {rp}")));
+    }
+    let mut out = Vec::new();
+    for g in env.data.shard_groups_by_time_range(db, rp, min, max) {
+        for s in &g.shards {
+            if let Some(sh) = env.storage.shard(s.id) {
+                out.push(sh);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn resolve_sources(
+    env: &Env<'_>,
+    sources: &[Source],
+    min: i64,
+    max: i64,
+) -> Result<Vec<Resolved>> {
+    let mut by_name: BTreeMap<String, Vec<Arc<dyn ShardReader>>> = BTreeMap::new();
+    for s in sources {
+        let Source::Measurement(m) = s else { continue };
+        let db = if m.database.is_empty() {
+            env.database
+        } else {
+            m.database.as_str()
+        };
+        if db.is_empty() {
+            return Err(Error::msg("database name required"));
+        }
+        let rp = if m.retention_policy.is_empty() {
+            env.retention_policy
+        } else {
+            m.retention_policy.as_str()
+        };
+        let shards = shards_for(env, db, rp, min, max)?;
+        for sh in shards {
+            let names: Vec<String> = match &m.regex {
+                Some(re) => sh
+                    .measurements()
+                    .into_iter()
+                    .filter(|n| re.0.is_match(n))
+                    .collect(),
+                None => {
+                    if sh.measurements().iter().any(|n| *n == m.name) {
+                        vec![m.name.clone()]
+                    } else {
+                        vec![]
+                    }
+                }
+            };
+            for n in names {
+                by_name.entry(n).or_default().push(sh.clone());
+            }
+        }
+    }
+    Ok(by_name
+        .into_iter()
+        .map(|(name, shards)| Resolved { name, shards })
+        .collect())
+}
+
+/// Executes a SELECT and returns its series (INTO is handled by the caller).
+pub fn run(env: &Env<'_>, stmt: &SelectStatement) -> Result<Vec<Series>> {
+    let (residual, bounds) = cond::split_time(stmt.condition.as_ref(), env.now)?;
+    let has_interval = stmt.dimensions.iter().any(
+        |d| matches!(d.expr.unparen(), Expr::Call(c) if c.name == "time"),
+    );
+    let min = bounds.min.unwrap_or(models::MIN_NANOS);
+    let max = bounds
+        .max
+        .unwrap_or(if has_interval { env.now } else { models::MAX_NANOS });
+    if min > max {
+        return Ok(vec![]);
+    }
+    // Subqueries become in-memory shards holding the inner result.
+    let mut resolved = Vec::new();
+    for s in &stmt.sources {
+        if let Source::SubQuery(inner) = s {
+            resolved.extend(merge::subquery_source(env, inner)?);
+        }
+    }
+    resolved.extend(resolve_sources(env, &stmt.sources, min, max)?);
+    // Schema of all measurements (union).
+    let mut schema = plan::Schema::default();
+    for r in &resolved {
+        for sh in &r.shards {
+            for (f, t) in sh.fields(&r.name) {
+                schema.fields.entry(f).or_insert(t);
+            }
+            for t in sh.tag_keys(&r.name) {
+                if !schema.tags.contains(&t) {
+                    schema.tags.push(t);
+                }
+            }
+        }
+    }
+    schema.tags.sort();
+    let plan = plan::build(stmt, &schema)?;
+    let range = TimeRange::new(min, max);
+    if plan.interval > 0 && env.max_select_buckets > 0 && bounds.min.is_some() {
+        let buckets = (max - min) / plan.interval + 1;
+        if buckets as u64 > env.max_select_buckets {
+            return Err(Error::msg(format!(
+                "max-select-buckets limit exceeded: ({}/{})",
+                buckets, env.max_select_buckets
+            )));
+        }
+    }
+    let points = AtomicU64::new(0);
+    let series_n = AtomicU64::new(0);
+    let mut out = Vec::new();
+    for r in &resolved {
+        let tags: Vec<String> = {
+            let mut t: Vec<String> = r.shards.iter().flat_map(|s| s.tag_keys(&r.name)).collect();
+            t.sort();
+            t.dedup();
+            t
+        };
+        let mplan;
+        let plan_ref = if plan.group_all {
+            let mut p = plan.clone();
+            p.group_tags = tags.clone();
+            mplan = p;
+            &mplan
+        } else {
+            &plan
+        };
+        let (filter, rest) = match &residual {
+            Some(e) => cond::split_tags(e, &|n| tags.iter().any(|t| t == n)),
+            None => (crate::storage::TagFilter::True, None),
+        };
+        let spec = scan::ScanSpec {
+            measurement: &r.name,
+            plan: plan_ref,
+            filter: &filter,
+            residual: rest.as_ref(),
+            range,
+            fixed_window: if plan.interval > 0 {
+                0
+            } else if bounds.min.is_some() {
+                min
+            } else {
+                0
+            },
+            cancel: env.cancel,
+            points: &points,
+            max_points: env.max_select_point,
+            series: &series_n,
+            max_series: env.max_select_series,
+        };
+        let outputs = scan_all(&r.shards, &spec)?;
+        let merged = merge::combine(plan_ref, outputs);
+        out.extend(merge::finish(
+            plan_ref,
+            stmt,
+            &r.name,
+            merged,
+            bounds,
+            max,
+        )?);
+    }
+    // SLIMIT / SOFFSET over the series list.
+    let mut out: Vec<Series> = out.into_iter().skip(stmt.soffset as usize).collect();
+    if stmt.slimit > 0 {
+        out.truncate(stmt.slimit as usize);
+    }
+    Ok(out)
+}
+
+/// Scans shards, in parallel when there are several.
+fn scan_all(
+    shards: &[Arc<dyn ShardReader>],
+    spec: &scan::ScanSpec<'_>,
+) -> Result<Vec<scan::ShardOutput>> {
+    if shards.len() <= 1 {
+        return shards
+            .iter()
+            .map(|s| scan::scan_shard(s.as_ref(), spec))
+            .collect();
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(shards.len());
+    let chunks: Vec<Vec<Arc<dyn ShardReader>>> = (0..threads)
+        .map(|i| shards.iter().skip(i).step_by(threads).cloned().collect())
+        .collect();
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                sc.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|s| scan::scan_shard(s.as_ref(), spec))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(r) => all.extend(r?),
+                Err(_) => return Err(Error::msg("shard scan panicked")),
+            }
+        }
+        Ok(all)
+    })
+}

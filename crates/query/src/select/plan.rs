@@ -1,0 +1,478 @@
+//! SELECT planning: wildcard/regex expansion, column naming, classification
+//! of the projection into leaves (raw variables or aggregate calls) and an
+//! expression tree per column evaluated on the merge side.
+//!
+//! Owns: turning the AST into a [`Plan`]. Must not: read data.
+
+use super::partial::AggKind;
+use super::transform::{is_transform, Transform};
+use super::eval::{is_math_function, literal};
+use crate::error::{Error, Result};
+use crate::result::Value;
+use influxql::{BinaryOp, Call, Expr, Field, SelectStatement, WildcardKind};
+use models::FieldType;
+use std::collections::BTreeMap;
+
+/// An aggregate call leaf.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggSpec {
+    pub kind: AggKind,
+    pub field: String,
+    /// Tag names given to top()/bottom() (one point per tag combination).
+    pub tag_args: Vec<String>,
+}
+
+/// Per-column expression tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// Raw mode: a variable (index into `Plan::vars`); aggregate mode: an
+    /// aggregate leaf (index into `Plan::aggs`).
+    Leaf(usize),
+    /// Aggregate mode: an auxiliary variable taken from the selected point.
+    Aux(usize),
+    Lit(Value),
+    Bin(BinaryOp, Box<Node>, Box<Node>),
+    Math(String, Vec<Node>),
+    Tr(Transform, Box<Node>),
+}
+
+/// A planned SELECT for one set of measurements.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub columns: Vec<String>,
+    pub nodes: Vec<Node>,
+    /// True when the statement aggregates.
+    pub aggregate: bool,
+    pub aggs: Vec<AggSpec>,
+    /// Raw-mode variables, or aggregate-mode auxiliary variables.
+    pub vars: Vec<String>,
+    /// Columns that are only a tag in raw mode do not keep a row alive.
+    pub interval: i64,
+    pub offset: i64,
+    pub group_tags: Vec<String>,
+    pub group_all: bool,
+    /// Variables that are tags (they do not keep a raw row alive).
+    pub tag_vars: Vec<String>,
+}
+
+/// The schema of the measurements a statement reads.
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    pub fields: BTreeMap<String, FieldType>,
+    pub tags: Vec<String>,
+}
+
+impl Schema {
+    pub fn is_tag(&self, n: &str) -> bool {
+        self.tags.iter().any(|t| t == n)
+    }
+}
+
+fn is_agg_name(n: &str) -> bool {
+    matches!(
+        n,
+        "count"
+            | "sum"
+            | "mean"
+            | "median"
+            | "mode"
+            | "spread"
+            | "stddev"
+            | "distinct"
+            | "integral"
+            | "min"
+            | "max"
+            | "first"
+            | "last"
+            | "percentile"
+            | "sample"
+            | "top"
+            | "bottom"
+    )
+}
+
+fn numeric(t: FieldType) -> bool {
+    matches!(t, FieldType::Float | FieldType::Integer | FieldType::Unsigned)
+}
+
+fn accepts(func: &str, t: FieldType) -> bool {
+    match func {
+        "count" | "first" | "last" | "distinct" | "mode" | "sample" => true,
+        "min" | "max" => numeric(t) || t == FieldType::Boolean,
+        _ => numeric(t),
+    }
+}
+
+/// Display name of a field, as InfluxDB derives it.
+pub fn field_name(f: &Field) -> String {
+    if let Some(a) = &f.alias {
+        return a.clone();
+    }
+    expr_name(&f.expr)
+}
+
+fn expr_name(e: &Expr) -> String {
+    match e {
+        Expr::Call(c) => c.name.clone(),
+        Expr::Paren(i) => expr_name(i),
+        Expr::VarRef(v) => v.name.clone(),
+        Expr::Distinct(_) => "distinct".into(),
+        Expr::Binary(_) => {
+            let mut parts = Vec::new();
+            bin_names(e, &mut parts);
+            parts.join("_")
+        }
+        _ => String::new(),
+    }
+}
+
+fn bin_names(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::VarRef(v) => out.push(v.name.clone()),
+        Expr::Call(c) => out.push(c.name.clone()),
+        Expr::Distinct(_) => out.push("distinct".into()),
+        Expr::Paren(i) => bin_names(i, out),
+        Expr::Binary(b) => {
+            bin_names(&b.lhs, out);
+            bin_names(&b.rhs, out);
+        }
+        _ => {}
+    }
+}
+
+/// Expands `*`, `*::field`, `*::tag`, regexes and `f(*)` in the projection.
+pub fn expand_fields(stmt: &SelectStatement, schema: &Schema, group_tags: &[String]) -> Vec<Field> {
+    let mut out = Vec::new();
+    for f in &stmt.fields {
+        match f.expr.unparen() {
+            Expr::Wildcard(kind) => {
+                let mut names: Vec<(String, bool)> = Vec::new();
+                if *kind != WildcardKind::Tag {
+                    names.extend(schema.fields.keys().map(|k| (k.clone(), false)));
+                }
+                if *kind != WildcardKind::Field {
+                    names.extend(
+                        schema
+                            .tags
+                            .iter()
+                            .filter(|t| !group_tags.contains(t))
+                            .map(|t| (t.clone(), true)),
+                    );
+                }
+                names.sort();
+                names.dedup_by(|a, b| a.0 == b.0);
+                for (n, _) in names {
+                    out.push(Field {
+                        expr: Expr::VarRef(influxql::VarRef::new(n)),
+                        alias: None,
+                    });
+                }
+            }
+            Expr::Regex(re) => {
+                let mut names: Vec<String> = schema
+                    .fields
+                    .keys()
+                    .cloned()
+                    .chain(schema.tags.iter().filter(|t| !group_tags.contains(t)).cloned())
+                    .filter(|n| re.0.is_match(n))
+                    .collect();
+                names.sort();
+                names.dedup();
+                for n in names {
+                    out.push(Field {
+                        expr: Expr::VarRef(influxql::VarRef::new(n)),
+                        alias: None,
+                    });
+                }
+            }
+            Expr::Call(c)
+                if c
+                    .args
+                    .first()
+                    .is_some_and(|a| matches!(a.unparen(), Expr::Wildcard(_) | Expr::Regex(_))) =>
+            {
+                let re = match c.args[0].unparen() {
+                    Expr::Regex(r) => Some(r.0.clone()),
+                    _ => None,
+                };
+                for (name, t) in &schema.fields {
+                    if re.as_ref().is_some_and(|r| !r.is_match(name)) || !accepts(&c.name, *t) {
+                        continue;
+                    }
+                    let mut args = c.args.clone();
+                    args[0] = Expr::VarRef(influxql::VarRef::new(name.clone()));
+                    out.push(Field {
+                        expr: Expr::Call(Call {
+                            name: c.name.clone(),
+                            args,
+                        }),
+                        alias: Some(format!(
+                            "{}_{}",
+                            f.alias.clone().unwrap_or_else(|| c.name.clone()),
+                            name
+                        )),
+                    });
+                }
+            }
+            Expr::VarRef(v) if v.name.eq_ignore_ascii_case("time") => {}
+            _ => out.push(f.clone()),
+        }
+    }
+    out
+}
+
+fn contains_agg(e: &Expr) -> bool {
+    match e {
+        Expr::Call(c) => is_agg_name(&c.name) || c.args.iter().any(contains_agg),
+        Expr::Distinct(_) => true,
+        Expr::Paren(i) => contains_agg(i),
+        Expr::Binary(b) => contains_agg(&b.lhs) || contains_agg(&b.rhs),
+        _ => false,
+    }
+}
+
+struct Builder<'a> {
+    plan: Plan,
+    schema: &'a Schema,
+}
+
+impl Builder<'_> {
+    fn var(&mut self, name: &str) -> usize {
+        if let Some(i) = self.plan.vars.iter().position(|v| v == name) {
+            return i;
+        }
+        self.plan.vars.push(name.to_string());
+        self.plan.vars.len() - 1
+    }
+
+    fn agg(&mut self, spec: AggSpec) -> usize {
+        if let Some(i) = self.plan.aggs.iter().position(|a| *a == spec) {
+            return i;
+        }
+        self.plan.aggs.push(spec);
+        self.plan.aggs.len() - 1
+    }
+
+    fn field_arg(c: &Call) -> Result<String> {
+        match c.args.first().map(|a| a.unparen()) {
+            Some(Expr::VarRef(v)) => Ok(v.name.clone()),
+            _ => Err(Error::msg(format!(
+                "expected field argument in {}()",
+                c.name
+            ))),
+        }
+    }
+
+    fn compile(&mut self, e: &Expr) -> Result<Node> {
+        Ok(match e {
+            Expr::Paren(i) => self.compile(i)?,
+            Expr::VarRef(v) => {
+                if self.plan.aggregate {
+                    Node::Aux(self.var(&v.name))
+                } else {
+                    Node::Leaf(self.var(&v.name))
+                }
+            }
+            Expr::Distinct(n) => Node::Leaf(self.agg(AggSpec {
+                kind: AggKind::Distinct,
+                field: n.clone(),
+                tag_args: vec![],
+            })),
+            Expr::Binary(b) => Node::Bin(
+                b.op,
+                Box::new(self.compile(&b.lhs)?),
+                Box::new(self.compile(&b.rhs)?),
+            ),
+            Expr::Call(c) if is_math_function(&c.name) => Node::Math(
+                c.name.clone(),
+                c.args.iter().map(|a| self.compile(a)).collect::<Result<_>>()?,
+            ),
+            Expr::Call(c) if is_transform(&c.name) => {
+                let t = Transform::from_call(&c.name, &c.args, self.plan.interval)
+                    .ok_or_else(|| Error::msg(format!("invalid arguments to {}()", c.name)))?;
+                let inner = c
+                    .args
+                    .first()
+                    .ok_or_else(|| Error::msg(format!("invalid number of arguments for {}, expected at least 1, got 0", c.name)))?;
+                Node::Tr(t, Box::new(self.compile(inner)?))
+            }
+            Expr::Call(c) if c.name == "count"
+                && matches!(c.args.first().map(|a| a.unparen()), Some(Expr::Call(d)) if d.name == "distinct") =>
+            {
+                let Some(Expr::Call(d)) = c.args.first().map(|a| a.unparen()) else {
+                    return Err(Error::msg("count(distinct) expected"));
+                };
+                Node::Leaf(self.agg(AggSpec {
+                    kind: AggKind::CountDistinct,
+                    field: Self::field_arg(d)?,
+                    tag_args: vec![],
+                }))
+            }
+            Expr::Call(c) if c.name == "count"
+                && matches!(c.args.first().map(|a| a.unparen()), Some(Expr::Distinct(_))) =>
+            {
+                let Some(Expr::Distinct(n)) = c.args.first().map(|a| a.unparen()) else {
+                    return Err(Error::msg("count(distinct) expected"));
+                };
+                Node::Leaf(self.agg(AggSpec {
+                    kind: AggKind::CountDistinct,
+                    field: n.clone(),
+                    tag_args: vec![],
+                }))
+            }
+            Expr::Call(c) if is_agg_name(&c.name) => {
+                if let Some(Expr::Call(inner)) = c.args.first().map(|a| a.unparen()) {
+                    if is_agg_name(&inner.name) {
+                        return Err(Error::msg(format!(
+                            "expected field argument in {}()",
+                            c.name
+                        )));
+                    }
+                }
+                let kind = AggKind::from_call(&c.name, &c.args)
+                    .ok_or_else(|| Error::msg(format!("invalid arguments to {}()", c.name)))?;
+                let field = Self::field_arg(c)?;
+                let tag_args = if matches!(kind, AggKind::Top(_) | AggKind::Bottom(_)) {
+                    c.args[1..c.args.len() - 1]
+                        .iter()
+                        .filter_map(|a| match a.unparen() {
+                            Expr::VarRef(v) => Some(v.name.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                } else {
+                    vec![]
+                };
+                let _ = self.schema;
+                Node::Leaf(self.agg(AggSpec {
+                    kind,
+                    field,
+                    tag_args,
+                }))
+            }
+            Expr::Call(c) => {
+                return Err(Error::msg(format!("undefined function {}()", c.name)));
+            }
+            other => Node::Lit(literal(other).unwrap_or(Value::Null)),
+        })
+    }
+}
+
+/// Builds the plan of `stmt` against `schema`.
+pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
+    let mut interval = 0;
+    let mut offset = 0;
+    let mut group_tags = Vec::new();
+    let mut group_all = false;
+    for d in &stmt.dimensions {
+        match d.expr.unparen() {
+            Expr::Call(c) if c.name == "time" => {
+                interval = match c.args.first().map(|a| a.unparen()) {
+                    Some(Expr::Duration(d)) => *d,
+                    _ => return Err(Error::msg("time dimension expected 1 or 2 arguments")),
+                };
+                offset = match c.args.get(1).map(|a| a.unparen()) {
+                    Some(Expr::Duration(d)) => *d,
+                    Some(Expr::Integer(i)) => *i,
+                    _ => 0,
+                };
+            }
+            Expr::VarRef(v) => {
+                if !group_tags.contains(&v.name) {
+                    group_tags.push(v.name.clone())
+                }
+            }
+            Expr::Wildcard(_) => group_all = true,
+            Expr::Regex(re) => {
+                for t in &schema.tags {
+                    if re.0.is_match(t) && !group_tags.contains(t) {
+                        group_tags.push(t.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if group_all {
+        group_tags = schema.tags.clone();
+    }
+    group_tags.sort();
+    let fields = expand_fields(stmt, schema, &group_tags);
+    let aggregate = fields.iter().any(|f| contains_agg(&f.expr));
+    let mut b = Builder {
+        plan: Plan {
+            columns: vec![],
+            nodes: vec![],
+            aggregate,
+            aggs: vec![],
+            vars: vec![],
+            interval,
+            offset,
+            group_tags,
+            group_all,
+            tag_vars: vec![],
+        },
+        schema,
+    };
+    for f in &fields {
+        let node = b.compile(&f.expr)?;
+        b.plan.nodes.push(node);
+        b.plan.columns.push(field_name(f));
+    }
+    b.plan.tag_vars = b
+        .plan
+        .vars
+        .iter()
+        .filter(|v| schema.is_tag(v) && !schema.fields.contains_key(*v))
+        .cloned()
+        .collect();
+    // Duplicate column names get numeric suffixes.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let names = b.plan.columns.clone();
+    for (i, n) in names.iter().enumerate() {
+        let c = seen.entry(n.clone()).or_insert(0);
+        if *c > 0 {
+            let mut cand = format!("{n}_{c}");
+            while names.contains(&cand) {
+                *c += 1;
+                cand = format!("{n}_{c}");
+            }
+            b.plan.columns[i] = cand;
+        }
+        *c += 1;
+    }
+    validate(&b.plan, stmt)?;
+    Ok(b.plan)
+}
+
+fn validate(plan: &Plan, stmt: &SelectStatement) -> Result<()> {
+    if plan.aggregate {
+        let selectors = plan.aggs.iter().filter(|a| a.kind.is_selector()).count();
+        if !plan.vars.is_empty() && !(plan.aggs.len() == 1 && selectors == 1) {
+            return Err(Error::msg(
+                "mixing aggregate and non-aggregate queries is not supported",
+            ));
+        }
+        for a in &plan.aggs {
+            if matches!(a.kind, AggKind::Distinct) && (plan.aggs.len() > 1 || !plan.vars.is_empty()) {
+                return Err(Error::msg(
+                    "aggregate function distinct() cannot be combined with other functions or fields",
+                ));
+            }
+            if let AggKind::Top(n) | AggKind::Bottom(n) = a.kind {
+                if stmt.limit > 0 && n as u64 > stmt.limit {
+                    let f = if matches!(a.kind, AggKind::Top(_)) { "top" } else { "bottom" };
+                    return Err(Error::msg(format!(
+                        "limit ({n}) in {f} function can not be larger than the LIMIT ({}) in the select statement",
+                        stmt.limit
+                    )));
+                }
+            }
+        }
+    } else if plan.interval > 0 {
+        return Err(Error::msg(
+            "GROUP BY requires at least one aggregate function",
+        ));
+    }
+    Ok(())
+}
