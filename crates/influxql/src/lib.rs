@@ -16,7 +16,7 @@ pub mod duration;
 pub mod error;
 mod lexer;
 pub mod params;
-mod parser;
+pub mod parser;
 pub mod timelit;
 pub mod token;
 pub mod visit;

@@ -1,4 +1,4 @@
-//! The InfluxQL parser: a hand-written recursive-descent parser over the
+//! The InfluxQL parser (public entry points are re-exported at the crate root): a hand-written recursive-descent parser over the
 //! scanner, mirroring InfluxDB 1.x's token look-ahead (a three-token unscan
 //! ring) so that error messages and positions match InfluxDB exactly.
 //!
@@ -402,7 +402,37 @@ fn go_regex_error(pattern: &str, e: &regex::Error) -> String {
         "invalid or unsupported Perl syntax"
     };
     let shown = match code {
-        "missing closing )" | "unexpected )" | "expression too large" => pattern.to_string(),
+        "missing argument to repetition operator" => {
+            let b = pattern.as_bytes();
+            let at = (0..b.len()).find(|&i| {
+                matches!(b[i], b'*' | b'+' | b'?') && (i == 0 || matches!(b[i - 1], b'(' | b'|'))
+            });
+            at.map(|i| pattern[i..=i].to_string())
+                .unwrap_or_else(|| pattern.to_string())
+        }
+        "invalid escape sequence" => {
+            let mut it = pattern.char_indices().peekable();
+            let mut found = None;
+            while let Some((_, c)) = it.next() {
+                if c == '\\' {
+                    if let Some(&(_, n)) = it.peek() {
+                        let known =
+                            n.is_ascii_punctuation() || "dDsSwWbBAzpPQExafnrtv01234567".contains(n);
+                        if !known {
+                            found = Some(format!("\\{n}"));
+                            break;
+                        }
+                        it.next();
+                    }
+                }
+            }
+            found.unwrap_or_else(|| pattern.to_string())
+        }
+        "trailing backslash at end of expression" => String::new(),
+        "missing closing ]" => pattern
+            .find('[')
+            .map(|i| pattern[i..].to_string())
+            .unwrap_or_default(),
         _ => pattern.to_string(),
     };
     format!("error parsing regexp: {code}: `{shown}`")
