@@ -219,7 +219,15 @@ impl Client {
         if resp.status().as_u16() != 204 {
             let mut body = String::new();
             let _ = resp.body_mut().as_reader().read_to_string(&mut body);
-            return Err(Error::Server(body));
+            let body = body.trim_end();
+            return Err(Error::Server(if body.is_empty() {
+                format!(
+                    "received status code {} from server",
+                    resp.status().as_u16()
+                )
+            } else {
+                body.to_string()
+            }));
         }
         Ok(version)
     }

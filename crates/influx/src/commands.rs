@@ -266,8 +266,10 @@ impl CommandLine {
         let mut cfg = self.client_config();
         cfg.host = host.clone();
         cfg.port = port;
-        let client = Client::new(&cfg)
-            .map_err(|e| CommandError::Failed(format!("Could not create client {e}")))?;
+        let client = Client::new(&cfg).map_err(|e| match e {
+            Error::Usage(m) => CommandError::Failed(m),
+            other => CommandError::Failed(format!("Could not create client {other}")),
+        })?;
         let ping = client.ping();
         self.client = Some(client);
         self.server_version = ping.map_err(to_failed)?;

@@ -73,9 +73,16 @@ fn run_session(mut opts: flags::Options) -> std::result::Result<(), String> {
     if let Err(e) = cl.connect("") {
         let addr = cl.client().map(|c| c.addr().to_string()).ok();
         return Err(match (e, addr) {
-            (CommandError::Failed(m), Some(addr)) => format!(
-                "Failed to connect to {addr}: {m}\nPlease check your connection settings and ensure 'influxd' is running."
-            ),
+            (CommandError::Failed(m), Some(addr)) => {
+                let hint = if !opts.ssl && m.contains("HTTP request to an HTTPS server") {
+                    "Please use the -ssl flag to connect using SSL."
+                } else if opts.ssl && !opts.unsafe_ssl && m.contains("certificate") {
+                    "You may use -unsafeSsl to connect anyway, but the SSL connection will not be secure."
+                } else {
+                    "Please check your connection settings and ensure 'influxd' is running."
+                };
+                format!("Failed to connect to {addr}: {m}\n{hint}")
+            }
             (other, _) => other.to_string(),
         });
     }
