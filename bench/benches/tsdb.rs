@@ -203,6 +203,23 @@ fn report() {
         bytes,
         bytes as f64 / values
     );
+    // read back every series' usage_user from the compacted file
+    let series = shard.series("cpu", &tsdb::TagPredicate::True);
+    let t0 = Instant::now();
+    let mut read = 0usize;
+    for s in &series {
+        for b in shard.read(s.id, "usage_user", models::TimeRange::ALL).expect("read") {
+            read += b.expect("block").times.len();
+        }
+    }
+    let el = t0.elapsed();
+    println!(
+        "tsdb report: read {} series x 1 field = {} values in {:.2?} = {:.1} M values/s",
+        series.len(),
+        read,
+        el,
+        read as f64 / el.as_secs_f64() / 1e6
+    );
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
