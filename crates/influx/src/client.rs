@@ -361,6 +361,22 @@ mod tests {
         assert_eq!(base64(b"ab"), "YWI=");
     }
 
+    #[cfg(not(feature = "tls"))]
+    #[test]
+    fn ssl_without_tls_feature_is_a_clear_error() {
+        let cfg = ClientConfig {
+            host: "localhost".into(),
+            port: 8086,
+            ssl: true,
+            unsafe_ssl: false,
+            username: String::new(),
+            password: String::new(),
+            user_agent: "t".into(),
+        };
+        let err = Client::new(&cfg).err().unwrap().to_string();
+        assert!(err.contains("--features tls"), "{err}");
+    }
+
     #[test]
     fn ipv6_hosts_are_bracketed() {
         assert_eq!(join_host_port("::1", 8086), "[::1]:8086");

@@ -32,6 +32,10 @@ pub struct ImportConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportStats {
     pub commands: u64,
+    /// DDL commands the server rejected.
+    pub failed_commands: u64,
+    /// Whether a `# DML` section was found.
+    pub saw_dml: bool,
     pub inserts: u64,
     pub failed: u64,
     pub elapsed: Duration,
@@ -267,6 +271,14 @@ impl<'a> Importer<'a> {
             self.log_out(&format!("Failed {f} inserts"));
         }
         result?;
+        // Not in 1.x (which exits 0 here): a file without a `# DML` section
+        // whose lines the server rejected is almost surely not an export.
+        if !self.stats.saw_dml && self.stats.failed_commands > 0 {
+            return Err(Error::Usage(format!(
+                "{} of {} commands failed and no # DML section was found; is {} an influx_inspect export file?",
+                self.stats.failed_commands, self.stats.commands, self.cfg.path
+            )));
+        }
         if self.stats.failed > 0 {
             let plural = if self.stats.failed > 1 {
                 "s were"
@@ -304,6 +316,7 @@ impl<'a> Importer<'a> {
             if !in_dml {
                 if line.starts_with(b"# DML") {
                     in_dml = true;
+                    self.stats.saw_dml = true;
                     continue;
                 }
                 if line.starts_with(b"#") || line.trim_ascii().is_empty() {
@@ -357,9 +370,13 @@ impl<'a> Importer<'a> {
             ..Query::default()
         };
         match self.client.query(&q, |_| {}) {
-            Err(e) => self.log_err(&format!("error: {e}")),
+            Err(e) => {
+                self.stats.failed_commands += 1;
+                self.log_err(&format!("error: {e}"));
+            }
             Ok(r) => {
                 if let Some(e) = r.first_error().map(str::to_string) {
+                    self.stats.failed_commands += 1;
                     self.log_err(&format!("error: {e}"));
                 }
             }

@@ -164,3 +164,43 @@ fn pps_throttles_the_import() {
     // 302 points at 200 points/s need at least ~1.5 s.
     assert!(took.as_secs_f64() >= 1.4, "took {took:?}");
 }
+
+#[test]
+fn file_that_is_not_an_export_fails() {
+    let Some(server) = RefServer::start(false) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain.txt");
+    std::fs::write(&path, "cpu v=1 1\ncpu v=2 2\n").unwrap();
+    let port = server.port.to_string();
+    let o = run(
+        &ours(),
+        &[
+            "-host",
+            "127.0.0.1",
+            "-port",
+            &port,
+            "-import",
+            "-path",
+            path.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(o.code, Some(1), "{o:?}");
+    assert_eq!(o.stdout, "");
+    assert!(
+        o.stderr.ends_with(&format!(
+            "ERROR: 2 of 2 commands failed and no # DML section was found; is {} an influx_inspect export file?\n",
+            path.display()
+        )),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("error: error parsing query: found cpu"),
+        "{}",
+        o.stderr
+    );
+}
