@@ -20,7 +20,7 @@ pub enum Error {
     /// The shard exists under another database / retention policy.
     #[error("shard {id} already exists in {db}.{rp}")]
     ShardConflict { id: u64, db: String, rp: String },
-    /// The write-ahead log failed earlier; the shard refuses writes until reopened.
+    /// The WAL write or fsync of this commit group failed; the points were not acknowledged.
     #[error("wal failed: {0}")]
     WalFailed(String),
     #[error("store is closed")]
