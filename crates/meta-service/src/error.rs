@@ -15,7 +15,12 @@ pub enum Error {
     NoLeader,
     /// The metadata layer refused the change; `status` is its HTTP status.
     #[error("{message}")]
-    Meta { message: String, status: u16 },
+    Meta {
+        message: String,
+        status: u16,
+        /// The typed error when the metadata layer produced it.
+        error: Option<meta::Error>,
+    },
     /// Talking to a meta node failed.
     #[error("{0}")]
     Http(String),
@@ -24,6 +29,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// A refusal with an HTTP status and no typed metadata error.
+    pub fn refused(status: u16, message: impl Into<String>) -> Error {
+        Error::Meta {
+            message: message.into(),
+            status,
+            error: None,
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
         match self {

@@ -6,11 +6,22 @@
 //!
 //! It must not depend on the data node (`server`) crate.
 
+pub mod api;
+pub mod base64;
+pub mod client;
+pub mod config;
+pub mod duration;
 pub mod error;
+pub mod http_util;
 pub mod log_store;
+pub mod network;
+pub mod node;
+pub mod raft_api;
+pub mod server;
 pub mod sm_store;
 pub mod types;
 
+pub use client::MetaClient;
 pub use error::{Error, Result};
 
 #[cfg(test)]

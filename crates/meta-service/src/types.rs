@@ -33,7 +33,11 @@ pub struct MetaPeer {
 #[serde(rename_all = "snake_case")]
 pub enum ExecOutcome {
     Ok(meta::Response),
-    Err { message: String, status: u16 },
+    Err {
+        message: String,
+        status: u16,
+        error: meta::Error,
+    },
 }
 
 impl ExecOutcome {
@@ -43,6 +47,7 @@ impl ExecOutcome {
             Err(e) => ExecOutcome::Err {
                 status: status_for(&e),
                 message: e.to_string(),
+                error: e,
             },
         }
     }

@@ -1,9 +1,12 @@
 //! Errors of the metadata layer. Display texts are InfluxDB 1.x's own, because
 //! they reach users verbatim in `/query` results and `influxd-ctl` output.
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
+/// Serialisable so that the clustered meta service can hand the very same
+/// error back to a remote caller.
+#[derive(Debug, Clone, Error, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Error {
     #[error("invalid name")]
     InvalidName,

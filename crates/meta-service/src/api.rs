@@ -1,0 +1,680 @@
+//! The meta node's HTTP API (8091): JSON in and out, errors as
+//! `{"error": "..."}`. Requests that need the leader are served locally on
+//! the leader and forwarded by followers; without a leader they get 503
+//! `{"error":"no leader"}`. Reads of `/data` are served by any node from its
+//! applied state (data nodes' caches rely on it while there is no leader).
+//!
+//! Only request parsing, routing and rendering here; the procedures live in
+//! [`crate::node`].
+
+use crate::error::Error;
+use crate::network::SECRET_HEADER;
+use crate::node::{now_nanos, MetaServer, Route};
+use crate::types::MetaPeer;
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use meta::{Command, Data};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Marks a request a follower forwarded, so it is never forwarded twice.
+const FORWARDED_HEADER: &str = "X-Tidemark-Forwarded";
+/// Longest `/data?index=` long-poll.
+const LONG_POLL: Duration = Duration::from_secs(30);
+/// Largest request body accepted.
+const MAX_BODY: usize = 16 << 20;
+
+type Srv = Arc<MetaServer>;
+
+/// The HTTP API router.
+pub fn router(srv: Srv) -> Router {
+    Router::new()
+        .route("/ping", get(ping).head(ping))
+        .route("/status", get(status))
+        .route("/peers", get(peers))
+        .route("/data", get(data))
+        .route("/show-cluster", get(leader_only))
+        .route("/show-shards", get(leader_only))
+        .route("/lease", get(leader_only))
+        .route("/execute", post(leader_only))
+        .route("/add-meta", post(leader_or_bootstrap))
+        .route("/remove-meta", post(leader_only))
+        .route("/add-data", post(leader_only))
+        .route("/remove-data", post(leader_only))
+        .route("/update-data", post(leader_only))
+        .route("/join", post(join))
+        .route("/leave", post(leave))
+        .route("/force-leave", post(force_leave))
+        .route("/internal/assign-id", post(assign_id))
+        .route("/internal/reset", post(internal_reset))
+        .route("/debug/vars", get(debug_vars))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(srv.clone(), auth))
+        .with_state(srv)
+}
+
+/// A JSON answer with `status`.
+fn reply(status: u16, body: Value) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = (code, body.to_string()).into_response();
+    r.headers_mut()
+        .insert("Content-Type", HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error_reply(e: &Error) -> Response {
+    let mut body = json!({ "error": e.to_string() });
+    if let Error::Meta {
+        error: Some(me), ..
+    } = e
+    {
+        if let Ok(v) = serde_json::to_value(me) {
+            body["meta_error"] = v;
+        }
+        if let meta::Error::LeaseConflict { owner, expiration } = me {
+            body["owner"] = json!(owner);
+            body["expiration"] = json!(expiration);
+        }
+    }
+    reply(e.status(), body)
+}
+
+fn bad_request(msg: impl Into<String>) -> Response {
+    reply(400, json!({ "error": msg.into() }))
+}
+
+async fn not_found() -> Response {
+    reply(404, json!({ "error": "not found" }))
+}
+
+/// With `auth-enabled`, every request but `/ping` must carry the
+/// `internal-shared-secret` (meta-to-meta and tool traffic) or the
+/// credentials of an admin user.
+async fn auth(State(srv): State<Srv>, req: Request, next: axum::middleware::Next) -> Response {
+    let m = &srv.config().meta;
+    if !m.auth_enabled || req.uri().path() == "/ping" {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    if let Some(v) = headers.get(SECRET_HEADER) {
+        if v.as_bytes() == m.internal_shared_secret.as_bytes() {
+            return next.run(req).await;
+        }
+    }
+    if let Some((user, pwd)) = basic_credentials(headers) {
+        let data = srv.data();
+        if data.user(&user).is_some_and(|u| u.admin)
+            && srv.credentials.authenticate(&data, &user, &pwd).is_ok()
+        {
+            return next.run(req).await;
+        }
+        return reply(401, json!({ "error": "authorization failed" }));
+    }
+    reply(401, json!({ "error": "unable to parse authentication credentials" }))
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let v = headers.get("Authorization")?.to_str().ok()?;
+    let b64 = v.strip_prefix("Basic ")?;
+    let decoded = crate::base64::decode(b64.trim())?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
+
+async fn ping() -> Response {
+    (StatusCode::NO_CONTENT, "").into_response()
+}
+
+async fn status(State(srv): State<Srv>) -> Response {
+    reply(200, json!(srv.status()))
+}
+
+async fn peers(State(srv): State<Srv>) -> Response {
+    reply(200, json!(srv.status().peers))
+}
+
+#[derive(Deserialize)]
+struct DataQuery {
+    index: Option<u64>,
+    /// Long-poll limit in seconds (at most 30).
+    timeout: Option<u64>,
+}
+
+/// The full metadata; with `index` equal to (or past) the node's current
+/// index, waits up to ~30 s for a newer one.
+async fn data(State(srv): State<Srv>, q: Result<Query<DataQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    let Ok(Query(q)) = q else {
+        return bad_request("invalid index");
+    };
+    let mut rx = srv.subscribe();
+    if let Some(idx) = q.index {
+        let wait = q
+            .timeout
+            .map(Duration::from_secs)
+            .unwrap_or(LONG_POLL)
+            .min(LONG_POLL);
+        let _ = tokio::time::timeout(wait, rx.wait_for(|d| d.index > idx)).await;
+    }
+    let d = rx.borrow().clone();
+    reply(200, json!(*d))
+}
+
+/// The parts of a request a follower needs to forward it.
+struct Incoming {
+    method: Method,
+    path_q: String,
+    path: String,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+async fn incoming(req: Request) -> Result<Incoming, Response> {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|e| bad_request(format!("reading body: {e}")))?;
+    let query = parts
+        .uri
+        .query()
+        .map(parse_query)
+        .unwrap_or_default();
+    Ok(Incoming {
+        method: parts.method,
+        path_q: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        path: parts.uri.path().to_string(),
+        query,
+        headers: parts.headers,
+        body,
+    })
+}
+
+fn parse_query(q: &str) -> HashMap<String, String> {
+    q.split('&')
+        .filter(|s| !s.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Relays `inc` to the leader's HTTP API.
+async fn forward(srv: &MetaServer, leader: &MetaPeer, inc: &Incoming) -> Response {
+    let agent = srv.agent.clone();
+    let url = format!("http://{}{}", leader.http_addr, inc.path_q);
+    let method = if inc.method == Method::GET { "GET" } else { "POST" };
+    let mut headers = vec![(FORWARDED_HEADER.to_string(), "1".to_string())];
+    for name in ["Authorization", SECRET_HEADER] {
+        if let Some(v) = inc.headers.get(name).and_then(|v| v.to_str().ok()) {
+            headers.push((name.to_string(), v.to_string()));
+        }
+    }
+    let body = inc.body.to_vec();
+    let res = tokio::task::spawn_blocking(move || {
+        crate::http_util::request(&agent, method, &url, Some(&body), &headers, Duration::from_secs(60))
+    })
+    .await;
+    match res {
+        Ok(Ok(r)) => {
+            let code = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let mut resp = (code, r.body).into_response();
+            resp.headers_mut()
+                .insert("Content-Type", HeaderValue::from_static("application/json"));
+            resp
+        }
+        _ => error_reply(&Error::NoLeader),
+    }
+}
+
+/// Serves leader-only requests on the leader, forwards them elsewhere.
+async fn leader_only(State(srv): State<Srv>, req: Request) -> Response {
+    let inc = match incoming(req).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    match srv.route() {
+        Route::Local(_) => serve_on_leader(&srv, &inc).await,
+        Route::Forward(peer) if !inc.headers.contains_key(FORWARDED_HEADER) => {
+            forward(&srv, &peer, &inc).await
+        }
+        _ => error_reply(&Error::NoLeader),
+    }
+}
+
+/// `/add-meta` also bootstraps a node that belongs to no cluster yet.
+async fn leader_or_bootstrap(State(srv): State<Srv>, req: Request) -> Response {
+    if srv.raft().is_none() && !req.headers().contains_key(FORWARDED_HEADER) {
+        let inc = match incoming(req).await {
+            Ok(i) => i,
+            Err(r) => return r,
+        };
+        return serve_on_leader(&srv, &inc).await;
+    }
+    leader_only(State(srv), req).await
+}
+
+#[derive(Deserialize)]
+struct AddrBody {
+    addr: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AddDataBody {
+    addr: String,
+    #[serde(default)]
+    http_addr: Option<String>,
+    #[serde(default)]
+    passive: bool,
+}
+
+#[derive(Deserialize)]
+struct RemoveDataBody {
+    #[serde(default)]
+    addr: Option<String>,
+    #[serde(default)]
+    id: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateDataBody {
+    old: String,
+    new: String,
+    #[serde(default)]
+    http_addr: Option<String>,
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn valid_addr(addr: &str) -> Result<(), Response> {
+    match addr.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok() => Ok(()),
+        _ => Err(bad_request(format!("invalid address {addr:?}: want host:port"))),
+    }
+}
+
+async fn serve_on_leader(srv: &Srv, inc: &Incoming) -> Response {
+    match serve(srv, inc).await {
+        Ok(r) => r,
+        Err(r) => r,
+    }
+}
+
+async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
+    let e = |e: Error| error_reply(&e);
+    match inc.path.as_str() {
+        "/execute" => {
+            let cmd: Command = parse_json(&inc.body)?;
+            let resp = srv.propose(cmd).await.map_err(e)?;
+            Ok(reply(200, json!(resp)))
+        }
+        "/lease" => {
+            let name = inc.query.get("name").cloned().unwrap_or_default();
+            if name.is_empty() {
+                return Err(bad_request("lease name required"));
+            }
+            let node_id: u64 = inc
+                .query
+                .get("nodeid")
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| bad_request("invalid or missing nodeid"))?;
+            let data = srv.data();
+            if data.data_node(node_id).is_none() && !data.meta_nodes.iter().any(|n| n.id == node_id) {
+                return Err(reply(404, json!({ "error": "node not found" })));
+            }
+            let resp = srv
+                .propose(Command::AcquireLease {
+                    name,
+                    node_id,
+                    now: now_nanos(),
+                    duration: srv.config().meta.lease_duration.0.as_nanos() as i64,
+                })
+                .await
+                .map_err(e)?;
+            match resp {
+                meta::Response::Lease {
+                    name,
+                    owner,
+                    expiration,
+                } => Ok(reply(
+                    200,
+                    json!({ "name": name, "owner": owner, "expiration": expiration }),
+                )),
+                other => Ok(reply(200, json!(other))),
+            }
+        }
+        "/show-cluster" => {
+            let d = srv.linearizable_data().await.map_err(e)?;
+            let st = srv.status();
+            Ok(reply(200, show_cluster(&d, &st.leader, &st.peers)))
+        }
+        "/show-shards" => {
+            let d = srv.linearizable_data().await.map_err(e)?;
+            Ok(reply(200, show_shards(&d)))
+        }
+        "/add-meta" => {
+            let b: AddrBody = parse_json(&inc.body)?;
+            valid_addr(&b.addr)?;
+            let node = srv.add_meta(&b.addr).await.map_err(e)?;
+            Ok(reply(200, json!(node)))
+        }
+        "/remove-meta" => {
+            let b: AddrBody = parse_json(&inc.body)?;
+            valid_addr(&b.addr)?;
+            let node = srv.remove_meta(&b.addr).await.map_err(e)?;
+            if node.host == srv.http_addr() {
+                let s = srv.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    let _ = s.reset().await;
+                });
+            }
+            Ok(reply(200, json!(node)))
+        }
+        "/add-data" => {
+            let b: AddDataBody = parse_json(&inc.body)?;
+            valid_addr(&b.addr)?;
+            let http = match b.http_addr {
+                Some(h) => {
+                    valid_addr(&h)?;
+                    h
+                }
+                None => default_http_addr(&b.addr),
+            };
+            let resp = srv
+                .propose(Command::CreateDataNode {
+                    host: http,
+                    tcp_host: b.addr,
+                    passive: b.passive,
+                })
+                .await
+                .map_err(e)?;
+            Ok(reply(200, json!(resp)))
+        }
+        "/remove-data" => {
+            let b: RemoveDataBody = parse_json(&inc.body)?;
+            let data = srv.data();
+            let node = data
+                .data_nodes
+                .iter()
+                .find(|n| Some(n.id) == b.id || b.addr.as_deref() == Some(n.tcp_host.as_str()))
+                .cloned()
+                .ok_or_else(|| reply(404, json!({ "error": "data node not found" })))?;
+            srv.propose(Command::DeleteDataNode { id: node.id })
+                .await
+                .map_err(e)?;
+            let orphaned = orphaned_shards(&srv.data());
+            Ok(reply(200, json!({ "node": node, "orphanedShards": orphaned })))
+        }
+        "/update-data" => {
+            let b: UpdateDataBody = parse_json(&inc.body)?;
+            valid_addr(&b.new)?;
+            let data = srv.data();
+            let node = data
+                .data_nodes
+                .iter()
+                .find(|n| n.tcp_host == b.old)
+                .cloned()
+                .ok_or_else(|| reply(404, json!({ "error": "data node not found" })))?;
+            let http = b.http_addr.unwrap_or_else(|| default_http_addr(&b.new));
+            srv.propose(Command::UpdateDataNode {
+                id: node.id,
+                host: http.clone(),
+                tcp_host: b.new.clone(),
+            })
+            .await
+            .map_err(e)?;
+            Ok(reply(
+                200,
+                json!({ "id": node.id, "host": http, "tcp_host": b.new, "passive": node.passive }),
+            ))
+        }
+        _ => Err(not_found().await),
+    }
+}
+
+/// `host:8088` → `host:8086` (the data node's HTTP port by default).
+fn default_http_addr(tcp: &str) -> String {
+    let host = tcp.rsplit_once(':').map(|(h, _)| h).unwrap_or(tcp);
+    format!("{host}:8086")
+}
+
+fn orphaned_shards(d: &Data) -> Vec<u64> {
+    let mut out = Vec::new();
+    for db in &d.databases {
+        for rp in &db.retention_policies {
+            for g in rp.shard_groups.iter().filter(|g| g.deleted_at == 0) {
+                out.extend(g.shards.iter().filter(|s| s.owners.is_empty()).map(|s| s.id));
+            }
+        }
+    }
+    out
+}
+
+/// The `/show-cluster` document `influxd-ctl show` renders.
+pub fn show_cluster(d: &Data, leader: &str, peers: &[String]) -> Value {
+    let version = env!("CARGO_PKG_VERSION");
+    json!({
+        "data": d.data_nodes.iter().map(|n| json!({
+            "id": n.id, "httpAddr": n.host, "tcpAddr": n.tcp_host,
+            "version": version, "passive": n.passive,
+        })).collect::<Vec<_>>(),
+        "meta": d.meta_nodes.iter().map(|n| json!({
+            "id": n.id, "addr": n.host, "raftAddr": n.tcp_host, "version": version,
+        })).collect::<Vec<_>>(),
+        "leader": leader,
+        "peers": peers,
+    })
+}
+
+/// The `/show-shards` document: every live shard with its owners.
+pub fn show_shards(d: &Data) -> Value {
+    let mut shards = Vec::new();
+    for db in &d.databases {
+        for rp in &db.retention_policies {
+            for g in rp.shard_groups.iter().filter(|g| g.deleted_at == 0) {
+                for s in &g.shards {
+                    let expire = if rp.duration == 0 {
+                        0
+                    } else {
+                        g.effective_end().saturating_add(rp.duration)
+                    };
+                    shards.push(json!({
+                        "id": s.id,
+                        "database": db.name,
+                        "retentionPolicy": rp.name,
+                        "replicaN": rp.replica_n,
+                        "shardGroupId": g.id,
+                        "startTime": g.start_time,
+                        "endTime": g.end_time,
+                        "expireTime": expire,
+                        "truncatedAt": g.truncated_at,
+                        "owners": s.owners.iter().map(|o| {
+                            let addr = d.data_node(*o).map(|n| n.tcp_host.clone()).unwrap_or_default();
+                            json!({ "id": o, "tcpAddr": addr })
+                        }).collect::<Vec<_>>(),
+                    }));
+                }
+            }
+        }
+    }
+    json!(shards)
+}
+
+/// `POST /join {"addr": "<meta node of the cluster>"}`: asks that cluster to
+/// add this node.
+async fn join(State(srv): State<Srv>, body: Bytes) -> Response {
+    let b: AddrBody = match parse_json(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Err(r) = valid_addr(&b.addr) {
+        return r;
+    }
+    let req = json!({ "addr": srv.http_addr() }).to_string().into_bytes();
+    match srv
+        .call_peer("POST", &b.addr, "/add-meta", Some(req), Duration::from_secs(90))
+        .await
+    {
+        Ok(r) => relay(r),
+        Err(e) => error_reply(&e),
+    }
+}
+
+fn relay(r: crate::http_util::Reply) -> Response {
+    let code = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut resp = (code, r.body).into_response();
+    resp.headers_mut()
+        .insert("Content-Type", HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// `POST /leave`: removes this node from its cluster (through the leader)
+/// and resets it.
+async fn leave(State(srv): State<Srv>) -> Response {
+    let body = json!({ "addr": srv.http_addr() }).to_string().into_bytes();
+    let res = match srv.route() {
+        Route::Local(_) => match srv.remove_meta(srv.http_addr()).await {
+            Ok(n) => Ok(json!(n)),
+            Err(e) => Err(error_reply(&e)),
+        },
+        Route::Forward(peer) => match srv
+            .call_peer("POST", &peer.http_addr, "/remove-meta", Some(body), Duration::from_secs(60))
+            .await
+        {
+            Ok(r) if r.status == 200 => Ok(serde_json::from_slice(&r.body).unwrap_or(Value::Null)),
+            Ok(r) => Err(relay(r)),
+            Err(e) => Err(error_reply(&e)),
+        },
+        Route::NoLeader => Err(error_reply(&Error::NoLeader)),
+    };
+    match res {
+        Ok(v) => {
+            let s = srv.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let _ = s.reset().await;
+            });
+            reply(200, v)
+        }
+        Err(r) => r,
+    }
+}
+
+/// `POST /force-leave`: resets this node without the cluster's consent
+/// (after trying to be removed properly for a short while).
+async fn force_leave(State(srv): State<Srv>) -> Response {
+    if let Route::Forward(peer) = srv.route() {
+        let body = json!({ "addr": srv.http_addr() }).to_string().into_bytes();
+        let _ = srv
+            .call_peer("POST", &peer.http_addr, "/remove-meta", Some(body), Duration::from_secs(5))
+            .await;
+    }
+    match srv.reset().await {
+        Ok(()) => reply(200, json!({ "addr": srv.http_addr() })),
+        Err(e) => error_reply(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct AssignId {
+    id: u64,
+}
+
+async fn assign_id(State(srv): State<Srv>, body: Bytes) -> Response {
+    let b: AssignId = match parse_json(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if b.id == 0 {
+        return bad_request("invalid node id 0");
+    }
+    match srv.start_raft(b.id).await {
+        Ok(_) => reply(200, json!({ "id": b.id })),
+        Err(e) => error_reply(&e),
+    }
+}
+
+async fn internal_reset(State(srv): State<Srv>) -> Response {
+    match srv.reset().await {
+        Ok(()) => reply(200, json!({})),
+        Err(e) => error_reply(&e),
+    }
+}
+
+async fn debug_vars(State(srv): State<Srv>) -> Response {
+    let st = srv.status();
+    let m = srv.raft_metrics();
+    let raft = m.map(|m| {
+        json!({
+            "id": m.id,
+            "state": format!("{:?}", m.state),
+            "term": m.current_term,
+            "leader": m.current_leader,
+            "lastLogIndex": m.last_log_index,
+            "lastApplied": m.last_applied.map(|l| l.index),
+            "snapshot": m.snapshot.map(|l| l.index),
+            "purged": m.purged.map(|l| l.index),
+            "millisSinceQuorumAck": m.millis_since_quorum_ack,
+        })
+    });
+    reply(
+        200,
+        json!({
+            "meta": {
+                "name": "meta",
+                "values": {
+                    "index": st.index,
+                    "leader": st.leader,
+                    "httpAddr": st.http_addr,
+                    "raftAddr": st.raft_addr,
+                    "peers": st.peers,
+                    "uptimeSeconds": srv.started.elapsed().as_secs(),
+                },
+            },
+            "raft": raft,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,341 @@
+//! [`MetaClient`]: how data nodes and `influxd-ctl` talk to the meta
+//! cluster. It tries every meta node (the last one that answered first),
+//! retries with backoff while there is no leader, and keeps a cached copy of
+//! [`meta::Data`] that a background thread refreshes by long-polling
+//! `GET /data?index=N`. Reads come from the cache only, so writes and
+//! queries never call the meta service per request and keep working while
+//! the meta cluster has no leader.
+//!
+//! Blocking (ureq): call it from blocking threads, never from an async task.
+
+use crate::error::{Error, Result};
+use crate::http_util::{self, Reply};
+use crate::network::SECRET_HEADER;
+use meta::{Command, Data, MetaStore, Response};
+use parking_lot::{Condvar, Mutex, RwLock};
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a [`MetaClient`] authenticates and how long it keeps trying.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Give up on a request after this long without a usable answer.
+    pub retry_for: Duration,
+    /// Timeout of a single HTTP request (long-polls add their wait).
+    pub request_timeout: Duration,
+    /// `internal-shared-secret`, sent as a header when not empty.
+    pub shared_secret: String,
+    /// Basic credentials of an admin user.
+    pub basic_auth: Option<(String, String)>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            retry_for: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(10),
+            shared_secret: String::new(),
+            basic_auth: None,
+        }
+    }
+}
+
+struct Inner {
+    servers: Vec<String>,
+    /// Index into `servers` of the node that answered last.
+    preferred: AtomicUsize,
+    agent: ureq::Agent,
+    opts: ClientOptions,
+    cache: RwLock<Arc<Data>>,
+    /// Signalled whenever the cache changes.
+    changed: (Mutex<()>, Condvar),
+    stop: AtomicBool,
+    watching: AtomicBool,
+}
+
+/// A client of the meta cluster; clones share the connection and cache.
+#[derive(Clone)]
+pub struct MetaClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for MetaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetaClient")
+            .field("servers", &self.inner.servers)
+            .finish()
+    }
+}
+
+impl MetaClient {
+    /// A client of the meta nodes at `servers` (`host:8091`).
+    pub fn new(servers: Vec<String>) -> MetaClient {
+        MetaClient::with_options(servers, ClientOptions::default())
+    }
+
+    pub fn with_options(servers: Vec<String>, opts: ClientOptions) -> MetaClient {
+        MetaClient {
+            inner: Arc::new(Inner {
+                servers,
+                preferred: AtomicUsize::new(0),
+                agent: http_util::agent(),
+                opts,
+                cache: RwLock::new(Arc::new(Data::default())),
+                changed: (Mutex::new(()), Condvar::new()),
+                stop: AtomicBool::new(false),
+                watching: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn servers(&self) -> &[String] {
+        &self.inner.servers
+    }
+
+    fn headers(&self) -> Vec<(String, String)> {
+        let mut h = Vec::new();
+        if !self.inner.opts.shared_secret.is_empty() {
+            h.push((SECRET_HEADER.to_string(), self.inner.opts.shared_secret.clone()));
+        }
+        if let Some((u, p)) = &self.inner.opts.basic_auth {
+            h.push((
+                "Authorization".to_string(),
+                format!("Basic {}", crate::base64::encode(format!("{u}:{p}").as_bytes())),
+            ));
+        }
+        h
+    }
+
+    /// One request to one server.
+    fn call_one(
+        &self,
+        server: &str,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        timeout: Duration,
+    ) -> Result<Reply> {
+        http_util::request(
+            &self.inner.agent,
+            method,
+            &format!("http://{server}{path}"),
+            body,
+            &self.headers(),
+            timeout,
+        )
+        .map_err(|e| Error::Http(format!("{server}: {e}")))
+    }
+
+    /// Sends a request to the meta cluster: the preferred node first, then
+    /// the others; unreachable nodes and 503 (no leader) answers are retried
+    /// with backoff until `retry_for` runs out. Any other answer is returned.
+    pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<Reply> {
+        let n = self.inner.servers.len();
+        if n == 0 {
+            return Err(Error::Http("no meta servers configured".into()));
+        }
+        let deadline = Instant::now() + self.inner.opts.retry_for;
+        let mut backoff = Duration::from_millis(50);
+        let mut last = Error::Http("no meta server answered".into());
+        loop {
+            let start = self.inner.preferred.load(Ordering::Relaxed);
+            for k in 0..n {
+                let i = (start + k) % n;
+                let server = &self.inner.servers[i];
+                match self.call_one(server, method, path, body, self.inner.opts.request_timeout) {
+                    Ok(r) if r.status == 503 => {
+                        last = error_from_reply(&r);
+                    }
+                    Ok(r) => {
+                        self.inner.preferred.store(i, Ordering::Relaxed);
+                        return Ok(r);
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            if Instant::now() + backoff > deadline {
+                return Err(last);
+            }
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// A JSON request answering the decoded body of a 2xx reply, or the
+    /// server's `{"error": ...}` as an error.
+    pub fn request_json(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        let r = self.request(method, path, bytes.as_deref())?;
+        if (200..300).contains(&r.status) {
+            if r.body.is_empty() {
+                return Ok(Value::Null);
+            }
+            serde_json::from_slice(&r.body).map_err(|e| Error::Http(format!("bad reply: {e}")))
+        } else {
+            Err(error_from_reply(&r))
+        }
+    }
+
+    /// Fetches the current metadata from any node and updates the cache if
+    /// it is newer.
+    pub fn refresh(&self) -> Result<Arc<Data>> {
+        let r = self.request("GET", "/data", None)?;
+        self.absorb(&r)?;
+        Ok(self.data_cached())
+    }
+
+    fn absorb(&self, r: &Reply) -> Result<()> {
+        if r.status != 200 {
+            return Err(error_from_reply(r));
+        }
+        let d: Data = serde_json::from_slice(&r.body)
+            .map_err(|e| Error::Http(format!("bad /data reply: {e}")))?;
+        let mut cache = self.inner.cache.write();
+        if d.index > cache.index || cache.index == 0 {
+            *cache = Arc::new(d);
+            drop(cache);
+            let _g = self.inner.changed.0.lock();
+            self.inner.changed.1.notify_all();
+        }
+        Ok(())
+    }
+
+    /// The cached metadata (never a network call).
+    pub fn data_cached(&self) -> Arc<Data> {
+        self.inner.cache.read().clone()
+    }
+
+    /// Waits until the cache's index reaches `index`; false on timeout.
+    pub fn wait_for_index(&self, index: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut g = self.inner.changed.0.lock();
+        loop {
+            if self.data_cached().index >= index {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            self.inner.changed.1.wait_for(&mut g, deadline - now);
+        }
+    }
+
+    /// Starts the background thread that keeps the cache fresh by
+    /// long-polling. Idempotent; the thread ends when the last clone of the
+    /// client is dropped or [`MetaClient::stop`] is called.
+    pub fn start_watching(&self) {
+        if self.inner.watching.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let spawned = std::thread::Builder::new()
+            .name("meta-client-watch".into())
+            .spawn(move || {
+                let mut backoff = Duration::from_millis(100);
+                loop {
+                    let Some(inner) = weak.upgrade() else { return };
+                    if inner.stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let client = MetaClient { inner };
+                    match client.poll_once(Duration::from_secs(10)) {
+                        Ok(()) => backoff = Duration::from_millis(100),
+                        Err(e) => {
+                            tracing::debug!("meta watch: {e}");
+                            drop(client);
+                            std::thread::sleep(backoff);
+                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                        }
+                    }
+                }
+            });
+        if spawned.is_err() {
+            self.inner.watching.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// One long-poll round against one node (rotating on failure).
+    fn poll_once(&self, wait: Duration) -> Result<()> {
+        let n = self.inner.servers.len();
+        if n == 0 {
+            return Err(Error::Http("no meta servers configured".into()));
+        }
+        let i = self.inner.preferred.load(Ordering::Relaxed) % n;
+        let server = self.inner.servers[i].clone();
+        let index = self.data_cached().index;
+        let path = format!("/data?index={index}&timeout={}", wait.as_secs().max(1));
+        let res = self.call_one(&server, "GET", &path, None, wait + self.inner.opts.request_timeout);
+        match res.and_then(|r| self.absorb(&r)) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.inner.preferred.store((i + 1) % n, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops the background watcher.
+    pub fn stop(&self) {
+        self.inner.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Applies `cmd` through the meta cluster, then refreshes the cache so
+    /// that [`MetaClient::data_cached`] reflects the change on return.
+    pub fn execute_command(&self, cmd: &Command) -> Result<Response> {
+        let body = serde_json::to_vec(cmd).map_err(|e| Error::Http(e.to_string()))?;
+        let r = self.request("POST", "/execute", Some(&body))?;
+        if r.status != 200 {
+            return Err(error_from_reply(&r));
+        }
+        let resp: Response = serde_json::from_slice(&r.body)
+            .map_err(|e| Error::Http(format!("bad /execute reply: {e}")))?;
+        let _ = self.refresh();
+        Ok(resp)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The error a non-2xx reply describes.
+pub fn error_from_reply(r: &Reply) -> Error {
+    let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    let message = v
+        .get("error")
+        .and_then(|e| e.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| String::from_utf8_lossy(&r.body).into_owned());
+    if r.status == 503 && message == "no leader" {
+        return Error::NoLeader;
+    }
+    let typed = v
+        .get("meta_error")
+        .and_then(|m| serde_json::from_value::<meta::Error>(m.clone()).ok());
+    Error::Meta {
+        message,
+        status: r.status,
+        error: typed,
+    }
+}
+
+impl MetaStore for MetaClient {
+    fn data(&self) -> Arc<Data> {
+        self.data_cached()
+    }
+
+    fn execute(&self, cmd: Command) -> meta::Result<Response> {
+        match self.execute_command(&cmd) {
+            Ok(r) => Ok(r),
+            Err(Error::Meta {
+                error: Some(e), ..
+            }) => Err(e),
+            Err(e) => Err(meta::Error::Storage(format!("meta service: {e}"))),
+        }
+    }
+}
