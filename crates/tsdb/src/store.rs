@@ -248,15 +248,23 @@ impl Drop for Store {
     }
 }
 
+/// Runs one background job, logging errors and containing panics so a bug
+/// in one shard's job does not stop background work for every shard.
+fn run_job(shard: &Shard, what: &str, job: impl FnOnce() -> Result<bool>) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!(shard = shard.id(), error = %e, "{what} failed"),
+        Err(_) => tracing::error!(shard = shard.id(), "{what} panicked"),
+    }
+}
+
 fn snapshot_loop(sh: &Shared) {
     while sh.wait(SNAPSHOT_POLL) {
         for s in sh.list() {
             if s.is_closed() || !s.needs_snapshot() {
                 continue;
             }
-            if let Err(e) = s.snapshot() {
-                tracing::error!(shard = s.id(), error = %e, "cache snapshot failed");
-            }
+            run_job(&s, "cache snapshot", || s.snapshot());
         }
     }
 }
@@ -268,9 +276,7 @@ fn compact_loop(sh: &Shared) {
                 continue;
             }
             let full = s.idle() >= sh.cfg.compact_full_write_cold_duration;
-            if let Err(e) = crate::compact::compact(&s, full) {
-                tracing::error!(shard = s.id(), error = %e, "compaction failed");
-            }
+            run_job(&s, "compaction", || crate::compact::compact(&s, full));
         }
     }
 }
