@@ -46,7 +46,8 @@ pub struct WriteParams<'a> {
     pub consistency: &'a str,
 }
 
-/// A connection to one server.
+/// A connection to one server (cheap to clone: the agent is shared).
+#[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
     base: String,

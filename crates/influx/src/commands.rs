@@ -8,6 +8,9 @@
 //! (see `client`).
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::client::{join_host_port, Client, ClientConfig, Query, WriteParams};
 use crate::error::{Error, Result};
@@ -69,6 +72,8 @@ pub struct CommandLine {
     pub quit: bool,
     client: Option<Client>,
     out: Box<dyn Write>,
+    /// Set by a SIGINT handler in interactive mode: aborts a running query.
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 fn to_failed(e: Error) -> CommandError {
@@ -226,6 +231,39 @@ impl CommandLine {
             quit: false,
             client: None,
             out,
+            interrupt: None,
+        }
+    }
+
+    /// Lets Ctrl-C (a flag raised by a signal handler) abort running
+    /// queries with `ERR: aborted by user` instead of ending the shell.
+    pub fn set_interrupt_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = Some(flag);
+    }
+
+    /// Runs a query, abandoning it if the interrupt flag gets raised.
+    fn run_query(&self, q: Query) -> Result<crate::response::Response> {
+        let client = self.client()?.clone();
+        let Some(flag) = self.interrupt.clone() else {
+            return client.query(&q, |_| {});
+        };
+        flag.store(false, Ordering::SeqCst);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(client.query(&q, |_| {}));
+        });
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(r) => return r,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Transport("no data received".to_string()))
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if flag.swap(false, Ordering::SeqCst) {
+                        return Err(Error::Transport("aborted by user".to_string()));
+                    }
+                }
+            }
         }
     }
 
@@ -646,7 +684,7 @@ impl CommandLine {
             epoch: self.precision.clone(),
             node_id: self.node_id,
         };
-        let result = self.client().and_then(|c| c.query(&q, |_| {}));
+        let result = self.run_query(q);
         let resp = match result {
             Ok(r) => r,
             Err(e) => {

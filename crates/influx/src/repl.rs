@@ -5,6 +5,8 @@
 //! [`CommandLine::parse_command`]. It must not interpret commands itself.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use rustyline::error::ReadlineError;
 use rustyline::history::MemHistory;
@@ -90,7 +92,7 @@ fn save_history(path: &std::path::Path, entries: &[String]) -> std::io::Result<(
     std::fs::write(path, text)
 }
 
-/// Runs the interactive loop until `exit`, `quit`, Ctrl-D or Ctrl-C.
+/// Runs the interactive loop until `exit`, `quit` or Ctrl-D.
 pub fn run(cl: &mut CommandLine, addr: &str) -> crate::error::Result<()> {
     let config = Config::builder().auto_add_history(false).build();
     let mut editor: Editor<(), MemHistory> = Editor::with_history(config, MemHistory::new())
@@ -102,6 +104,11 @@ pub fn run(cl: &mut CommandLine, addr: &str) -> crate::error::Result<()> {
         println!("Connected to {addr} version {}", cl.server_version);
     }
     println!("InfluxDB shell version: {CLIENT_VERSION}");
+    // Ctrl-C while a query runs aborts that query, not the shell.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    if signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted)).is_ok() {
+        cl.set_interrupt_flag(interrupted);
+    }
     let history = history_path();
     let mut entries: Vec<String> = Vec::new();
     if let Some(p) = &history {
@@ -115,7 +122,9 @@ pub fn run(cl: &mut CommandLine, addr: &str) -> crate::error::Result<()> {
     loop {
         let line = match editor.readline("> ") {
             Ok(l) => l,
-            Err(ReadlineError::Eof | ReadlineError::Interrupted) => "exit".to_string(),
+            Err(ReadlineError::Eof) => "exit".to_string(),
+            // Ctrl-C at the prompt just drops the line being typed.
+            Err(ReadlineError::Interrupted) => continue,
             Err(e) => return Err(crate::error::Error::Usage(e.to_string())),
         };
         let result = {
