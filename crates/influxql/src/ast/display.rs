@@ -120,24 +120,7 @@ impl Display for Expr {
             Expr::VarRef(v) => write!(f, "{v}"),
             Expr::Call(c) => write!(f, "{c}"),
             Expr::Distinct(v) => write!(f, "DISTINCT {}", quote_ident(v)),
-            Expr::Binary(b) => {
-                // The parser never builds trees that need these parentheses
-                // (it keeps explicit ParenExpr nodes); rewritten trees might.
-                let p = b.op.precedence();
-                let lhs_paren = matches!(&b.lhs, Expr::Binary(l) if l.op.precedence() < p);
-                let rhs_paren = matches!(&b.rhs, Expr::Binary(r) if r.op.precedence() <= p);
-                if lhs_paren {
-                    write!(f, "({})", b.lhs)?;
-                } else {
-                    write!(f, "{}", b.lhs)?;
-                }
-                write!(f, " {} ", b.op.as_str())?;
-                if rhs_paren {
-                    write!(f, "({})", b.rhs)
-                } else {
-                    write!(f, "{}", b.rhs)
-                }
-            }
+            Expr::Binary(b) => fmt_binary(f, b),
             Expr::Paren(e) => write!(f, "({e})"),
             Expr::Wildcard(WildcardKind::All) => f.write_str("*"),
             Expr::Wildcard(WildcardKind::Field) => f.write_str("*::field"),
@@ -163,6 +146,41 @@ impl Display for Expr {
             Expr::Nil => f.write_str("<nil>"),
         }
     }
+}
+
+/// Print a binary expression. Left-deep chains (`a OR b OR c ...`, as long
+/// Grafana-style conditions produce) are printed iteratively so that very long
+/// chains do not exhaust the stack. Parentheses are added where a synthetic
+/// tree needs them (the parser itself keeps explicit `Paren` nodes).
+fn fmt_binary(f: &mut Formatter<'_>, b: &BinaryExpr) -> fmt::Result {
+    // Walk down the left spine while no parentheses are needed there.
+    let mut spine: Vec<&BinaryExpr> = vec![b];
+    let mut cur = b;
+    while let Expr::Binary(l) = &cur.lhs {
+        if l.op.precedence() < cur.op.precedence() {
+            break;
+        }
+        spine.push(l);
+        cur = l;
+    }
+    // `cur` is the innermost node of the spine; print its lhs first.
+    let lhs_paren = matches!(&cur.lhs, Expr::Binary(l) if l.op.precedence() < cur.op.precedence());
+    if lhs_paren {
+        write!(f, "({})", cur.lhs)?;
+    } else {
+        write!(f, "{}", cur.lhs)?;
+    }
+    for node in spine.iter().rev() {
+        write!(f, " {} ", node.op.as_str())?;
+        let rhs_paren =
+            matches!(&node.rhs, Expr::Binary(r) if r.op.precedence() <= node.op.precedence());
+        if rhs_paren {
+            write!(f, "({})", node.rhs)?;
+        } else {
+            write!(f, "{}", node.rhs)?;
+        }
+    }
+    Ok(())
 }
 
 impl Display for VarRef {

@@ -43,11 +43,38 @@ impl Parser<'_> {
             } else {
                 self.parse_unary()?
             };
+            self.ops += 1;
+            if self.ops > super::MAX_OPERATORS {
+                return Err(ParseError::msg(
+                    format!(
+                        "too many operators in statement (limit {})",
+                        super::MAX_OPERATORS
+                    ),
+                    t.pos,
+                ));
+            }
             insert(&mut root, op, rhs);
         }
     }
 
     fn parse_unary(&mut self) -> PResult<Expr> {
+        self.depth += 1;
+        let r = self.parse_unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn parse_unary_inner(&mut self) -> PResult<Expr> {
+        if self.depth > super::MAX_NESTING {
+            let t = self.scan_ws();
+            return Err(ParseError::msg(
+                format!(
+                    "expression nested too deeply (limit {})",
+                    super::MAX_NESTING
+                ),
+                t.pos,
+            ));
+        }
         if self.scan_ws().tok == Token::LParen {
             let e = self.parse_expr()?;
             let t = self.scan_ws();

@@ -51,7 +51,17 @@ pub(crate) struct Parser<'a> {
     i: usize,
     n: usize,
     params: Option<&'a HashMap<String, Param>>,
+    /// Current parenthesis/call nesting depth.
+    depth: usize,
+    /// Binary operators parsed in the current statement.
+    ops: usize,
 }
+
+/// Limits that keep recursive consumers of the AST (printing, dropping,
+/// evaluation) within a 2 MiB thread stack. InfluxDB has no such limits; real
+/// queries stay far below them.
+pub(crate) const MAX_NESTING: usize = 256;
+pub(crate) const MAX_OPERATORS: usize = 20_000;
 
 fn unexpected(t: &Lexed, expected: &[&str]) -> ParseError {
     ParseError::unexpected(tokstr(t.tok, &t.lit), expected, t.pos)
@@ -70,6 +80,8 @@ impl<'a> Parser<'a> {
             i: 0,
             n: 0,
             params,
+            depth: 0,
+            ops: 0,
         }
     }
 
@@ -364,6 +376,8 @@ impl<'a> Parser<'a> {
     }
 
     pub(crate) fn parse_statement(&mut self) -> PResult<Statement> {
+        self.depth = 0;
+        self.ops = 0;
         stmt::dispatch(self)
     }
 }
