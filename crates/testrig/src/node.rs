@@ -372,7 +372,7 @@ impl NodeHandle {
                 return Err(Error::Exited {
                     node: self.name().into(),
                     status: status.to_string(),
-                    log: self.log_tail(40),
+                    log: self.process.last_start_excerpt(),
                 });
             }
             if !self.process.is_running() {
@@ -387,7 +387,7 @@ impl NodeHandle {
                     node: self.name().into(),
                     waited: timeout,
                     last,
-                    log: self.log_tail(40),
+                    log: self.process.last_start_excerpt(),
                 });
             }
             std::thread::sleep(POLL_INTERVAL);

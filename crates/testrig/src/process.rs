@@ -141,7 +141,7 @@ impl Process {
         Err(Error::StopTimeout {
             node: self.name.clone(),
             waited: timeout,
-            log: self.log_tail(40),
+            log: self.last_start_excerpt(),
         })
     }
 
@@ -155,6 +155,12 @@ impl Process {
     /// The last `lines` lines of the log.
     pub fn log_tail(&self, lines: usize) -> String {
         tail(&self.log(), lines)
+    }
+
+    /// What the latest start wrote: whole if short, else its first and last
+    /// lines (the first error line often precedes a long backtrace).
+    pub fn last_start_excerpt(&self) -> String {
+        excerpt(&self.log(), 15, 45)
     }
 
     /// Path of the log file.
@@ -173,6 +179,22 @@ impl Drop for Process {
 pub fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The output after the last start marker: all of it when at most
+/// `head + tail` lines, else the first `head` and last `tail` lines.
+pub fn excerpt(log: &str, head: usize, tail_lines: usize) -> String {
+    let start = log.rfind("=== testrig: start").unwrap_or(0);
+    let lines: Vec<&str> = log[start..].lines().collect();
+    if lines.len() <= head + tail_lines {
+        return lines.join("\n");
+    }
+    format!(
+        "{}\n[... {} lines ...]\n{}",
+        lines[..head].join("\n"),
+        lines.len() - head - tail_lines,
+        lines[lines.len() - tail_lines..].join("\n")
+    )
 }
 
 /// Runs a command to completion (e.g. `influxd-ctl add-data ...`), killing it
@@ -259,6 +281,20 @@ mod tests {
             "log tail in error: {err}"
         );
         assert!(!p.is_running());
+    }
+
+    #[test]
+    fn excerpt_keeps_head_and_tail_of_the_last_start() {
+        let mut log = String::from("=== testrig: start #1\nold\n=== testrig: start #2\n");
+        for i in 0..100 {
+            log.push_str(&format!("line {i}\n"));
+        }
+        let e = excerpt(&log, 3, 2);
+        assert_eq!(
+            e,
+            "=== testrig: start #2\nline 0\nline 1\n[... 96 lines ...]\nline 98\nline 99"
+        );
+        assert_eq!(excerpt("a\nb", 3, 2), "a\nb");
     }
 
     #[test]

@@ -276,8 +276,8 @@ fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
         }
         let Ok(client) = incoming else { continue };
         if mode == Mode::Reset {
-            let _ = client.shutdown(Shutdown::Both);
             shared.refused.fetch_add(1, Ordering::SeqCst);
+            let _ = client.shutdown(Shutdown::Both);
             continue;
         }
         let s = shared.clone();
@@ -294,8 +294,8 @@ fn open_connection(shared: Arc<Shared>, client: TcpStream) {
     let upstream = match TcpStream::connect_timeout(&shared.target, CONNECT_TIMEOUT) {
         Ok(u) => u,
         Err(_) => {
-            let _ = client.shutdown(Shutdown::Both);
             shared.refused.fetch_add(1, Ordering::SeqCst);
+            let _ = client.shutdown(Shutdown::Both);
             return;
         }
     };
@@ -310,9 +310,9 @@ fn open_connection(shared: Arc<Shared>, client: TcpStream) {
         ))
     })();
     let Ok((c_read, c_write, u_read, u_write)) = clones else {
+        shared.refused.fetch_add(1, Ordering::SeqCst);
         let _ = client.shutdown(Shutdown::Both);
         let _ = upstream.shutdown(Shutdown::Both);
-        shared.refused.fetch_add(1, Ordering::SeqCst);
         return;
     };
     let conn = Arc::new(Conn {
@@ -325,8 +325,8 @@ fn open_connection(shared: Arc<Shared>, client: TcpStream) {
     let id = {
         let mut st = shared.lock();
         if st.shutdown || st.mode == Mode::Reset {
-            conn.close();
             shared.refused.fetch_add(1, Ordering::SeqCst);
+            conn.close();
             return;
         }
         st.next_id += 1;

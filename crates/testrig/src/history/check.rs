@@ -149,9 +149,9 @@ pub fn check(entries: &[Entry], observed: &[Observed]) -> Report {
         }
     }
     r.lost.sort();
-    r.unexpected.sort_by(|a, b| a.key().cmp(&b.key()));
-    r.wrong_value.sort_by(|a, b| a.key().cmp(&b.key()));
-    r.duplicates.sort_by(|a, b| a.0.key().cmp(&b.0.key()));
+    r.unexpected.sort_by_key(Observed::key);
+    r.wrong_value.sort_by_key(Observed::key);
+    r.duplicates.sort_by_key(|d| d.0.key());
     r.failed_present.sort();
     r
 }

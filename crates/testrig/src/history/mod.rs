@@ -18,6 +18,16 @@ pub use writer::{classify, RecordingWriter};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Reads back every measurement in `history` from `db` and checks it.
+pub fn check_server(
+    client: &crate::http::HttpClient,
+    db: &str,
+    history: &History,
+) -> crate::Result<Report> {
+    let observed = read_back(client, db, &history.measurements())?;
+    Ok(check(&history.entries(), &observed))
+}
+
 /// One point as written: series key (`cpu,host=a`, tags sorted, escaped as
 /// in line protocol), one integer field, a nanosecond timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
