@@ -508,14 +508,9 @@ impl Index {
         let Some(m) = inner.measurements.get(measurement) else {
             return Vec::new();
         };
-        let candidates: Box<dyn Iterator<Item = &u64>> = match pred {
-            TagPredicate::Eq(k, v) if !v.is_empty() => {
-                match m.tags.get(k).and_then(|vals| vals.get(v)) {
-                    Some(ids) => Box::new(ids.iter()),
-                    None => return Vec::new(),
-                }
-            }
-            _ => Box::new(m.series.iter()),
+        let candidates: Box<dyn Iterator<Item = &u64>> = match candidates(m, pred) {
+            Some(ids) => Box::new(ids.into_iter()),
+            None => Box::new(m.series.iter()),
         };
         let mut out: Vec<SeriesInfo> = candidates
             .filter_map(|id| inner.series.get(id))
@@ -598,6 +593,41 @@ impl Index {
             },
             true,
         );
+    }
+}
+
+/// Series ids that can satisfy `pred`, from the tag postings, or `None` when
+/// the predicate needs a scan of every series (e.g. it can match a missing
+/// tag, which compares as ""). Callers still evaluate `pred` on each result.
+fn candidates<'a>(m: &'a Measurement, pred: &TagPredicate) -> Option<BTreeSet<&'a u64>> {
+    match pred {
+        TagPredicate::Eq(k, v) if !v.is_empty() => Some(
+            m.tags
+                .get(k)
+                .and_then(|vals| vals.get(v))
+                .map(|ids| ids.iter().collect())
+                .unwrap_or_default(),
+        ),
+        TagPredicate::Regex(k, re) if !re.is_match("") => {
+            let mut out = BTreeSet::new();
+            if let Some(vals) = m.tags.get(k) {
+                for (_, ids) in vals.iter().filter(|(v, _)| re.is_match(v)) {
+                    out.extend(ids.iter());
+                }
+            }
+            Some(out)
+        }
+        TagPredicate::And(a, b) => match (candidates(m, a), candidates(m, b)) {
+            (Some(x), Some(y)) => Some(x.intersection(&y).copied().collect()),
+            (Some(x), None) | (None, Some(x)) => Some(x),
+            (None, None) => None,
+        },
+        TagPredicate::Or(a, b) => {
+            let mut x = candidates(m, a)?;
+            x.extend(candidates(m, b)?);
+            Some(x)
+        }
+        _ => None,
     }
 }
 
@@ -701,6 +731,55 @@ mod tests {
         let r = ix.resolve(&[p("cpu", "a", "v", FieldValue::Integer(1))]);
         assert_eq!(r.dropped, 1);
         assert!(r.reason.unwrap().contains("already exists as type float"));
+    }
+
+    #[test]
+    fn predicates_use_postings_and_match_scans() {
+        let d = tempfile::tempdir().unwrap();
+        let ix = Index::open(d.path()).unwrap();
+        let mut pts: Vec<Point> = (0..20)
+            .map(|i| p("cpu", &format!("h{i}"), "v", FieldValue::Float(1.0)))
+            .collect();
+        pts.push(Point::new(
+            "cpu".into(),
+            vec![],
+            vec![("v".into(), FieldValue::Float(1.0))],
+            1,
+        ));
+        ix.resolve(&pts);
+        let re = |s: &str| regex::Regex::new(s).unwrap();
+        let eq = |v: &str| Box::new(TagPredicate::Eq("host".into(), v.into()));
+        let cases = vec![
+            TagPredicate::Eq("host".into(), "h3".into()),
+            TagPredicate::Eq("host".into(), "".into()),
+            TagPredicate::Eq("host".into(), "nope".into()),
+            TagPredicate::Regex("host".into(), re("^h1")),
+            TagPredicate::Regex("host".into(), re(".*")),
+            TagPredicate::NotRegex("host".into(), re("^h1")),
+            TagPredicate::Or(eq("h1"), eq("h2")),
+            TagPredicate::And(
+                eq("h1"),
+                Box::new(TagPredicate::NotEq("host".into(), "h1".into())),
+            ),
+            TagPredicate::And(Box::new(TagPredicate::True), eq("h5")),
+            TagPredicate::Or(eq("h1"), Box::new(TagPredicate::True)),
+        ];
+        let all = ix.series("cpu", &TagPredicate::True);
+        assert_eq!(all.len(), 21);
+        for pred in cases {
+            let want: Vec<u64> = all
+                .iter()
+                .filter(|s| pred.matches(&s.tags))
+                .map(|s| s.id)
+                .collect();
+            let got: Vec<u64> = ix.series("cpu", &pred).iter().map(|s| s.id).collect();
+            assert_eq!(got, want, "{pred:?}");
+        }
+        assert_eq!(
+            ix.series("cpu", &TagPredicate::Regex("host".into(), re("^h1")))
+                .len(),
+            11
+        );
     }
 
     #[test]
