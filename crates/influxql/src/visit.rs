@@ -3,7 +3,7 @@
 //!
 //! Must not: interpret what it visits.
 
-use crate::ast::{Expr, SelectStatement, Source, Statement};
+use crate::ast::{Expr, Measurement, SelectStatement, Source, Statement};
 
 /// Visit `e` and all sub-expressions in pre-order; `f` returns false to skip
 /// the children of a node.
@@ -85,6 +85,21 @@ pub fn rewrite_select(s: &mut SelectStatement, f: &mut impl FnMut(Expr) -> Expr)
     }
 }
 
+/// Visit every measurement of a SELECT mutably (FROM sources, recursing into
+/// subqueries, and the INTO target, flagged `true`), e.g. to fill in the
+/// default database and retention policy before forwarding or storing a CQ.
+pub fn measurements_mut(s: &mut SelectStatement, f: &mut impl FnMut(&mut Measurement, bool)) {
+    if let Some(t) = &mut s.target {
+        f(&mut t.measurement, true);
+    }
+    for src in &mut s.sources {
+        match src {
+            Source::Measurement(m) => f(m, false),
+            Source::SubQuery(q) => measurements_mut(q, f),
+        }
+    }
+}
+
 /// The WHERE condition of any statement that has one.
 pub fn statement_condition(s: &Statement) -> Option<&Expr> {
     match s {
@@ -118,7 +133,27 @@ pub fn has_time_ref(e: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parser::parse_expr;
+    use crate::parser::{parse_expr, parse_statement};
+
+    #[test]
+    fn normalizing_a_continuous_query_prints_like_influxdb() {
+        let q = r#"CREATE CONTINUOUS QUERY "cq1" ON db0 BEGIN SELECT count(value) INTO "rp1".:MEASUREMENT FROM /[cg]pu/ GROUP BY time(5s) END"#;
+        let Statement::CreateContinuousQuery(mut cq) = parse_statement(q).unwrap() else {
+            panic!("not a CQ")
+        };
+        measurements_mut(&mut cq.source, &mut |m, _target| {
+            if m.database.is_empty() {
+                m.database = "db0".into();
+            }
+            if m.retention_policy.is_empty() {
+                m.retention_policy = "rp0".into();
+            }
+        });
+        assert_eq!(
+            Statement::CreateContinuousQuery(cq).to_string(),
+            "CREATE CONTINUOUS QUERY cq1 ON db0 BEGIN SELECT count(value) INTO db0.rp1.:MEASUREMENT FROM db0.rp0./[cg]pu/ GROUP BY time(5s) END"
+        );
+    }
 
     #[test]
     fn walks_and_rewrites() {
