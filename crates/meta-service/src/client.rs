@@ -139,6 +139,9 @@ impl MetaClient {
         let deadline = Instant::now() + self.inner.opts.retry_for;
         let mut backoff = Duration::from_millis(50);
         let mut last = Error::Http("no meta server answered".into());
+        // A node that answered "no leader" says more than one that did not
+        // answer at all.
+        let mut last_503: Option<Error> = None;
         loop {
             let start = self.inner.preferred.load(Ordering::Relaxed);
             for k in 0..n {
@@ -146,7 +149,7 @@ impl MetaClient {
                 let server = &self.inner.servers[i];
                 match self.call_one(server, method, path, body, self.inner.opts.request_timeout) {
                     Ok(r) if r.status == 503 => {
-                        last = error_from_reply(&r);
+                        last_503 = Some(error_from_reply(&r));
                     }
                     Ok(r) => {
                         self.inner.preferred.store(i, Ordering::Relaxed);
@@ -156,7 +159,7 @@ impl MetaClient {
                 }
             }
             if Instant::now() + backoff > deadline {
-                return Err(last);
+                return Err(last_503.unwrap_or(last));
             }
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(Duration::from_secs(1));

@@ -1,0 +1,163 @@
+//! Real `influxd-meta` processes on loopback: a 3-node cluster forms,
+//! survives the leader's `kill -9`, restarts with its state intact, accepts
+//! changes with one node down and refuses them with two down, and a node
+//! that lost its disk rejoins from a snapshot.
+
+mod common;
+
+use common::*;
+use meta::MetaStore;
+use meta_service::client::{ClientOptions, MetaClient};
+use std::time::{Duration, Instant};
+
+#[test]
+fn leader_kill_restart_and_full_restart_keep_committed_state() {
+    let mut c = Cluster::start(3, 1000);
+    let leader = c.wait_leader(Duration::from_secs(10)).unwrap();
+    for i in 0..5 {
+        // Any node accepts the change: followers forward to the leader.
+        let (s, v) = create_db(&c.nodes[i % 3].http, &format!("db{i}")).unwrap();
+        assert_eq!(s, 200, "{v}");
+    }
+
+    // kill -9 the leader: a new one within seconds, nothing lost.
+    c.nodes[leader].kill9();
+    let t = Instant::now();
+    let new_leader = c.wait_leader(Duration::from_secs(10)).expect("new leader");
+    assert_ne!(new_leader, leader);
+    assert!(t.elapsed() < Duration::from_secs(10));
+    for n in c.running() {
+        let dbs = databases(&c.nodes[n].http);
+        for i in 0..5 {
+            assert!(dbs.contains(&format!("db{i}")), "node {n} lost db{i}: {dbs:?}");
+        }
+    }
+    let (s, v) = create_db(&c.nodes[new_leader].http, "after_kill").unwrap();
+    assert_eq!(s, 200, "{v}");
+
+    // The killed node comes back and catches up.
+    c.nodes[leader].start();
+    assert!(wait_until(Duration::from_secs(15), || databases(&c.nodes[leader].http)
+        .contains(&"after_kill".to_string())));
+
+    // All three restarted: state intact.
+    for n in &mut c.nodes {
+        n.kill9();
+    }
+    for n in &mut c.nodes {
+        n.start();
+    }
+    let l = c.wait_leader(Duration::from_secs(20)).expect("leader after full restart");
+    let dbs = databases(&c.nodes[l].http);
+    for name in ["db0", "db1", "db2", "db3", "db4", "after_kill"] {
+        assert!(dbs.contains(&name.to_string()), "{name} missing after restart: {dbs:?}");
+    }
+    let (s, v) = create_db(&c.nodes[(l + 1) % 3].http, "after_restart").unwrap();
+    assert_eq!(s, 200, "{v}");
+}
+
+#[test]
+fn one_down_accepts_two_down_refuses_and_client_cache_serves() {
+    let mut c = Cluster::start(3, 1000);
+    let servers: Vec<String> = c.nodes.iter().map(|n| n.http.clone()).collect();
+    let client = MetaClient::with_options(
+        servers,
+        ClientOptions {
+            retry_for: Duration::from_secs(3),
+            ..Default::default()
+        },
+    );
+    client.start_watching();
+    client
+        .execute(meta::Command::CreateDatabase {
+            name: "before".into(),
+            rp: None,
+            retention_autocreate: true,
+        })
+        .unwrap();
+    // execute() refreshes the cache before returning.
+    assert!(client.data().database("before").is_some());
+
+    // A change made elsewhere reaches the cache through the long-poll.
+    let (s, _) = create_db(&c.nodes[2].http, "elsewhere").unwrap();
+    assert_eq!(s, 200);
+    assert!(wait_until(Duration::from_secs(10), || client.data().database("elsewhere").is_some()));
+
+    // One node down: still accepted.
+    let leader = c.wait_leader(Duration::from_secs(10)).unwrap();
+    c.nodes[leader].kill9();
+    client
+        .execute(meta::Command::CreateDatabase {
+            name: "one_down".into(),
+            rp: None,
+            retention_autocreate: true,
+        })
+        .expect("a change with one meta node down");
+
+    // Two down: refused with a clear error, no hang.
+    let second = c.running()[0];
+    c.nodes[second].kill9();
+    let survivor = c.running()[0];
+    std::thread::sleep(Duration::from_secs(2));
+    let t = Instant::now();
+    let err = client
+        .execute(meta::Command::CreateDatabase {
+            name: "two_down".into(),
+            rp: None,
+            retention_autocreate: true,
+        })
+        .unwrap_err();
+    assert!(t.elapsed() < Duration::from_secs(30), "took {:?}", t.elapsed());
+    let text = err.to_string();
+    assert!(text.contains("no leader") || text.contains("quorum"), "{text}");
+    let (s, v) = create_db(&c.nodes[survivor].http, "direct").unwrap();
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(v["error"], "no leader");
+
+    // Reads keep working: the client's cache and the survivor's /data.
+    let d = client.data();
+    assert!(d.database("before").is_some() && d.database("one_down").is_some());
+    assert!(databases(&c.nodes[survivor].http).contains(&"one_down".to_string()));
+    assert!(!databases(&c.nodes[survivor].http).contains(&"two_down".to_string()));
+}
+
+#[test]
+fn wiped_node_rejoins_and_catches_up_from_a_snapshot() {
+    let mut c = Cluster::start(3, 5);
+    let leader = c.wait_leader(Duration::from_secs(10)).unwrap();
+    let victim = (leader + 1) % 3;
+    c.nodes[victim].kill9();
+    for i in 0..20 {
+        let (s, v) = create_db(&c.nodes[leader].http, &format!("db{i}")).unwrap();
+        assert_eq!(s, 200, "{v}");
+    }
+    c.nodes[victim].wipe();
+    c.nodes[victim].start();
+    assert_eq!(c.nodes[victim].status().unwrap()["state"], "Uninitialized");
+    let (s, v) = post(
+        &c.nodes[leader].http,
+        "/add-meta",
+        &format!(r#"{{"addr":"{}"}}"#, c.nodes[victim].http),
+    )
+    .unwrap();
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        wait_until(Duration::from_secs(20), || databases(&c.nodes[victim].http).len() == 20),
+        "victim has {:?}\n{}",
+        databases(&c.nodes[victim].http),
+        c.nodes[victim].log()
+    );
+    // It got there by installing the leader's snapshot: its log starts
+    // after it.
+    let (_, vars) = get(&c.nodes[victim].http, "/debug/vars").unwrap();
+    assert!(vars["raft"]["snapshot"].is_u64(), "{vars}");
+    // And it is a voter again.
+    let peers = c.nodes[leader].status().unwrap()["peers"].clone();
+    assert!(peers.as_array().unwrap().iter().any(|p| p == c.nodes[victim].raft.as_str()), "{peers}");
+    // The cluster still accepts changes with the original leader's peer down.
+    let other = 3 - leader - victim;
+    c.nodes[other].kill9();
+    let l = c.wait_leader(Duration::from_secs(10)).expect("leader");
+    let (s, v) = create_db(&c.nodes[l].http, "after_rejoin").unwrap();
+    assert_eq!(s, 200, "{v}");
+}
