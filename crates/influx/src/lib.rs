@@ -5,6 +5,19 @@
 //! `/write`), Tidemark's `influxd` included. It depends on no storage or
 //! server crate. Entry point: [`run`]; building blocks are public so tests
 //! (and an end-to-end suite) can drive them directly.
+//!
+//! Deliberate differences from the Go 1.6 CLI:
+//! - a retention policy set with `use db.rp` is sent as the `rp` query
+//!   parameter (which 1.x servers honour) instead of rewriting the query
+//!   text client-side, so parse errors come from the server;
+//! - `-import` counts only the points the server rejected (1.6 counts a
+//!   whole 5000-line batch as failed on a partial write), reports bad lines
+//!   with their line numbers, shows progress on a terminal, and fails a file
+//!   without a `# DML` section whose lines were all rejected as queries;
+//! - `/ping` must answer 204 (1.6 accepted any HTTP answer);
+//! - `-ssl` needs the `tls` cargo feature; `-socket` is not supported;
+//! - Ctrl-C is ignored at the prompt and aborts a running query;
+//! - `history` in `-execute` mode prints nothing (1.6 crashes); no `gopher`.
 
 pub mod client;
 pub mod commands;
