@@ -56,6 +56,9 @@ pub fn combine(plan: &Plan, outputs: Vec<ShardOutput>) -> Merged {
 
 type Seq = Vec<(i64, Value)>;
 
+/// Safety cap on generated (filled) windows per series.
+const MAX_WINDOWS: usize = 5_000_000;
+
 /// Joins columns by time; equal times pair up by position.
 fn join(cols: Vec<Seq>) -> Vec<(i64, Vec<Value>)> {
     let n = cols.len();
@@ -294,7 +297,7 @@ fn agg_rows(
         let last = max - (max - plan.offset).rem_euclid(plan.interval);
         let mut v = Vec::new();
         let mut w = first;
-        while w <= last {
+        while w <= last && v.len() < MAX_WINDOWS {
             v.push(w);
             w = match w.checked_add(plan.interval) {
                 Some(x) => x,

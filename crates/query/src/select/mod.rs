@@ -140,7 +140,23 @@ pub fn run(env: &Env<'_>, stmt: &SelectStatement) -> Result<Vec<Series>> {
     let mut resolved = Vec::new();
     for s in &stmt.sources {
         if let Source::SubQuery(inner) = s {
-            resolved.extend(merge::subquery_source(env, inner)?);
+            // The outer time range restricts the inner query.
+            let mut inner = inner.as_ref().clone();
+            let tref = || Expr::VarRef(influxql::VarRef::new("time"));
+            let mut conds = Vec::new();
+            if let Some(m) = bounds.min {
+                conds.push(Expr::binary(tref(), influxql::BinaryOp::Gte, Expr::Time(m)));
+            }
+            if let Some(m) = bounds.max {
+                conds.push(Expr::binary(tref(), influxql::BinaryOp::Lte, Expr::Time(m)));
+            }
+            for c in conds {
+                inner.condition = Some(match inner.condition.take() {
+                    Some(e) => Expr::binary(Expr::Paren(Box::new(e)), influxql::BinaryOp::And, c),
+                    None => c,
+                });
+            }
+            resolved.extend(merge::subquery_source(env, &inner)?);
         }
     }
     resolved.extend(resolve_sources(env, &stmt.sources, min, max)?);
