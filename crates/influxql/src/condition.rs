@@ -12,6 +12,7 @@
 use crate::ast::{BinaryOp, Expr};
 use crate::error::{Error, Result};
 use crate::timelit::{format_rfc3339_nano, is_time_string, parse_time_literal};
+use crate::tz::{parse_time_literal_in, Tz};
 
 /// Smallest time InfluxDB accepts (`models::MIN_NANOS`).
 pub const MIN_TIME: i64 = i64::MIN + 2;
@@ -61,10 +62,20 @@ impl TimeBounds {
 /// `now()`. Errors carry InfluxDB's messages (e.g. `invalid operation: time
 /// and *influxql.StringLiteral are not compatible`).
 pub fn split_condition(cond: Option<&Expr>, now: i64) -> Result<(Option<Expr>, TimeBounds)> {
+    split_condition_tz(cond, now, None)
+}
+
+/// [`split_condition`] for a statement with `tz('...')`: time strings without
+/// an explicit offset are wall-clock time in `tz` (as InfluxDB does).
+pub fn split_condition_tz(
+    cond: Option<&Expr>,
+    now: i64,
+    tz: Option<&Tz>,
+) -> Result<(Option<Expr>, TimeBounds)> {
     let Some(cond) = cond else {
         return Ok((None, TimeBounds::default()));
     };
-    let (mut expr, tr) = condition_expr(cond, now)?;
+    let (mut expr, tr) = condition_expr(cond, now, tz)?;
     if let Some(Expr::Paren(inner)) = expr {
         expr = Some(*inner);
     }
@@ -78,12 +89,12 @@ fn is_time_ref(e: &Expr) -> bool {
     matches!(e, Expr::VarRef(v) if v.name.eq_ignore_ascii_case("time"))
 }
 
-fn condition_expr(cond: &Expr, now: i64) -> Result<(Option<Expr>, TimeBounds)> {
+fn condition_expr(cond: &Expr, now: i64, tz: Option<&Tz>) -> Result<(Option<Expr>, TimeBounds)> {
     match cond {
         Expr::Binary(b) => match b.op {
             BinaryOp::And | BinaryOp::Or => {
-                let (l, lt) = condition_expr(&b.lhs, now)?;
-                let (r, rt) = condition_expr(&b.rhs, now)?;
+                let (l, lt) = condition_expr(&b.lhs, now, tz)?;
+                let (r, rt) = condition_expr(&b.rhs, now, tz)?;
                 let tr = lt.intersect(rt);
                 Ok(match (l, r) {
                     (l, None) => (l, tr),
@@ -98,7 +109,7 @@ fn condition_expr(cond: &Expr, now: i64) -> Result<(Option<Expr>, TimeBounds)> {
             | BinaryOp::Gt
             | BinaryOp::Gte => {
                 if is_time_ref(&b.lhs) {
-                    Ok((None, time_range(b.op, &b.rhs, now)?))
+                    Ok((None, time_range(b.op, &b.rhs, now, tz)?))
                 } else if is_time_ref(&b.rhs) {
                     let op = match b.op {
                         BinaryOp::Gt => BinaryOp::Lt,
@@ -107,7 +118,7 @@ fn condition_expr(cond: &Expr, now: i64) -> Result<(Option<Expr>, TimeBounds)> {
                         BinaryOp::Lte => BinaryOp::Gte,
                         op => op,
                     };
-                    Ok((None, time_range(op, &b.lhs, now)?))
+                    Ok((None, time_range(op, &b.lhs, now, tz)?))
                 } else {
                     Ok((Some(cond.clone()), TimeBounds::default()))
                 }
@@ -115,7 +126,7 @@ fn condition_expr(cond: &Expr, now: i64) -> Result<(Option<Expr>, TimeBounds)> {
             _ => Ok((Some(cond.clone()), TimeBounds::default())),
         },
         Expr::Paren(inner) => {
-            let (e, tr) = condition_expr(inner, now)?;
+            let (e, tr) = condition_expr(inner, now, tz)?;
             Ok((e.map(|e| Expr::Paren(Box::new(e))), tr))
         }
         Expr::Boolean(_) => Ok((Some(cond.clone()), TimeBounds::default())),
@@ -147,11 +158,15 @@ fn go_type_name(e: &Expr) -> &'static str {
     }
 }
 
-fn time_range(op: BinaryOp, rhs: &Expr, now: i64) -> Result<TimeBounds> {
+fn time_range(op: BinaryOp, rhs: &Expr, now: i64, tz: Option<&Tz>) -> Result<TimeBounds> {
     let rhs = match rhs {
-        Expr::String(s) if is_time_string(s) => {
-            Expr::Time(parse_time_literal(s).map_err(Error::Invalid)?)
-        }
+        Expr::String(s) if is_time_string(s) => Expr::Time(
+            match tz {
+                Some(tz) => parse_time_literal_in(s, tz),
+                None => parse_time_literal(s),
+            }
+            .map_err(Error::Invalid)?,
+        ),
         other => reduce_time(other, now),
     };
     let value = match rhs {

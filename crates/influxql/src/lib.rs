@@ -19,14 +19,18 @@ pub mod params;
 pub mod parser;
 pub mod timelit;
 pub mod token;
+pub mod tz;
 pub mod visit;
 
 pub use analyze::{group_by_interval, group_by_offset, is_raw_query, query_kind, QueryKind};
 pub use ast::*;
 pub use columns::{column_names, field_name};
-pub use condition::{reduce_time, split_condition, TimeBounds, MAX_TIME, MIN_TIME};
+pub use condition::{
+    reduce_time, split_condition, split_condition_tz, TimeBounds, MAX_TIME, MIN_TIME,
+};
 pub use duration::{format_duration, format_go_duration, parse_duration};
 pub use error::{Error, ParseError, Pos, Result};
 pub use params::Param;
 pub use parser::{parse_expr, parse_query, parse_query_with_params, parse_statement};
 pub use timelit::{format_rfc3339_nano, parse_time_literal};
+pub use tz::{parse_time_literal_in, window, Tz};

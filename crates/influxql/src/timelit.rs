@@ -89,10 +89,18 @@ impl Cursor<'_> {
 /// carries an offset). Accepts `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS[.f{1,9}]` and
 /// RFC3339 with nanoseconds (`YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±hh:mm)`).
 pub fn parse_time_literal(s: &str) -> Result<i64, String> {
+    parse_inner(s)
+        .map(|(t, _)| t)
+        .ok_or_else(|| INVALID_TIME.to_string())
+}
+
+/// Like [`parse_time_literal`], also telling whether the text carried an
+/// explicit UTC offset (RFC3339 form) or is wall-clock time (read as UTC here).
+pub fn parse_time_literal_parts(s: &str) -> Result<(i64, bool), String> {
     parse_inner(s).ok_or_else(|| INVALID_TIME.to_string())
 }
 
-fn parse_inner(s: &str) -> Option<i64> {
+fn parse_inner(s: &str) -> Option<(i64, bool)> {
     if !is_time_string(s) {
         return None;
     }
@@ -110,7 +118,7 @@ fn parse_inner(s: &str) -> Option<i64> {
     }
     let days = days_from_civil(y, mo, d);
     if c.done() {
-        return days.checked_mul(86_400_000_000_000);
+        return days.checked_mul(86_400_000_000_000).map(|t| (t, false));
     }
     let rfc = match c.peek()? {
         b' ' => false,
@@ -158,7 +166,7 @@ fn parse_inner(s: &str) -> Option<i64> {
         return None;
     }
     let secs = days * 86_400 + (h as i64) * 3600 + (mi as i64) * 60 + sec as i64 - offset_secs;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+    Some((secs.checked_mul(1_000_000_000)?.checked_add(nanos)?, rfc))
 }
 
 /// Format nanoseconds since the epoch as RFC3339 with trimmed nanoseconds
