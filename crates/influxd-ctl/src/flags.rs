@@ -56,9 +56,9 @@ pub fn parse(args: &[String], spec: &Spec) -> Result<Parsed> {
                 Some(v) => v,
                 None => {
                     i += 1;
-                    args.get(i)
-                        .cloned()
-                        .ok_or_else(|| CtlError::Usage(format!("flag needs an argument: -{name}")))?
+                    args.get(i).cloned().ok_or_else(|| {
+                        CtlError::Usage(format!("flag needs an argument: -{name}"))
+                    })?
                 }
             };
             p.values.push((name.to_string(), v));
@@ -75,7 +75,9 @@ pub fn parse(args: &[String], spec: &Spec) -> Result<Parsed> {
         } else if name == "h" || name == "help" {
             return Err(CtlError::Help);
         } else {
-            return Err(CtlError::Usage(format!("flag provided but not defined: -{name}")));
+            return Err(CtlError::Usage(format!(
+                "flag provided but not defined: -{name}"
+            )));
         }
         i += 1;
     }

@@ -74,7 +74,9 @@ fn global(args: &[String]) -> Result<(Global, Vec<String>)> {
         },
     )?;
     if p.flag("bind-tls") {
-        return Err(CtlError::Usage("-bind-tls: TLS is not supported yet".into()));
+        return Err(CtlError::Usage(
+            "-bind-tls: TLS is not supported yet".into(),
+        ));
     }
     let bind = p.value("bind").unwrap_or("localhost:8091").to_string();
     let mut opts = ClientOptions {
@@ -87,14 +89,18 @@ fn global(args: &[String]) -> Result<(Global, Vec<String>)> {
         "basic" => {
             let user = p.value("user").unwrap_or_default().to_string();
             if user.is_empty() {
-                return Err(CtlError::Usage("-user is required with -auth-type basic".into()));
+                return Err(CtlError::Usage(
+                    "-user is required with -auth-type basic".into(),
+                ));
             }
             opts.basic_auth = Some((user, p.value("pwd").unwrap_or_default().to_string()));
         }
         "jwt" => {
             let secret = p.value("secret").unwrap_or_default();
             if secret.is_empty() {
-                return Err(CtlError::Usage("-secret is required with -auth-type jwt".into()));
+                return Err(CtlError::Usage(
+                    "-secret is required with -auth-type jwt".into(),
+                ));
             }
             opts.shared_secret = secret.to_string();
         }
@@ -110,7 +116,9 @@ fn global(args: &[String]) -> Result<(Global, Vec<String>)> {
 fn one_arg(cmd: &str, rest: &[String], what: &str) -> Result<String> {
     match rest {
         [a] => Ok(a.clone()),
-        _ => Err(CtlError::Usage(format!("{cmd}: expected one argument: {what}"))),
+        _ => Err(CtlError::Usage(format!(
+            "{cmd}: expected one argument: {what}"
+        ))),
     }
 }
 
@@ -123,7 +131,13 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
     let c = &g.client;
     match cmd.as_str() {
         "add-meta" => {
-            let p = flags::parse(rest, &flags::Spec { values: &[], bools: &[] })?;
+            let p = flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &[],
+                    bools: &[],
+                },
+            )?;
             let addr = one_arg(cmd, &p.rest, "<meta node HTTP address>")?;
             let node = c.request_json("POST", "/add-meta", Some(&json!({ "addr": addr })))?;
             writeln!(out, "Added meta node {} at {}", node["id"], addr)?;
@@ -145,7 +159,13 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             writeln!(out, "Removed meta node {} at {}", node["id"], addr)?;
         }
         "join" => {
-            let p = flags::parse(rest, &flags::Spec { values: &[], bools: &["v", "p"] })?;
+            let p = flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &[],
+                    bools: &["v", "p"],
+                },
+            )?;
             let status = c.request_json("GET", "/status", None)?;
             let me = status["httpAddr"].as_str().unwrap_or(&g.bind).to_string();
             writeln!(out, "Joining meta node at {}", g.bind)?;
@@ -153,7 +173,11 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             let node = match p.rest.as_slice() {
                 [] => c.request_json("POST", "/add-meta", Some(&json!({ "addr": me })))?,
                 [cluster] => c.request_json("POST", "/join", Some(&json!({ "addr": cluster })))?,
-                _ => return Err(CtlError::Usage("join: expected at most one argument".into())),
+                _ => {
+                    return Err(CtlError::Usage(
+                        "join: expected at most one argument".into(),
+                    ))
+                }
             };
             writeln!(out)?;
             if p.rest.is_empty() {
@@ -164,12 +188,21 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             writeln!(out)?;
             writeln!(out, "  * Added meta node {} at {}", node["id"], me)?;
             writeln!(out)?;
-            writeln!(out, "  To join additional nodes to this cluster, run the following command:")?;
+            writeln!(
+                out,
+                "  To join additional nodes to this cluster, run the following command:"
+            )?;
             writeln!(out)?;
             writeln!(out, "  influxd-ctl join {me}")?;
         }
         "leave" => {
-            flags::parse(rest, &flags::Spec { values: &[], bools: &["y", "v"] })?;
+            flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &[],
+                    bools: &["y", "v"],
+                },
+            )?;
             let status = c.request_json("GET", "/status", None)?;
             let me = status["httpAddr"].as_str().unwrap_or(&g.bind).to_string();
             writeln!(out, "Searching for meta node on {me}...")?;
@@ -182,7 +215,13 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  * Removed meta node {} at {}", node["id"], me)?;
         }
         "force-leave" => {
-            flags::parse(rest, &flags::Spec { values: &[], bools: &["y", "v"] })?;
+            flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &[],
+                    bools: &["y", "v"],
+                },
+            )?;
             let r = c.request_json("POST", "/force-leave", Some(&json!({})))?;
             writeln!(
                 out,
@@ -191,7 +230,13 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             )?;
         }
         "add-data" => {
-            let p = flags::parse(rest, &flags::Spec { values: &["http"], bools: &["p"] })?;
+            let p = flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &["http"],
+                    bools: &["p"],
+                },
+            )?;
             let addr = one_arg(cmd, &p.rest, "<data node TCP address>")?;
             let mut body = json!({ "addr": addr, "passive": p.flag("p") });
             if let Some(h) = p.value("http") {
@@ -206,7 +251,13 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             }
         }
         "remove-data" => {
-            let p = flags::parse(rest, &flags::Spec { values: &[], bools: &["force", "y"] })?;
+            let p = flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &[],
+                    bools: &["force", "y"],
+                },
+            )?;
             let addr = one_arg(cmd, &p.rest, "<data node TCP address>")?;
             let r = c.request_json("POST", "/remove-data", Some(&json!({ "addr": addr })))?;
             writeln!(out, "Removed data node at {addr}")?;
@@ -216,13 +267,23 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             }
         }
         "update-data" => {
-            let p = flags::parse(rest, &flags::Spec { values: &[], bools: &[] })?;
+            let p = flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &[],
+                    bools: &[],
+                },
+            )?;
             let [old, new] = p.rest.as_slice() else {
                 return Err(CtlError::Usage(
                     "update-data: expected <old TCP address> <new TCP address>".into(),
                 ));
             };
-            let r = c.request_json("POST", "/update-data", Some(&json!({ "old": old, "new": new })))?;
+            let r = c.request_json(
+                "POST",
+                "/update-data",
+                Some(&json!({ "old": old, "new": new })),
+            )?;
             writeln!(out, "updated data node {} to {}", r["id"], new)?;
         }
         "show" => {
@@ -234,7 +295,11 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             out.write_all(render::show_shards(&v).as_bytes())?;
         }
         "help" => return Err(CtlError::Help),
-        other => return Err(CtlError::Usage(format!("unknown command: {other}\n\n{USAGE}"))),
+        other => {
+            return Err(CtlError::Usage(format!(
+                "unknown command: {other}\n\n{USAGE}"
+            )))
+        }
     }
     Ok(())
 }

@@ -17,7 +17,12 @@ pub fn show(v: &Value) -> String {
     let mut o = String::new();
     o.push_str("Data Nodes\n==========\nID\tTCP Address\tVersion\n");
     for n in v["data"].as_array().into_iter().flatten() {
-        o.push_str(&format!("{}\t{}\t{}\n", s(&n["id"]), s(&n["tcpAddr"]), s(&n["version"])));
+        o.push_str(&format!(
+            "{}\t{}\t{}\n",
+            s(&n["id"]),
+            s(&n["tcpAddr"]),
+            s(&n["version"])
+        ));
     }
     o.push_str("\nMeta Nodes\n==========\nTCP Address\tVersion\n");
     for n in v["meta"].as_array().into_iter().flatten() {
@@ -33,7 +38,10 @@ pub fn show(v: &Value) -> String {
         .map(|p| format!("{p:?}"))
         .collect();
     o.push_str("\nRaft Status\n==========\n");
-    o.push_str(&format!("Leader\t{leader}\nPeers\t[{}]\n", peers.join(", ")));
+    o.push_str(&format!(
+        "Leader\t{leader}\nPeers\t[{}]\n",
+        peers.join(", ")
+    ));
     o
 }
 

@@ -69,7 +69,9 @@ fn parse_run(args: &[String]) -> Result<RunFlags, String> {
                 f.single_server = match inline.as_deref() {
                     None | Some("true") | Some("1") => true,
                     Some("false") | Some("0") => false,
-                    Some(v) => return Err(format!("invalid boolean value {v:?} for -single-server")),
+                    Some(v) => {
+                        return Err(format!("invalid boolean value {v:?} for -single-server"))
+                    }
                 }
             }
             _ => return Err(format!("flag provided but not defined: -{name}")),
@@ -167,7 +169,13 @@ mod tests {
 
     #[test]
     fn go_style_flags() {
-        let f = parse_run(&args(&["-config", "a.toml", "-single-server", "--pidfile=p"])).unwrap();
+        let f = parse_run(&args(&[
+            "-config",
+            "a.toml",
+            "-single-server",
+            "--pidfile=p",
+        ]))
+        .unwrap();
         assert_eq!(f.config, Some(PathBuf::from("a.toml")));
         assert_eq!(f.pidfile, Some(PathBuf::from("p")));
         assert!(f.single_server);

@@ -3,6 +3,8 @@
 //! changes with one node down and refuses them with two down, and a node
 //! that lost its disk rejoins from a snapshot.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -29,7 +31,10 @@ fn leader_kill_restart_and_full_restart_keep_committed_state() {
     for n in c.running() {
         let dbs = databases(&c.nodes[n].http);
         for i in 0..5 {
-            assert!(dbs.contains(&format!("db{i}")), "node {n} lost db{i}: {dbs:?}");
+            assert!(
+                dbs.contains(&format!("db{i}")),
+                "node {n} lost db{i}: {dbs:?}"
+            );
         }
     }
     let (s, v) = create_db(&c.nodes[new_leader].http, "after_kill").unwrap();
@@ -37,8 +42,10 @@ fn leader_kill_restart_and_full_restart_keep_committed_state() {
 
     // The killed node comes back and catches up.
     c.nodes[leader].start();
-    assert!(wait_until(Duration::from_secs(15), || databases(&c.nodes[leader].http)
-        .contains(&"after_kill".to_string())));
+    assert!(wait_until(Duration::from_secs(15), || databases(
+        &c.nodes[leader].http
+    )
+    .contains(&"after_kill".to_string())));
 
     // All three restarted: state intact.
     for n in &mut c.nodes {
@@ -47,10 +54,15 @@ fn leader_kill_restart_and_full_restart_keep_committed_state() {
     for n in &mut c.nodes {
         n.start();
     }
-    let l = c.wait_leader(Duration::from_secs(20)).expect("leader after full restart");
+    let l = c
+        .wait_leader(Duration::from_secs(20))
+        .expect("leader after full restart");
     let dbs = databases(&c.nodes[l].http);
     for name in ["db0", "db1", "db2", "db3", "db4", "after_kill"] {
-        assert!(dbs.contains(&name.to_string()), "{name} missing after restart: {dbs:?}");
+        assert!(
+            dbs.contains(&name.to_string()),
+            "{name} missing after restart: {dbs:?}"
+        );
     }
     let (s, v) = create_db(&c.nodes[(l + 1) % 3].http, "after_restart").unwrap();
     assert_eq!(s, 200, "{v}");
@@ -81,7 +93,10 @@ fn one_down_accepts_two_down_refuses_and_client_cache_serves() {
     // A change made elsewhere reaches the cache through the long-poll.
     let (s, _) = create_db(&c.nodes[2].http, "elsewhere").unwrap();
     assert_eq!(s, 200);
-    assert!(wait_until(Duration::from_secs(10), || client.data().database("elsewhere").is_some()));
+    assert!(wait_until(Duration::from_secs(10), || client
+        .data()
+        .database("elsewhere")
+        .is_some()));
 
     // One node down: still accepted.
     let leader = c.wait_leader(Duration::from_secs(10)).unwrap();
@@ -107,9 +122,16 @@ fn one_down_accepts_two_down_refuses_and_client_cache_serves() {
             retention_autocreate: true,
         })
         .unwrap_err();
-    assert!(t.elapsed() < Duration::from_secs(30), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        t.elapsed()
+    );
     let text = err.to_string();
-    assert!(text.contains("no leader") || text.contains("quorum"), "{text}");
+    assert!(
+        text.contains("no leader") || text.contains("quorum"),
+        "{text}"
+    );
     let (s, v) = create_db(&c.nodes[survivor].http, "direct").unwrap();
     assert_eq!(s, 503, "{v}");
     assert_eq!(v["error"], "no leader");
@@ -142,7 +164,9 @@ fn wiped_node_rejoins_and_catches_up_from_a_snapshot() {
     .unwrap();
     assert_eq!(s, 200, "{v}");
     assert!(
-        wait_until(Duration::from_secs(20), || databases(&c.nodes[victim].http).len() == 20),
+        wait_until(Duration::from_secs(20), || databases(&c.nodes[victim].http)
+            .len()
+            == 20),
         "victim has {:?}\n{}",
         databases(&c.nodes[victim].http),
         c.nodes[victim].log()
@@ -153,7 +177,14 @@ fn wiped_node_rejoins_and_catches_up_from_a_snapshot() {
     assert!(vars["raft"]["snapshot"].is_u64(), "{vars}");
     // And it is a voter again.
     let peers = c.nodes[leader].status().unwrap()["peers"].clone();
-    assert!(peers.as_array().unwrap().iter().any(|p| p == c.nodes[victim].raft.as_str()), "{peers}");
+    assert!(
+        peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == c.nodes[victim].raft.as_str()),
+        "{peers}"
+    );
     // The cluster still accepts changes with the original leader's peer down.
     let other = 3 - leader - victim;
     c.nodes[other].kill9();

@@ -7,6 +7,9 @@
 //! Only request parsing, routing and rendering here; the procedures live in
 //! [`crate::node`].
 
+// handlers return a ready `Response` as their early-exit error.
+#![allow(clippy::result_large_err)]
+
 use crate::error::Error;
 use crate::network::SECRET_HEADER;
 use crate::node::{now_nanos, MetaServer, Route};
@@ -117,7 +120,10 @@ async fn auth(State(srv): State<Srv>, req: Request, next: axum::middleware::Next
         }
         return reply(401, json!({ "error": "authorization failed" }));
     }
-    reply(401, json!({ "error": "unable to parse authentication credentials" }))
+    reply(
+        401,
+        json!({ "error": "unable to parse authentication credentials" }),
+    )
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -150,7 +156,10 @@ struct DataQuery {
 
 /// The full metadata; with `index` equal to (or past) the node's current
 /// index, waits up to ~30 s for a newer one.
-async fn data(State(srv): State<Srv>, q: Result<Query<DataQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+async fn data(
+    State(srv): State<Srv>,
+    q: Result<Query<DataQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let Ok(Query(q)) = q else {
         return bad_request("invalid index");
     };
@@ -182,11 +191,7 @@ async fn incoming(req: Request) -> Result<Incoming, Response> {
     let body = axum::body::to_bytes(body, MAX_BODY)
         .await
         .map_err(|e| bad_request(format!("reading body: {e}")))?;
-    let query = parts
-        .uri
-        .query()
-        .map(parse_query)
-        .unwrap_or_default();
+    let query = parts.uri.query().map(parse_query).unwrap_or_default();
     Ok(Incoming {
         method: parts.method,
         path_q: parts
@@ -218,15 +223,13 @@ fn percent_decode(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(v) => {
+                    out.push(v);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -238,7 +241,11 @@ fn percent_decode(s: &str) -> String {
 async fn forward(srv: &MetaServer, leader: &MetaPeer, inc: &Incoming) -> Response {
     let agent = srv.agent.clone();
     let url = format!("http://{}{}", leader.http_addr, inc.path_q);
-    let method = if inc.method == Method::GET { "GET" } else { "POST" };
+    let method = if inc.method == Method::GET {
+        "GET"
+    } else {
+        "POST"
+    };
     let mut headers = vec![(FORWARDED_HEADER.to_string(), "1".to_string())];
     for name in ["Authorization", SECRET_HEADER] {
         if let Some(v) = inc.headers.get(name).and_then(|v| v.to_str().ok()) {
@@ -247,7 +254,14 @@ async fn forward(srv: &MetaServer, leader: &MetaPeer, inc: &Incoming) -> Respons
     }
     let body = inc.body.to_vec();
     let res = tokio::task::spawn_blocking(move || {
-        crate::http_util::request(&agent, method, &url, Some(&body), &headers, Duration::from_secs(60))
+        crate::http_util::request(
+            &agent,
+            method,
+            &url,
+            Some(&body),
+            &headers,
+            Duration::from_secs(60),
+        )
     })
     .await;
     match res {
@@ -328,7 +342,9 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response
 fn valid_addr(addr: &str) -> Result<(), Response> {
     match addr.rsplit_once(':') {
         Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok() => Ok(()),
-        _ => Err(bad_request(format!("invalid address {addr:?}: want host:port"))),
+        _ => Err(bad_request(format!(
+            "invalid address {addr:?}: want host:port"
+        ))),
     }
 }
 
@@ -358,7 +374,8 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
                 .and_then(|s| s.parse().ok())
                 .ok_or_else(|| bad_request("invalid or missing nodeid"))?;
             let data = srv.data();
-            if data.data_node(node_id).is_none() && !data.meta_nodes.iter().any(|n| n.id == node_id) {
+            if data.data_node(node_id).is_none() && !data.meta_nodes.iter().any(|n| n.id == node_id)
+            {
                 return Err(reply(404, json!({ "error": "node not found" })));
             }
             let resp = srv
@@ -432,6 +449,9 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
         }
         "/remove-data" => {
             let b: RemoveDataBody = parse_json(&inc.body)?;
+            if b.addr.is_none() && b.id.is_none() {
+                return Err(bad_request("data node address or id required"));
+            }
             let data = srv.data();
             let node = data
                 .data_nodes
@@ -443,7 +463,10 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
                 .await
                 .map_err(e)?;
             let orphaned = orphaned_shards(&srv.data());
-            Ok(reply(200, json!({ "node": node, "orphanedShards": orphaned })))
+            Ok(reply(
+                200,
+                json!({ "node": node, "orphanedShards": orphaned }),
+            ))
         }
         "/update-data" => {
             let b: UpdateDataBody = parse_json(&inc.body)?;
@@ -483,7 +506,12 @@ fn orphaned_shards(d: &Data) -> Vec<u64> {
     for db in &d.databases {
         for rp in &db.retention_policies {
             for g in rp.shard_groups.iter().filter(|g| g.deleted_at == 0) {
-                out.extend(g.shards.iter().filter(|s| s.owners.is_empty()).map(|s| s.id));
+                out.extend(
+                    g.shards
+                        .iter()
+                        .filter(|s| s.owners.is_empty())
+                        .map(|s| s.id),
+                );
             }
         }
     }
@@ -552,7 +580,13 @@ async fn join(State(srv): State<Srv>, body: Bytes) -> Response {
     }
     let req = json!({ "addr": srv.http_addr() }).to_string().into_bytes();
     match srv
-        .call_peer("POST", &b.addr, "/add-meta", Some(req), Duration::from_secs(90))
+        .call_peer(
+            "POST",
+            &b.addr,
+            "/add-meta",
+            Some(req),
+            Duration::from_secs(90),
+        )
         .await
     {
         Ok(r) => relay(r),
@@ -578,7 +612,13 @@ async fn leave(State(srv): State<Srv>) -> Response {
             Err(e) => Err(error_reply(&e)),
         },
         Route::Forward(peer) => match srv
-            .call_peer("POST", &peer.http_addr, "/remove-meta", Some(body), Duration::from_secs(60))
+            .call_peer(
+                "POST",
+                &peer.http_addr,
+                "/remove-meta",
+                Some(body),
+                Duration::from_secs(60),
+            )
             .await
         {
             Ok(r) if r.status == 200 => Ok(serde_json::from_slice(&r.body).unwrap_or(Value::Null)),
@@ -606,7 +646,13 @@ async fn force_leave(State(srv): State<Srv>) -> Response {
     if let Route::Forward(peer) = srv.route() {
         let body = json!({ "addr": srv.http_addr() }).to_string().into_bytes();
         let _ = srv
-            .call_peer("POST", &peer.http_addr, "/remove-meta", Some(body), Duration::from_secs(5))
+            .call_peer(
+                "POST",
+                &peer.http_addr,
+                "/remove-meta",
+                Some(body),
+                Duration::from_secs(5),
+            )
             .await;
     }
     match srv.reset().await {

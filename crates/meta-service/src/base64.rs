@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn round_trip() {
         for s in ["", "a", "ab", "abc", "admin:secret pw"] {
-            assert_eq!(super::decode(&super::encode(s.as_bytes())).unwrap(), s.as_bytes());
+            assert_eq!(
+                super::decode(&super::encode(s.as_bytes())).unwrap(),
+                s.as_bytes()
+            );
         }
         assert_eq!(super::encode(b"admin:pw"), "YWRtaW46cHc=");
         assert!(super::decode("!!").is_none());

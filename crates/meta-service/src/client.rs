@@ -97,12 +97,18 @@ impl MetaClient {
     fn headers(&self) -> Vec<(String, String)> {
         let mut h = Vec::new();
         if !self.inner.opts.shared_secret.is_empty() {
-            h.push((SECRET_HEADER.to_string(), self.inner.opts.shared_secret.clone()));
+            h.push((
+                SECRET_HEADER.to_string(),
+                self.inner.opts.shared_secret.clone(),
+            ));
         }
         if let Some((u, p)) = &self.inner.opts.basic_auth {
             h.push((
                 "Authorization".to_string(),
-                format!("Basic {}", crate::base64::encode(format!("{u}:{p}").as_bytes())),
+                format!(
+                    "Basic {}",
+                    crate::base64::encode(format!("{u}:{p}").as_bytes())
+                ),
             ));
         }
         h
@@ -270,7 +276,13 @@ impl MetaClient {
         let server = self.inner.servers[i].clone();
         let index = self.data_cached().index;
         let path = format!("/data?index={index}&timeout={}", wait.as_secs().max(1));
-        let res = self.call_one(&server, "GET", &path, None, wait + self.inner.opts.request_timeout);
+        let res = self.call_one(
+            &server,
+            "GET",
+            &path,
+            None,
+            wait + self.inner.opts.request_timeout,
+        );
         match res.and_then(|r| self.absorb(&r)) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -335,9 +347,7 @@ impl MetaStore for MetaClient {
     fn execute(&self, cmd: Command) -> meta::Result<Response> {
         match self.execute_command(&cmd) {
             Ok(r) => Ok(r),
-            Err(Error::Meta {
-                error: Some(e), ..
-            }) => Err(e),
+            Err(Error::Meta { error: Some(e), .. }) => Err(e),
             Err(e) => Err(meta::Error::Storage(format!("meta service: {e}"))),
         }
     }

@@ -143,8 +143,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let mut cfg: Config =
-            toml::from_str(&text).map_err(|e| Error::Config(e.to_string()))?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| Error::Config(e.to_string()))?;
         cfg.apply_env(|k| std::env::var(k).ok())?;
         cfg.validate()?;
         Ok(cfg)
@@ -158,7 +157,9 @@ impl Config {
         let m = &mut self.meta;
         let dur = |k: &str, v: &mut GoDuration| -> Result<()> {
             if let Some(s) = get(k) {
-                *v = GoDuration(duration::parse(&s).map_err(|e| Error::Config(format!("{k}: {e}")))?);
+                *v = GoDuration(
+                    duration::parse(&s).map_err(|e| Error::Config(format!("{k}: {e}")))?,
+                );
             }
             Ok(())
         };
@@ -187,10 +188,14 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         let m = &self.meta;
         if m.election_timeout.0 < Duration::from_millis(10) {
-            return Err(Error::Config("election-timeout must be at least 10ms".into()));
+            return Err(Error::Config(
+                "election-timeout must be at least 10ms".into(),
+            ));
         }
         if m.heartbeat_timeout.0 < Duration::from_millis(10) {
-            return Err(Error::Config("heartbeat-timeout must be at least 10ms".into()));
+            return Err(Error::Config(
+                "heartbeat-timeout must be at least 10ms".into(),
+            ));
         }
         if m.lease_duration.0.is_zero() {
             return Err(Error::Config("lease-duration must be positive".into()));
@@ -247,7 +252,9 @@ impl Config {
             election_timeout_max: election * 2,
             heartbeat_interval: heartbeat.max(1),
             install_snapshot_timeout: 10_000,
-            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(m.raft_snapshot_threshold.max(1)),
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(
+                m.raft_snapshot_threshold.max(1),
+            ),
             max_in_snapshot_log_to_keep: 0,
             ..Default::default()
         };
@@ -299,8 +306,10 @@ mod tests {
 
     #[test]
     fn addresses() {
-        let mut c = Config::default();
-        c.hostname = "meta1".into();
+        let mut c = Config {
+            hostname: "meta1".into(),
+            ..Default::default()
+        };
         assert_eq!(c.raft_advertise().unwrap(), "meta1:8089");
         assert_eq!(c.http_listen().unwrap(), "0.0.0.0:8091");
         c.meta.http_bind_address = "nope".into();

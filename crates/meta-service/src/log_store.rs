@@ -5,6 +5,9 @@
 //! machine or of HTTP. Every write is one redb transaction, durable on
 //! return (redb's default fsync durability).
 
+// openraft's storage traits return its (large) StorageError.
+#![allow(clippy::result_large_err)]
+
 use crate::types::{Entry, LogId, StorageError, TypeConfig, Vote};
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{RaftLogReader, StorageIOError};
@@ -44,7 +47,10 @@ impl LogStore {
         Ok(LogStore { db })
     }
 
-    fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StorageError> {
         let tx = self.db.begin_read().map_err(read_err)?;
         let table = tx.open_table(STORE).map_err(read_err)?;
         match table.get(key).map_err(read_err)? {
@@ -152,7 +158,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         Ok(self.get_json::<Option<LogId>>(KEY_COMMITTED)?.flatten())
     }
 
-    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: LogFlushed<TypeConfig>,
+    ) -> Result<(), StorageError>
     where
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
@@ -196,7 +206,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let tx = self.db.begin_write().map_err(write_err)?;
         {
             let mut store = tx.open_table(STORE).map_err(write_err)?;
-            store.insert(KEY_PURGED, bytes.as_slice()).map_err(write_err)?;
+            store
+                .insert(KEY_PURGED, bytes.as_slice())
+                .map_err(write_err)?;
             let mut table = tx.open_table(LOGS).map_err(write_err)?;
             table
                 .retain_in(..=log_id.index, |_, _| false)

@@ -5,7 +5,9 @@
 
 use crate::http_util;
 use crate::types::{MetaPeer, TypeConfig};
-use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
@@ -71,8 +73,7 @@ impl PeerClient {
         Resp: DeserializeOwned + Send + 'static,
         E: std::error::Error + DeserializeOwned + Send + 'static,
     {
-        let body = serde_json::to_vec(req)
-            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let body = serde_json::to_vec(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let url = format!("http://{}/raft/{path}", self.addr);
         let agent = self.agent.clone();
         let headers = if self.secret.is_empty() {
@@ -88,10 +89,9 @@ impl PeerClient {
         .map_err(|e| RPCError::Unreachable(Unreachable::new(&TransportError(e))))?;
         if reply.status != 200 {
             let text = String::from_utf8_lossy(&reply.body).to_string();
-            return Err(RPCError::Unreachable(Unreachable::new(&TransportError(format!(
-                "status {}: {text}",
-                reply.status
-            )))));
+            return Err(RPCError::Unreachable(Unreachable::new(&TransportError(
+                format!("status {}: {text}", reply.status),
+            ))));
         }
         let res: Result<Resp, RaftError<u64, E>> = serde_json::from_slice(&reply.body)
             .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;

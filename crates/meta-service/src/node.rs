@@ -286,7 +286,9 @@ impl MetaServer {
         let res = tokio::time::timeout(COMMIT_WAIT, h.raft.client_write(cmd))
             .await
             .map_err(|_| {
-                Error::Raft("timed out waiting for a quorum of meta nodes to commit the change".into())
+                Error::Raft(
+                    "timed out waiting for a quorum of meta nodes to commit the change".into(),
+                )
             })?;
         match res {
             Ok(r) => match r.data {
@@ -438,7 +440,13 @@ impl MetaServer {
                 let body = serde_json::to_vec(&serde_json::json!({ "id": node.id }))
                     .map_err(|e| Error::Raft(e.to_string()))?;
                 let r = self
-                    .call_peer("POST", addr, "/internal/assign-id", Some(body), Duration::from_secs(10))
+                    .call_peer(
+                        "POST",
+                        addr,
+                        "/internal/assign-id",
+                        Some(body),
+                        Duration::from_secs(10),
+                    )
                     .await?;
                 if r.status != 200 {
                     return Err(Error::refused(
@@ -534,7 +542,13 @@ impl MetaServer {
         }
         if node.id != me.id {
             let _ = self
-                .call_peer("POST", &node.host, "/internal/reset", Some(b"{}".to_vec()), Duration::from_secs(2))
+                .call_peer(
+                    "POST",
+                    &node.host,
+                    "/internal/reset",
+                    Some(b"{}".to_vec()),
+                    Duration::from_secs(2),
+                )
                 .await;
         }
         Ok(node)

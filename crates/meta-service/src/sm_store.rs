@@ -8,7 +8,12 @@
 //! published on a `watch` channel, which the HTTP API's long-poll waits on.
 //! No HTTP, no networking here.
 
-use crate::types::{Entry, ExecOutcome, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
+// openraft's storage traits return its (large) StorageError.
+#![allow(clippy::result_large_err)]
+
+use crate::types::{
+    Entry, ExecOutcome, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+};
 use meta::Data;
 use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, RaftSnapshotBuilder, StorageIOError};
@@ -108,7 +113,8 @@ impl StateMachine {
         let tx = self.db.begin_write().map_err(snap_write)?;
         {
             let mut t = tx.open_table(SNAPSHOT).map_err(snap_write)?;
-            t.insert(KEY_META, meta_bytes.as_slice()).map_err(snap_write)?;
+            t.insert(KEY_META, meta_bytes.as_slice())
+                .map_err(snap_write)?;
             t.insert(KEY_DATA, bytes).map_err(snap_write)?;
         }
         tx.commit().map_err(snap_write)

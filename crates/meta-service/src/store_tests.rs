@@ -30,7 +30,9 @@ fn log_vote_and_snapshot_survive_reopen() {
     use openraft::{CommittedLeaderId, EntryPayload, LogId, RaftSnapshotBuilder, Vote};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("raft.db");
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         {
             let db = Arc::new(redb::Database::create(&path).unwrap());

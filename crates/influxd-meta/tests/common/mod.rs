@@ -69,7 +69,9 @@ impl Node {
             .spawn()
             .unwrap();
         self.child = Some(child);
-        wait_until(Duration::from_secs(20), || get(&self.http, "/ping").is_some_and(|(s, _)| s == 204));
+        wait_until(Duration::from_secs(20), || {
+            get(&self.http, "/ping").is_some_and(|(s, _)| s == 204)
+        });
     }
 
     /// SIGKILL, waits for the exit.
@@ -79,7 +81,9 @@ impl Node {
             let _ = c.wait();
         }
         // The listeners are gone when the process is.
-        wait_until(Duration::from_secs(10), || get(&self.http, "/ping").is_none());
+        wait_until(Duration::from_secs(10), || {
+            get(&self.http, "/ping").is_none()
+        });
     }
 
     pub fn is_running(&self) -> bool {
@@ -109,7 +113,6 @@ impl Drop for Node {
     }
 }
 
-
 /// GET, answering status and JSON body (Null when not JSON); None when the
 /// node cannot be reached.
 pub fn get(addr: &str, path: &str) -> Option<(u16, Value)> {
@@ -122,7 +125,10 @@ pub fn get(addr: &str, path: &str) -> Option<(u16, Value)> {
         Duration::from_secs(15),
     )
     .ok()?;
-    Some((r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null)))
+    Some((
+        r.status,
+        serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+    ))
 }
 
 pub fn post(addr: &str, path: &str, body: &str) -> Option<(u16, Value)> {
@@ -135,7 +141,10 @@ pub fn post(addr: &str, path: &str, body: &str) -> Option<(u16, Value)> {
         Duration::from_secs(90),
     )
     .ok()?;
-    Some((r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null)))
+    Some((
+        r.status,
+        serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+    ))
 }
 
 pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
@@ -153,7 +162,9 @@ pub fn create_db(addr: &str, name: &str) -> Option<(u16, Value)> {
     post(
         addr,
         "/execute",
-        &format!(r#"{{"type":"create_database","name":"{name}","rp":null,"retention_autocreate":true}}"#),
+        &format!(
+            r#"{{"type":"create_database","name":"{name}","rp":null,"retention_autocreate":true}}"#
+        ),
     )
 }
 
@@ -179,13 +190,20 @@ impl Cluster {
     /// Starts `n` meta nodes and forms a cluster with `add-meta`.
     pub fn start(n: usize, snapshot_threshold: u64) -> Cluster {
         let tmp = tempfile::tempdir().unwrap();
-        let mut nodes: Vec<Node> = (0..n).map(|i| Node::new(tmp.path(), i, snapshot_threshold)).collect();
+        let mut nodes: Vec<Node> = (0..n)
+            .map(|i| Node::new(tmp.path(), i, snapshot_threshold))
+            .collect();
         for node in &mut nodes {
             node.start();
         }
         let first = nodes[0].http.clone();
         for node in &nodes {
-            let (s, v) = post(&first, "/add-meta", &format!(r#"{{"addr":"{}"}}"#, node.http)).unwrap();
+            let (s, v) = post(
+                &first,
+                "/add-meta",
+                &format!(r#"{{"addr":"{}"}}"#, node.http),
+            )
+            .unwrap();
             assert_eq!(s, 200, "add-meta {}: {v}", node.http);
         }
         let c = Cluster { nodes, _tmp: tmp };
@@ -209,7 +227,9 @@ impl Cluster {
             }
         }
         let l = leader?;
-        self.nodes.iter().position(|n| n.raft == l && n.is_running())
+        self.nodes
+            .iter()
+            .position(|n| n.raft == l && n.is_running())
     }
 
     pub fn wait_leader(&self, limit: Duration) -> Option<usize> {
@@ -222,6 +242,8 @@ impl Cluster {
     }
 
     pub fn running(&self) -> Vec<usize> {
-        (0..self.nodes.len()).filter(|&i| self.nodes[i].is_running()).collect()
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].is_running())
+            .collect()
     }
 }

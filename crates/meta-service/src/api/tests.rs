@@ -1,1 +1,326 @@
+//! Bad input to the HTTP API of a real single-server meta node on loopback:
+//! malformed JSON, unknown node ids, invalid addresses and retention
+//! durations, missing credentials — each gets a clear `{"error": ...}` with
+//! the right status and leaves the metadata unchanged.
 
+use crate::config::Config;
+use crate::http_util;
+use serde_json::Value;
+use std::time::Duration;
+
+struct TestNode {
+    http: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(auth_secret: Option<&str>) -> TestNode {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config {
+        hostname: "127.0.0.1".into(),
+        ..Default::default()
+    };
+    cfg.meta.dir = dir.path().join("meta");
+    cfg.meta.bind_address = format!("127.0.0.1:{}", port());
+    cfg.meta.http_bind_address = format!("127.0.0.1:{}", port());
+    if let Some(s) = auth_secret {
+        cfg.meta.auth_enabled = true;
+        cfg.meta.internal_shared_secret = s.into();
+    }
+    let http = cfg.http_advertise().unwrap();
+    let bound = crate::server::bind(cfg).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        bound
+            .serve(true, async move {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    let node = TestNode {
+        http,
+        stop: Some(tx),
+        task: Some(task),
+        _dir: dir,
+    };
+    let hdr = [(crate::network::SECRET_HEADER, auth_secret.unwrap_or(""))];
+    for _ in 0..200 {
+        if let Some((200, st)) = node.call("GET", "/status", None, &hdr).await {
+            if st["state"] == "Leader" && st["index"].as_u64() >= Some(1) {
+                return node;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("single-server node did not become leader");
+}
+
+impl TestNode {
+    async fn call(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Option<(u16, Value)> {
+        let url = format!("http://{}{path}", self.http);
+        let body = body.map(|b| b.as_bytes().to_vec());
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let r = http_util::request(
+                &http_util::agent(),
+                method,
+                &url,
+                body.as_deref(),
+                &headers,
+                Duration::from_secs(10),
+            )
+            .ok()?;
+            Some((
+                r.status,
+                serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+            ))
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        self.call("POST", path, Some(body), &[]).await.unwrap()
+    }
+
+    async fn data(&self) -> Value {
+        self.call("GET", "/data", None, &[]).await.unwrap().1
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Asserts an error answer with `status` whose text contains `needle`, and
+/// that the metadata did not change.
+async fn refused(node: &TestNode, path: &str, body: &str, status: u16, needle: &str) {
+    let before = node.data().await;
+    let (s, v) = node.post(path, body).await;
+    assert_eq!(s, status, "{path} {body}: {v}");
+    let text = v["error"].as_str().unwrap_or_default();
+    assert!(text.contains(needle), "{path} {body}: {v}");
+    assert_eq!(node.data().await, before, "{path} {body} changed the state");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_without_state_change() {
+    let node = start(None).await;
+    let (s, v) = node.post("/add-data", r#"{"addr":"127.0.0.1:8088"}"#).await;
+    assert_eq!(s, 200, "{v}");
+
+    refused(&node, "/execute", "{not json", 400, "invalid JSON body").await;
+    refused(
+        &node,
+        "/execute",
+        r#"{"type":"no_such_command"}"#,
+        400,
+        "invalid JSON body",
+    )
+    .await;
+    refused(
+        &node,
+        "/execute",
+        r#"{"type":"delete_data_node","id":99}"#,
+        404,
+        "node not found",
+    )
+    .await;
+    refused(
+        &node,
+        "/execute",
+        r#"{"type":"create_database","name":"db","rp":{"name":"short","duration":1000,"replica_n":null,"shard_group_duration":null},"retention_autocreate":true}"#,
+        400,
+        "retention policy duration must be at least 1h0m0s",
+    )
+    .await;
+    refused(
+        &node,
+        "/execute",
+        r#"{"type":"create_database","name":"a/b","rp":null,"retention_autocreate":true}"#,
+        400,
+        "invalid name",
+    )
+    .await;
+    refused(
+        &node,
+        "/remove-data",
+        r#"{"id":99}"#,
+        404,
+        "data node not found",
+    )
+    .await;
+    refused(&node, "/remove-data", "[]", 400, "address or id required").await;
+    refused(&node, "/remove-data", "7", 400, "invalid JSON body").await;
+    refused(
+        &node,
+        "/update-data",
+        r#"{"old":"nope:8088","new":"h:8088"}"#,
+        404,
+        "data node not found",
+    )
+    .await;
+    refused(
+        &node,
+        "/update-data",
+        r#"{"old":"127.0.0.1:8088","new":"no-port"}"#,
+        400,
+        "invalid address",
+    )
+    .await;
+    refused(
+        &node,
+        "/add-data",
+        r#"{"addr":"missing-port"}"#,
+        400,
+        "invalid address",
+    )
+    .await;
+    refused(
+        &node,
+        "/remove-meta",
+        r#"{"addr":"127.0.0.1:1"}"#,
+        404,
+        "meta node not found",
+    )
+    .await;
+    refused(
+        &node,
+        "/add-meta",
+        r#"{"address":"x"}"#,
+        400,
+        "invalid JSON body",
+    )
+    .await;
+
+    // Leases: unknown node, missing arguments, and a conflict.
+    let (s, v) = node
+        .call("GET", "/lease?name=cq&nodeid=42", None, &[])
+        .await
+        .unwrap();
+    assert_eq!((s, v["error"].as_str()), (404, Some("node not found")));
+    let (s, _) = node
+        .call("GET", "/lease?name=cq&nodeid=abc", None, &[])
+        .await
+        .unwrap();
+    assert_eq!(s, 400);
+    let (s, _) = node
+        .call("GET", "/lease?nodeid=2", None, &[])
+        .await
+        .unwrap();
+    assert_eq!(s, 400);
+    let (s, v) = node
+        .call("GET", "/lease?name=cq&nodeid=2", None, &[])
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["owner"], 2);
+    let (s, v) = node
+        .call("GET", "/lease?name=cq&nodeid=1", None, &[])
+        .await
+        .unwrap();
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"], "another node has the lease");
+    assert_eq!(v["owner"], 2);
+
+    // Conflicts are 409 and keep the typed error for MetaClient.
+    let user = r#"{"type":"create_user","name":"u","hash":"h1","admin":false}"#;
+    assert_eq!(node.post("/execute", user).await.0, 200);
+    let (s, v) = node
+        .post(
+            "/execute",
+            r#"{"type":"create_user","name":"u","hash":"h2","admin":false}"#,
+        )
+        .await;
+    assert_eq!((s, v["error"].as_str()), (409, Some("user already exists")));
+    assert_eq!(v["meta_error"], "UserExists");
+
+    let (s, _) = node
+        .call("GET", "/data?index=abc", None, &[])
+        .await
+        .unwrap();
+    assert_eq!(s, 400);
+    let (s, v) = node.call("GET", "/nope", None, &[]).await.unwrap();
+    assert_eq!((s, v["error"].as_str()), (404, Some("not found")));
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_long_poll_returns_on_change() {
+    let node = start(None).await;
+    let index = node.data().await["index"].as_u64().unwrap();
+    let path = format!("/data?index={index}");
+    let t = std::time::Instant::now();
+    let (poll, _) = tokio::join!(node.call("GET", &path, None, &[]), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        node.post("/add-data", r#"{"addr":"h:8088"}"#).await
+    });
+    let (s, d) = poll.unwrap();
+    assert_eq!(s, 200);
+    assert!(d["index"].as_u64().unwrap() > index);
+    assert!(t.elapsed() < Duration::from_secs(5));
+    // Without a change it waits for the given timeout, then answers.
+    let index = d["index"].as_u64().unwrap();
+    let t = std::time::Instant::now();
+    let (s, d) = node
+        .call("GET", &format!("/data?index={index}&timeout=1"), None, &[])
+        .await
+        .unwrap();
+    assert_eq!((s, d["index"].as_u64()), (200, Some(index)));
+    assert!(t.elapsed() >= Duration::from_millis(900));
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_requires_the_shared_secret() {
+    let node = start(Some("s3cret")).await;
+    let (s, v) = node.call("GET", "/status", None, &[]).await.unwrap();
+    assert_eq!(s, 401, "{v}");
+    let (s, _) = node
+        .call(
+            "GET",
+            "/status",
+            None,
+            &[(crate::network::SECRET_HEADER, "wrong")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 401);
+    let (s, _) = node
+        .call(
+            "GET",
+            "/status",
+            None,
+            &[(crate::network::SECRET_HEADER, "s3cret")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    let (s, _) = node.call("GET", "/ping", None, &[]).await.unwrap();
+    assert_eq!(s, 204);
+    node.stop().await;
+}
