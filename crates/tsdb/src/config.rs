@@ -23,6 +23,12 @@ pub struct EngineConfig {
     pub compact_full_write_cold_duration: Duration,
     /// `max-concurrent-compactions`: compaction threads (0 = half the cores, at least 1).
     pub max_concurrent_compactions: usize,
+    /// `max-series-per-database` (0 = unlimited). Enforced per shard: points
+    /// that would create a series beyond it are dropped (partial write).
+    pub max_series_per_database: u64,
+    /// `max-values-per-tag` (0 = unlimited). Enforced per shard and
+    /// measurement: points that would add a tag value beyond it are dropped.
+    pub max_values_per_tag: u64,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +42,8 @@ impl Default for EngineConfig {
             cache_snapshot_write_cold_duration: Duration::from_secs(600),
             compact_full_write_cold_duration: Duration::from_secs(4 * 3600),
             max_concurrent_compactions: 0,
+            max_series_per_database: 1_000_000,
+            max_values_per_tag: 100_000,
         }
     }
 }

@@ -99,6 +99,39 @@ pub(crate) struct Resolved {
     pub(crate) new_series: usize,
 }
 
+/// Cardinality limits checked when a series is created (0 = unlimited).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Limits {
+    pub(crate) max_series: u64,
+    pub(crate) max_values_per_tag: u64,
+}
+
+impl Limits {
+    /// The InfluxDB reason a new series for `p` is refused, if any.
+    fn check_new_series(&self, inner: &Inner, p: &Point) -> Option<String> {
+        if self.max_series > 0 && inner.series.len() as u64 >= self.max_series {
+            return Some(format!(
+                "max-series-per-database limit exceeded: ({})",
+                self.max_series
+            ));
+        }
+        if self.max_values_per_tag > 0 {
+            let m = inner.measurements.get(&p.measurement)?;
+            for (k, v) in &p.tags {
+                let Some(vals) = m.tags.get(k) else { continue };
+                let n = vals.len() as u64;
+                if n >= self.max_values_per_tag && !vals.contains_key(v) {
+                    return Some(format!(
+                        "max-values-per-tag limit exceeded ({n}/{}): measurement={:?} tag={k:?} value={v:?}",
+                        self.max_values_per_tag, p.measurement
+                    ));
+                }
+            }
+        }
+        None
+    }
+}
+
 fn conflict(field: &str, measurement: &str, input: FieldType, existing: FieldType) -> String {
     format!(
         "field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {input}, already exists as type {existing}"
@@ -367,7 +400,7 @@ impl Index {
     /// Resolves series and field ids for a batch, creating new ones and
     /// dropping points whose field types conflict with the schema (or with
     /// an earlier point of the same batch).
-    pub(crate) fn resolve(&self, points: &[Point]) -> Resolved {
+    pub(crate) fn resolve(&self, limits: &Limits, points: &[Point]) -> Resolved {
         {
             let inner = self.inner.read();
             if let Some(r) = resolve_existing(&inner, points) {
@@ -407,6 +440,12 @@ impl Index {
             let id = match inner.by_key.get(p.key.as_str()) {
                 Some(&id) => id,
                 None => {
+                    if let Some(reason) = limits.check_new_series(&inner, p) {
+                        out.series.push(0);
+                        out.dropped += 1;
+                        out.reason.get_or_insert(reason);
+                        continue;
+                    }
                     let id = inner.next_series;
                     if inner.add_series(id, &p.key).is_err() {
                         out.series.push(0);
@@ -711,11 +750,14 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         {
             let ix = Index::open(d.path()).unwrap();
-            let r = ix.resolve(&[
-                p("cpu", "a", "v", FieldValue::Float(1.0)),
-                p("cpu", "b", "v", FieldValue::Float(1.0)),
-                p("mem", "a", "free", FieldValue::Integer(1)),
-            ]);
+            let r = ix.resolve(
+                &Limits::default(),
+                &[
+                    p("cpu", "a", "v", FieldValue::Float(1.0)),
+                    p("cpu", "b", "v", FieldValue::Float(1.0)),
+                    p("mem", "a", "free", FieldValue::Integer(1)),
+                ],
+            );
             assert_eq!(r.series, vec![1, 2, 3]);
             assert_eq!(r.new_series, 3);
             ix.drop_series(&[2]);
@@ -728,7 +770,10 @@ mod tests {
             ix.fields("mem"),
             vec![("free".to_string(), FieldType::Integer)]
         );
-        let r = ix.resolve(&[p("cpu", "a", "v", FieldValue::Integer(1))]);
+        let r = ix.resolve(
+            &Limits::default(),
+            &[p("cpu", "a", "v", FieldValue::Integer(1))],
+        );
         assert_eq!(r.dropped, 1);
         assert!(r.reason.unwrap().contains("already exists as type float"));
     }
@@ -746,7 +791,7 @@ mod tests {
             vec![("v".into(), FieldValue::Float(1.0))],
             1,
         ));
-        ix.resolve(&pts);
+        ix.resolve(&Limits::default(), &pts);
         let re = |s: &str| regex::Regex::new(s).unwrap();
         let eq = |v: &str| Box::new(TagPredicate::Eq("host".into(), v.into()));
         let cases = vec![
@@ -787,10 +832,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         {
             let ix = Index::open(d.path()).unwrap();
-            ix.resolve(&[
-                p("cpu", "a", "v", FieldValue::Float(1.0)),
-                p("cpu", "b", "v", FieldValue::Float(1.0)),
-            ]);
+            ix.resolve(
+                &Limits::default(),
+                &[
+                    p("cpu", "a", "v", FieldValue::Float(1.0)),
+                    p("cpu", "b", "v", FieldValue::Float(1.0)),
+                ],
+            );
             ix.drop_series(&[1, 2]);
             ix.sync().unwrap();
         }
@@ -798,7 +846,10 @@ mod tests {
         let ix = Index::open(d.path()).unwrap(); // 2 drops of 5 records: rewritten
         assert!(fs::metadata(d.path().join("index.log")).unwrap().len() < before);
         assert_eq!(ix.series_count(), 0);
-        let r = ix.resolve(&[p("cpu", "c", "v", FieldValue::Float(1.0))]);
+        let r = ix.resolve(
+            &Limits::default(),
+            &[p("cpu", "c", "v", FieldValue::Float(1.0))],
+        );
         assert_eq!(r.series, vec![3]);
     }
 
@@ -807,10 +858,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         {
             let ix = Index::open(d.path()).unwrap();
-            ix.resolve(&[
-                p("cpu", "a", "v", FieldValue::Float(1.0)),
-                p("cpu", "b", "v", FieldValue::Float(1.0)),
-            ]);
+            ix.resolve(
+                &Limits::default(),
+                &[
+                    p("cpu", "a", "v", FieldValue::Float(1.0)),
+                    p("cpu", "b", "v", FieldValue::Float(1.0)),
+                ],
+            );
             ix.sync().unwrap();
         }
         let path = d.path().join("index.log");

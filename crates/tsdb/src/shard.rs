@@ -269,7 +269,11 @@ impl Shard {
                 return Err(Error::CacheMaxMemorySizeExceeded { used, max });
             }
         }
-        let res = self.index.resolve(points);
+        let limits = crate::index::Limits {
+            max_series: self.cfg.max_series_per_database,
+            max_values_per_tag: self.cfg.max_values_per_tag,
+        };
+        let res = self.index.resolve(&limits, points);
         let kept = points.len() - res.dropped;
         if kept > 0 {
             let buf = self.record_bufs.lock().pop().unwrap_or_default();

@@ -764,3 +764,46 @@ fn killed_process_keeps_acknowledged_points() {
     }
     assert_eq!(total as i64, (acked + 1) * 100);
 }
+
+#[test]
+fn cardinality_limits_drop_points_with_influxdb_reasons() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = cfg(d.path());
+    c.max_series_per_database = 3;
+    c.max_values_per_tag = 2;
+    let store = Store::open(c).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    s.write_points(&[fpt("a", 1.0, 1), fpt("b", 1.0, 1)])
+        .unwrap();
+    match s
+        .write_points(&[fpt("c", 1.0, 1), fpt("a", 2.0, 2)])
+        .unwrap_err()
+    {
+        Error::PartialWrite { reason, dropped } => {
+            assert_eq!(
+                reason,
+                "max-values-per-tag limit exceeded (2/2): measurement=\"cpu\" tag=\"host\" value=\"c\""
+            );
+            assert_eq!(dropped, 1);
+        }
+        e => panic!("{e}"),
+    }
+    let mem = |i: i64| {
+        Point::new(
+            "mem".into(),
+            vec![("host".into(), format!("m{i}"))],
+            vec![("free".into(), FieldValue::Integer(i))],
+            i,
+        )
+    };
+    s.write_points(&[mem(1)]).unwrap();
+    match s.write_points(&[mem(2)]).unwrap_err() {
+        Error::PartialWrite { reason, dropped } => {
+            assert_eq!(reason, "max-series-per-database limit exceeded: (3)");
+            assert_eq!(dropped, 1);
+        }
+        e => panic!("{e}"),
+    }
+    assert_eq!(s.series_count(), 3);
+    assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0, vec![1, 2]);
+}
