@@ -6,7 +6,15 @@
 //!
 //! Entry points: [`parse_query`], [`parse_query_with_params`],
 //! [`parse_statement`], [`parse_expr`]; every AST node implements `Display`
-//! with InfluxDB's canonical text.
+//! with InfluxDB's canonical text (parse -> print -> parse is the identity).
+//! `ParseError`'s `Display` is InfluxDB's text without the
+//! `error parsing query: ` prefix, positions included.
+//!
+//! Modules: `token`/`lexer`/`parser` (text -> AST), `ast` (types + printing),
+//! `params` (bound `$name` values), `duration`/`timelit`/`tz` (literals and
+//! time zones), `condition` (WHERE -> time range + rest), `visit`
+//! (walk/rewrite), `analyze` (raw/selector/aggregate, GROUP BY time),
+//! `columns` (result column names).
 
 pub mod analyze;
 pub mod ast;
