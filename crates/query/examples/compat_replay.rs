@@ -120,11 +120,11 @@ fn main() {
         let steps = exp["steps"].as_array().unwrap();
         let mut si = 0;
         for q in case["queries"].as_array().unwrap() {
+            let Some(step) = steps.get(si) else { break };
+            si += 1;
             if q["skip"].as_bool() == Some(true) {
                 continue;
             }
-            let Some(step) = steps.get(si) else { break };
-            si += 1;
             if let Some(w) = q.get("write") {
                 write(w);
                 continue;

@@ -171,6 +171,7 @@ pub fn finish(
     merged: Merged,
     bounds: TimeBounds,
     max: i64,
+    out_min: i64,
 ) -> Result<Vec<Series>> {
     let mut out = Vec::new();
     let mut columns = vec!["time".to_string()];
@@ -184,7 +185,11 @@ pub fn finish(
     };
     if plan.aggregate {
         for (key, windows) in merged.aggs {
-            let rows = agg_rows(plan, stmt, windows, bounds, max);
+            let mut rows = agg_rows(plan, stmt, windows, bounds, max);
+            if plan.lookback > 0 && plan.interval > 0 {
+                let start = out_min - (out_min - plan.offset).rem_euclid(plan.interval);
+                rows.retain(|r| r.0 >= start);
+            }
             push_series(&mut out, name, group_tags(&key), &columns, rows, stmt, plan);
         }
     } else {

@@ -176,6 +176,18 @@ pub fn run(env: &Env<'_>, stmt: &SelectStatement) -> Result<Vec<Series>> {
     }
     schema.tags.sort();
     let plan = plan::build(stmt, &schema)?;
+    // Transforms over windows read intervals before the start.
+    let out_min = min;
+    let min = if plan.lookback > 0 && bounds.min.is_some() {
+        let start = min - (min - plan.offset).rem_euclid(plan.interval);
+        start.saturating_sub(plan.lookback.saturating_mul(plan.interval))
+    } else {
+        min
+    };
+    let bounds = cond::TimeBounds {
+        min: bounds.min.map(|_| min),
+        max: bounds.max,
+    };
     let range = TimeRange::new(min, max);
     if plan.interval > 0 && env.max_select_buckets > 0 && bounds.min.is_some() {
         let buckets = (max - min) / plan.interval + 1;
@@ -237,6 +249,7 @@ pub fn run(env: &Env<'_>, stmt: &SelectStatement) -> Result<Vec<Series>> {
             merged,
             bounds,
             max,
+            out_min,
         )?);
     }
     // SLIMIT / SOFFSET over the series list.

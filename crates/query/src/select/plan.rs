@@ -53,6 +53,8 @@ pub struct Plan {
     pub group_all: bool,
     /// Variables that are tags (they do not keep a raw row alive).
     pub tag_vars: Vec<String>,
+    /// Intervals of input needed before the start (transforms over windows).
+    pub lookback: i64,
 }
 
 /// The schema of the measurements a statement reads.
@@ -288,8 +290,12 @@ impl Builder<'_> {
                 c.args.iter().map(|a| self.compile(a)).collect::<Result<_>>()?,
             ),
             Expr::Call(c) if is_transform(&c.name) => {
-                let t = Transform::from_call(&c.name, &c.args, self.plan.interval)
+                let unit_interval = if self.plan.aggregate { self.plan.interval } else { 0 };
+                let t = Transform::from_call(&c.name, &c.args, unit_interval)
                     .ok_or_else(|| Error::msg(format!("invalid arguments to {}()", c.name)))?;
+                if self.plan.aggregate && self.plan.interval > 0 {
+                    self.plan.lookback = self.plan.lookback.max(t.lookback());
+                }
                 let inner = c
                     .args
                     .first()
@@ -411,6 +417,7 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
             group_tags,
             group_all,
             tag_vars: vec![],
+            lookback: 0,
         },
         schema,
     };

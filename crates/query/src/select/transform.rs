@@ -31,14 +31,15 @@ impl Transform {
             Some(Expr::Integer(n)) => Some(*n),
             _ => None,
         };
-        let _ = interval;
+        // Over GROUP BY time aggregates the default unit is the interval.
+        let default_unit = if interval > 0 { interval } else { 1_000_000_000 };
         Some(match name {
             "derivative" => Transform::Derivative {
-                unit: dur(1).unwrap_or(1_000_000_000),
+                unit: dur(1).unwrap_or(default_unit),
                 non_negative: false,
             },
             "non_negative_derivative" => Transform::Derivative {
-                unit: dur(1).unwrap_or(1_000_000_000),
+                unit: dur(1).unwrap_or(default_unit),
                 non_negative: true,
             },
             "difference" => Transform::Difference {
@@ -53,6 +54,18 @@ impl Transform {
             }
             _ => return None,
         })
+    }
+}
+
+impl Transform {
+    /// How many GROUP BY intervals before the query start the input must
+    /// reach back so the first output window has a value.
+    pub fn lookback(&self) -> i64 {
+        match self {
+            Transform::Derivative { .. } | Transform::Difference { .. } | Transform::Elapsed(_) => 1,
+            Transform::MovingAverage(n) | Transform::ExponentialMovingAverage(n) => *n as i64 - 1,
+            Transform::CumulativeSum => 0,
+        }
     }
 }
 
