@@ -1,1 +1,54 @@
-//! server: placeholder, see ARCHITECTURE.md.
+//! The data node server: configuration, the node's assembled components,
+//! the InfluxDB 1.x HTTP API, and the background services (retention
+//! enforcement, shard precreation). Binaries call [`run`]; everything a
+//! request does below HTTP framing lives in the engine, meta, cluster and
+//! query crates.
+
+pub mod config;
+pub mod http;
+pub mod node;
+pub mod services;
+
+pub use config::Config;
+pub use node::{Node, ServerError};
+
+use std::future::Future;
+use std::sync::Arc;
+
+/// Opens the node, binds the HTTP listener, starts the services and serves
+/// until `shutdown` resolves; then drains requests and closes the engine.
+/// `on_ready` is called with the bound HTTP address once requests can be
+/// served.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), ServerError> {
+    let addr = config::bind_addr(&config.http.bind_address);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: addr.clone(),
+            source,
+        })?;
+    let node = tokio::task::spawn_blocking(move || Node::open_standalone(config))
+        .await
+        .map_err(|e| ServerError::Config(e.to_string()))??;
+    let services = services::start(node.clone());
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServerError::Listen {
+            addr: addr.clone(),
+            source,
+        })?;
+    on_ready(local);
+    http::serve(listener, node.clone(), shutdown)
+        .await
+        .map_err(|source| ServerError::Listen { addr, source })?;
+    services.stop().await;
+    let n: Arc<Node> = node;
+    tokio::task::spawn_blocking(move || n.close())
+        .await
+        .map_err(|e| ServerError::Config(e.to_string()))??;
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! The points writer: maps every point of a write request to its shard —
+//! shard group by time (created on demand through the meta store), shard in
+//! the group by fnv64a of the series key — and writes each shard's points.
+//!
+//! Today every owner is this node (standalone, and single-data-node
+//! clusters); replication to remote owners and hinted handoff plug in at
+//! [`PointsWriter::write_shard`].
+
+use meta::{Command, Data, MetaStore, Response};
+use models::Point;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Write consistency requested with `consistency=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Consistency {
+    Any,
+    #[default]
+    One,
+    Quorum,
+    All,
+}
+
+impl Consistency {
+    pub fn parse(s: &str) -> Option<Consistency> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "any" => Consistency::Any,
+            "one" => Consistency::One,
+            "quorum" => Consistency::Quorum,
+            "all" => Consistency::All,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum WriteError {
+    #[error("database not found: {0:?}")]
+    DatabaseNotFound(String),
+    #[error("retention policy not found: {0}")]
+    RetentionPolicyNotFound(String),
+    /// Some points were written, `dropped` were not; `reason` is InfluxDB's text.
+    #[error("partial write: {reason} dropped={dropped}")]
+    Partial { reason: String, dropped: usize },
+    #[error("{0}")]
+    Meta(#[from] meta::Error),
+    #[error("{0}")]
+    Storage(tsdb::Error),
+}
+
+/// Counters shown under `write` in `/debug/vars`.
+#[derive(Debug, Default)]
+pub struct WriteStats {
+    pub req: AtomicU64,
+    pub point_req: AtomicU64,
+    pub point_req_local: AtomicU64,
+    pub write_ok: AtomicU64,
+    pub write_error: AtomicU64,
+    pub write_drop: AtomicU64,
+}
+
+pub struct PointsWriter {
+    meta: Arc<dyn MetaStore>,
+    store: Arc<tsdb::Store>,
+    pub stats: WriteStats,
+}
+
+impl PointsWriter {
+    pub fn new(meta: Arc<dyn MetaStore>, store: Arc<tsdb::Store>) -> PointsWriter {
+        PointsWriter {
+            meta,
+            store,
+            stats: WriteStats::default(),
+        }
+    }
+
+    /// Writes `points` into `db`.`rp` (`rp` empty: the default policy).
+    /// Blocking: shard writes wait for their WAL fsync.
+    pub fn write(
+        &self,
+        db: &str,
+        rp: &str,
+        points: Vec<Point>,
+        _consistency: Consistency,
+        now: i64,
+    ) -> Result<(), WriteError> {
+        self.stats.req.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .point_req
+            .fetch_add(points.len() as u64, Ordering::Relaxed);
+        let result = self.write_inner(db, rp, points, now);
+        match &result {
+            Ok(()) => self.stats.write_ok.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.stats.write_error.fetch_add(1, Ordering::Relaxed),
+        };
+        result
+    }
+
+    fn write_inner(
+        &self,
+        db: &str,
+        rp: &str,
+        points: Vec<Point>,
+        now: i64,
+    ) -> Result<(), WriteError> {
+        let mut data = self.meta.data();
+        let (rp_name, retention) = {
+            let dbi = data
+                .database(db)
+                .ok_or_else(|| WriteError::DatabaseNotFound(db.to_string()))?;
+            let name = if rp.is_empty() {
+                dbi.default_retention_policy.clone()
+            } else {
+                rp.to_string()
+            };
+            let rpi = data
+                .retention_policy(db, &name)
+                .ok_or_else(|| WriteError::RetentionPolicyNotFound(name.clone()))?;
+            (name, rpi.duration)
+        };
+        let oldest = if retention == 0 {
+            i64::MIN
+        } else {
+            now.saturating_sub(retention)
+        };
+        let mut beyond_retention = 0usize;
+        let mut partial: Option<(String, usize)> = None;
+        let mut by_shard: BTreeMap<u64, Vec<Point>> = BTreeMap::new();
+        for mut p in points {
+            if p.time < oldest {
+                beyond_retention += 1;
+                continue;
+            }
+            if let Some(reason) = lineproto::reserved::apply_time_key_rule(&mut p) {
+                partial.get_or_insert((reason, 0)).1 += 1;
+                continue;
+            }
+            let shard_id = match shard_for(&data, db, &rp_name, &p) {
+                Some(id) => id,
+                None => {
+                    self.create_shard_group(db, &rp_name, p.time)?;
+                    data = self.meta.data();
+                    shard_for(&data, db, &rp_name, &p)
+                        .ok_or(WriteError::Meta(meta::Error::ShardGroupNotFound))?
+                }
+            };
+            by_shard.entry(shard_id).or_default().push(p);
+        }
+        for (shard_id, pts) in by_shard {
+            match self.write_shard(db, &rp_name, shard_id, &pts) {
+                Ok(()) => {}
+                Err(tsdb::Error::PartialWrite { reason, dropped }) => {
+                    let entry = partial.get_or_insert((reason, 0));
+                    entry.1 += dropped;
+                }
+                Err(e) => return Err(WriteError::Storage(e)),
+            }
+        }
+        if let Some((reason, dropped)) = partial {
+            self.stats
+                .write_drop
+                .fetch_add(dropped as u64, Ordering::Relaxed);
+            return Err(WriteError::Partial {
+                reason,
+                dropped: dropped + beyond_retention,
+            });
+        }
+        if beyond_retention > 0 {
+            self.stats
+                .write_drop
+                .fetch_add(beyond_retention as u64, Ordering::Relaxed);
+            return Err(WriteError::Partial {
+                reason: "points beyond retention policy".to_string(),
+                dropped: beyond_retention,
+            });
+        }
+        Ok(())
+    }
+
+    fn create_shard_group(&self, db: &str, rp: &str, t: i64) -> Result<(), WriteError> {
+        let resp = self.meta.execute(Command::CreateShardGroup {
+            database: db.to_string(),
+            policy: rp.to_string(),
+            timestamp: t,
+        })?;
+        debug_assert!(matches!(resp, Response::Id { .. }));
+        Ok(())
+    }
+
+    /// Writes one shard's points to the local engine.
+    fn write_shard(
+        &self,
+        db: &str,
+        rp: &str,
+        shard_id: u64,
+        points: &[Point],
+    ) -> Result<(), tsdb::Error> {
+        let shard = match self.store.shard(shard_id) {
+            Some(s) => s,
+            None => self.store.create_shard(db, rp, shard_id)?,
+        };
+        self.stats
+            .point_req_local
+            .fetch_add(points.len() as u64, Ordering::Relaxed);
+        shard.write_points(points)
+    }
+}
+
+fn shard_for(data: &Data, db: &str, rp: &str, p: &Point) -> Option<u64> {
+    let rpi = data.retention_policy(db, rp)?;
+    let g = rpi.shard_group_for(p.time)?;
+    g.shard_for(p.key.as_bytes()).map(|s| s.id)
+}

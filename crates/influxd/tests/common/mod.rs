@@ -1,0 +1,236 @@
+//! Helpers for end-to-end tests: start the real `influxd` binary on a free
+//! loopback port with its directories in a temp dir, wait (bounded) until it
+//! answers `/ping`, talk HTTP to it, kill -9 and restart it. Every process is
+//! killed when its handle drops, even when a test panics.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub struct Influxd {
+    pub dir: PathBuf,
+    pub port: u16,
+    pub config: PathBuf,
+    child: Option<Child>,
+    agent: ureq::Agent,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Influxd {
+    /// Starts a node in `dir` with extra TOML appended to the `[http]`
+    /// section-free preamble (pass full sections in `extra`).
+    pub fn start_in(dir: &Path, extra: &str) -> Influxd {
+        let port = free_port();
+        let rpc = free_port();
+        let config = dir.join("influxdb.conf");
+        let d = dir.display();
+        std::fs::write(
+            &config,
+            format!(
+                r#"reporting-disabled = true
+bind-address = "127.0.0.1:{rpc}"
+[meta]
+  dir = "{d}/meta"
+[data]
+  dir = "{d}/data"
+  wal-dir = "{d}/wal"
+[hinted-handoff]
+  dir = "{d}/hh"
+[http]
+  bind-address = "127.0.0.1:{port}"
+{extra}
+"#
+            ),
+        )
+        .expect("write config");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let mut n = Influxd {
+            dir: dir.to_path_buf(),
+            port,
+            config,
+            child: None,
+            agent,
+        };
+        n.spawn();
+        n
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("influxd.log"))
+            .expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_influxd"))
+            .args(["run", "-config"])
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn influxd");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    pub fn wait_ready(&mut self) {
+        let start = Instant::now();
+        while start.elapsed() < READY_TIMEOUT {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("influxd exited with {status}: {}", self.log());
+                }
+            }
+            if let Ok(r) = self.agent.get(format!("{}/ping", self.url())).call() {
+                if r.status().as_u16() == 204 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("influxd not ready within {READY_TIMEOUT:?}: {}", self.log());
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("influxd.log")).unwrap_or_default()
+    }
+
+    /// SIGKILL: no flush, no shutdown path.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait (bounded) for a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(30) {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+            panic!("influxd did not stop on SIGTERM within 30s");
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let url = format!("{}{}", self.url(), path_and_query);
+        let result = match method {
+            "GET" => {
+                let mut r = self.agent.get(&url);
+                for (k, v) in headers {
+                    r = r.header(*k, *v);
+                }
+                r.call()
+            }
+            _ => {
+                let mut r = self.agent.post(&url);
+                for (k, v) in headers {
+                    r = r.header(*k, *v);
+                }
+                r.send(body)
+            }
+        };
+        let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let mut body = String::new();
+        resp.body_mut()
+            .as_reader()
+            .read_to_string(&mut body)
+            .expect("read body");
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub fn write(&self, query: &str, body: &str) -> Reply {
+        self.request("POST", &format!("/write?{query}"), &[], body.as_bytes())
+    }
+
+    pub fn query(&self, q: &str, params: &str) -> Reply {
+        let enc = encode(q);
+        self.request("POST", &format!("/query?q={enc}&{params}"), &[], b"")
+    }
+}
+
+impl Drop for Influxd {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Percent-encodes a query parameter value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

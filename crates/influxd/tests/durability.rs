@@ -1,0 +1,117 @@
+//! Every acknowledged write survives `kill -9` of the process that took it:
+//! writers stream batches over HTTP, the server is killed mid-stream,
+//! restarted, and every acknowledged point must be read back with its value.
+
+mod common;
+
+use common::Influxd;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const WRITERS: usize = 4;
+const BATCH: usize = 200;
+const BASE_TIME: i64 = 1_600_000_000_000_000_000;
+
+#[derive(Default)]
+struct History {
+    acked: Vec<i64>,
+    unknown: Vec<i64>,
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = Influxd::start_in(dir.path(), "");
+    assert_eq!(node.query("CREATE DATABASE db", "").status, 200);
+    let url = node.url();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut handles = Vec::new();
+    for w in 0..WRITERS {
+        let url = url.clone();
+        let stop = stop.clone();
+        handles.push(std::thread::spawn(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(10)))
+                .build()
+                .into();
+            let mut h = History::default();
+            let mut seq = 0i64;
+            // Bounded: at most 500 batches per writer.
+            for _ in 0..500 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let mut body = String::new();
+                let first = seq;
+                for _ in 0..BATCH {
+                    body.push_str(&format!("m,w={w} v={seq}i {}\n", BASE_TIME + seq));
+                    seq += 1;
+                }
+                let range = first..seq;
+                match agent
+                    .post(format!("{url}/write?db=db"))
+                    .send(body.as_bytes())
+                {
+                    Ok(r) if r.status().as_u16() == 204 => h.acked.extend(range),
+                    Ok(r) => panic!("unexpected status {}", r.status()),
+                    Err(_) => {
+                        h.unknown.extend(range);
+                        break;
+                    }
+                }
+            }
+            h
+        }));
+    }
+    // Let the writers get going, then kill without warning.
+    std::thread::sleep(Duration::from_millis(1500));
+    node.kill9();
+    stop.store(true, Ordering::Relaxed);
+    let histories: Vec<History> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let total_acked: usize = histories.iter().map(|h| h.acked.len()).sum();
+    assert!(total_acked > 0, "no write was acknowledged before the kill");
+
+    node.restart();
+    for (w, h) in histories.iter().enumerate() {
+        let r = node.query(
+            &format!("SELECT v FROM m WHERE w = '{w}'"),
+            "db=db&epoch=ns",
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let j = r.json();
+        let rows = j["results"][0]["series"][0]["values"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let stored: BTreeMap<i64, i64> = rows
+            .iter()
+            .map(|row| (row[0].as_i64().unwrap(), row[1].as_i64().unwrap()))
+            .collect();
+        let missing: Vec<i64> = h
+            .acked
+            .iter()
+            .filter(|s| stored.get(&(BASE_TIME + **s)) != Some(s))
+            .copied()
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "writer {w}: {} acknowledged points missing, first {:?}",
+            missing.len(),
+            missing.first()
+        );
+        // Nothing that was never sent appears; unknown-outcome points may.
+        let sent = h.acked.len() + h.unknown.len();
+        assert!(
+            stored.len() <= sent,
+            "writer {w}: {} stored > {} sent",
+            stored.len(),
+            sent
+        );
+        for (t, v) in &stored {
+            assert_eq!(*t - BASE_TIME, *v, "writer {w}: corrupt point");
+        }
+    }
+}

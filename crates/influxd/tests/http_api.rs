@@ -1,0 +1,136 @@
+//! End-to-end tests of the HTTP API against the real `influxd` binary:
+//! /ping, /health, and /write's status codes and InfluxDB 1.x error texts.
+
+mod common;
+
+use common::Influxd;
+use std::io::Write;
+
+fn started(extra: &str) -> (tempfile::TempDir, Influxd) {
+    let dir = tempfile::tempdir().unwrap();
+    let n = Influxd::start_in(dir.path(), extra);
+    (dir, n)
+}
+
+#[test]
+fn ping_and_health_answer_like_influxdb() {
+    let (_d, n) = started("");
+    let r = n.request("GET", "/ping", &[], b"");
+    assert_eq!(r.status, 204);
+    assert!(r.header("x-influxdb-version").is_some());
+    assert!(r.header("request-id").is_some());
+    let r = n.request("GET", "/ping?verbose=true", &[], b"");
+    assert_eq!(r.status, 200);
+    assert!(r.json()["version"].is_string());
+    let r = n.request("GET", "/health", &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], "pass");
+}
+
+#[test]
+fn write_errors_use_influxdb_status_and_text() {
+    let (_d, n) = started("  max-body-size = 200\n");
+    let r = n.query("CREATE DATABASE db", "");
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let r = n.write("", "cpu v=1");
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("database is required"))
+    );
+
+    let r = n.write("db=nope", "cpu v=1");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"], "database not found: \"nope\"");
+    assert_eq!(
+        r.header("x-influxdb-error"),
+        Some("database not found: \"nope\"")
+    );
+
+    let r = n.write("db=db&consistency=most", "cpu v=1");
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("invalid consistency level"))
+    );
+
+    let r = n.write("db=db&precision=fortnight", "cpu v=1");
+    assert_eq!(r.status, 400);
+    assert!(r.json()["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid precision"));
+
+    let r = n.write("db=db&rp=nope", "cpu v=1");
+    assert_eq!(r.status, 500);
+    assert_eq!(r.json()["error"], "retention policy not found: nope");
+
+    let r = n.write("db=db", "cpu");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "unable to parse 'cpu': missing fields");
+
+    let r = n.write("db=db", "cpu v=1 10\ncpu\ncpu x= 10");
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["error"],
+        "partial write: unable to parse 'cpu': missing fields\nunable to parse 'cpu x= 10': missing field value dropped=0"
+    );
+
+    let r = n.write("db=db", "cpu v=1i 20");
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["error"],
+        "partial write: field type conflict: input field \"v\" on measurement \"cpu\" is type integer, already exists as type float dropped=1"
+    );
+
+    let big = "cpu v=1\n".repeat(40);
+    let r = n.write("db=db", &big);
+    assert_eq!(r.status, 413);
+    assert_eq!(r.json()["error"], "http: request body too large");
+
+    let r = n.request(
+        "POST",
+        "/write?db=db",
+        &[("Content-Encoding", "gzip")],
+        b"cpu v=1",
+    );
+    assert_eq!(r.status, 400);
+
+    // A valid gzip body is accepted, and the empty body is a no-op.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(b"cpu v=2 30\n").unwrap();
+    let gz = enc.finish().unwrap();
+    let r = n.request("POST", "/write?db=db", &[("Content-Encoding", "gzip")], &gz);
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(n.write("db=db", "").status, 204);
+
+    // Nothing accepted was lost to the bad requests around it.
+    let r = n.query("SELECT v FROM cpu", "db=db&epoch=ns");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json()["results"][0]["series"][0]["values"],
+        serde_json::json!([[10, 1], [30, 2]])
+    );
+}
+
+#[test]
+fn config_command_prints_parseable_defaults() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_influxd"))
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for section in [
+        "[meta]",
+        "[data]",
+        "[http]",
+        "[retention]",
+        "[hinted-handoff]",
+        "[continuous_queries]",
+        "[cluster]",
+    ] {
+        assert!(text.contains(section), "missing {section} in:\n{text}");
+    }
+    assert!(text.contains("wal-fsync-delay"));
+    assert!(text.contains("bind-address = \":8086\""));
+}

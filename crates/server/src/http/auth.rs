@@ -1,0 +1,73 @@
+//! Credentials on the HTTP API: `u`/`p` query parameters or HTTP Basic auth,
+//! checked against the users in the metadata when `[http] auth-enabled`.
+//! Authorisation of a statement is the query engine's business; this module
+//! only establishes who is asking.
+
+use super::HttpError;
+use crate::node::Node;
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+/// Extracts credentials from the parameters or the Authorization header.
+pub fn credentials(params: &HashMap<String, String>, headers: &HeaderMap) -> Option<Credentials> {
+    if let Some(u) = params.get("u") {
+        return Some(Credentials {
+            username: u.clone(),
+            password: params.get("p").cloned().unwrap_or_default(),
+        });
+    }
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some(Credentials {
+        username: u.to_string(),
+        password: p.to_string(),
+    })
+}
+
+/// Returns the authenticated user name (None when auth is disabled).
+pub fn authenticate(
+    node: &Node,
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Option<String>, HttpError> {
+    if !node.config.http.auth_enabled {
+        return Ok(None);
+    }
+    let creds = credentials(params, headers).ok_or_else(|| {
+        HttpError::new(
+            StatusCode::UNAUTHORIZED,
+            "unable to parse authentication credentials",
+        )
+    })?;
+    let data = node.meta.data();
+    node.credentials
+        .authenticate(&data, &creds.username, &creds.password)
+        .map_err(|e| HttpError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+    Ok(Some(creds.username))
+}
+
+/// Whether `user` may write to `db`.
+pub fn may_write(node: &Node, user: Option<&str>, db: &str) -> bool {
+    let Some(user) = user else { return true };
+    let data = node.meta.data();
+    let Some(u) = data.user(user) else {
+        return false;
+    };
+    u.admin
+        || matches!(
+            u.privileges.get(db),
+            Some(meta::Privilege::Write | meta::Privilege::All)
+        )
+}

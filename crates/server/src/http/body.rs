@@ -1,0 +1,109 @@
+//! Reading request bodies: the `max-body-size` limit (413 past it, also
+//! after gzip decompression so a small bomb cannot expand unbounded) and
+//! `Content-Encoding: gzip`.
+
+use super::HttpError;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use bytes::Bytes;
+use std::io::Read;
+
+const TOO_LARGE: &str = "http: request body too large";
+
+/// Reads the whole body, refusing more than `max_bytes` (0: no limit).
+pub async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    max_bytes: u64,
+) -> Result<Bytes, HttpError> {
+    let limit = if max_bytes == 0 {
+        usize::MAX
+    } else {
+        usize::try_from(max_bytes).unwrap_or(usize::MAX)
+    };
+    let raw = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if is_length_limit(&e) {
+            HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
+        } else {
+            HttpError::bad_request(e.to_string())
+        }
+    })?;
+    let gzipped = headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if !gzipped {
+        return Ok(raw);
+    }
+    tokio::task::spawn_blocking(move || gunzip(&raw, limit))
+        .await
+        .map_err(|e| HttpError::internal(e.to_string()))?
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if s.to_string().contains("length limit exceeded") {
+            return true;
+        }
+        src = s.source();
+    }
+    false
+}
+
+fn gunzip(raw: &[u8], limit: usize) -> Result<Bytes, HttpError> {
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(limit.min(64 << 20)));
+    let decoder = flate2::read::MultiGzDecoder::new(raw);
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    decoder
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(|e| HttpError::bad_request(gzip_error_text(&e)))?;
+    if out.len() > limit {
+        return Err(HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Go's gzip reader reports a truncated stream as `unexpected EOF` and a bad
+/// header as `gzip: invalid header`; clients match on these.
+fn gzip_error_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => "unexpected EOF".to_string(),
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+            "gzip: invalid header".to_string()
+        }
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gunzip_round_trip_and_limit() {
+        let data = vec![b'x'; 10_000];
+        assert_eq!(gunzip(&gz(&data), 10_000).unwrap().len(), 10_000);
+        let err = gunzip(&gz(&data), 9_999).unwrap_err();
+        assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn broken_gzip_is_a_bad_request() {
+        let err = gunzip(b"cpu v=1", 1000).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        let mut truncated = gz(b"cpu v=1 1");
+        truncated.truncate(truncated.len() - 6);
+        let err = gunzip(&truncated, 1000).unwrap_err();
+        assert_eq!(err.message, "unexpected EOF");
+    }
+}

@@ -1,0 +1,46 @@
+//! Errors as InfluxDB 1.x returns them over HTTP: a status, a JSON body
+//! `{"error":"..."}` and the same text in the `X-Influxdb-Error` header.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl HttpError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> HttpError {
+        HttpError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> HttpError {
+        HttpError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> HttpError {
+        HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.message }).to_string();
+        let mut resp = (
+            self.status,
+            [("content-type", "application/json")],
+            format!("{body}\n"),
+        )
+            .into_response();
+        // Header values cannot hold newlines; InfluxDB sends the first line.
+        let first_line = self.message.lines().next().unwrap_or_default();
+        if let Ok(v) = HeaderValue::from_str(first_line) {
+            resp.headers_mut().insert("x-influxdb-error", v);
+        }
+        resp
+    }
+}

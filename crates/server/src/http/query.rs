@@ -1,0 +1,487 @@
+//! `GET|POST /query`: InfluxQL in, results out — JSON (optionally pretty),
+//! CSV with `Accept: application/csv`, or chunked JSON lines with
+//! `chunked=true` — with InfluxDB 1.x's parameters (q, db, rp, epoch,
+//! chunked, chunk_size, pretty, params, u, p) and error shapes. Parsing and
+//! execution belong to the influxql and query crates; this module is the
+//! HTTP framing around them.
+
+use super::auth;
+use super::body::read_body;
+use super::HttpError;
+use crate::node::Node;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use query::result::{StatementResult, StatementResultSer, TimeFormat, Value, ValueSer};
+use query::ExecutionContext;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Default rows per chunk when `chunked=true` without `chunk_size`.
+const DEFAULT_CHUNK_SIZE: usize = 10_000;
+
+pub async fn query_get(
+    State(node): State<Arc<Node>>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    handle(node, params, headers, true).await
+}
+
+pub async fn query_post(
+    State(node): State<Arc<Node>>,
+    Query(mut params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, HttpError> {
+    let is_form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let body = read_body(body, &headers, node.config.http.max_body_size).await?;
+        for (k, v) in form_urlencoded(&body) {
+            params.entry(k).or_insert(v);
+        }
+    }
+    handle(node, params, headers, false).await
+}
+
+/// Decodes `application/x-www-form-urlencoded` pairs.
+fn form_urlencoded(body: &[u8]) -> Vec<(String, String)> {
+    fn decode(s: &[u8]) -> String {
+        let mut out = Vec::with_capacity(s.len());
+        let mut i = 0;
+        while i < s.len() {
+            match s[i] {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hex = s
+                        .get(i + 1..i + 3)
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
+                    match hex {
+                        Some(b) => {
+                            out.push(b);
+                            i += 2;
+                        }
+                        None => out.push(b'%'),
+                    }
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    body.split(|&b| b == b'&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| match kv.iter().position(|&b| b == b'=') {
+            Some(i) => (decode(&kv[..i]), decode(&kv[i + 1..])),
+            None => (decode(kv), String::new()),
+        })
+        .collect()
+}
+
+enum Format {
+    Json { pretty: bool },
+    Csv,
+}
+
+async fn handle(
+    node: Arc<Node>,
+    params: HashMap<String, String>,
+    headers: HeaderMap,
+    read_only: bool,
+) -> Result<Response, HttpError> {
+    let user = auth::authenticate(&node, &params, &headers)?;
+    let Some(text) = params.get("q").filter(|q| !q.is_empty()).cloned() else {
+        return Err(HttpError::bad_request("missing required parameter \"q\""));
+    };
+    let bound = match params.get("params") {
+        Some(p) if !p.is_empty() => parse_bound_params(p)?,
+        _ => HashMap::new(),
+    };
+    let parsed = influxql::parse_query_with_params(&text, &bound)
+        .map_err(|e| HttpError::bad_request(format!("error parsing query: {e}")))?;
+
+    let time_format = match params.get("epoch").map(String::as_str) {
+        None | Some("") => TimeFormat::Rfc3339,
+        Some(e) => TimeFormat::Epoch(models::Precision::parse(e).unwrap_or_default()),
+    };
+    let format = if accepts_csv(&headers) {
+        Format::Csv
+    } else {
+        Format::Json {
+            pretty: params.get("pretty").is_some_and(|p| p == "true"),
+        }
+    };
+    let chunked = params.get("chunked").is_some_and(|c| c == "true");
+    let chunk_size = params
+        .get("chunk_size")
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .unwrap_or(DEFAULT_CHUNK_SIZE);
+
+    let ctx = ExecutionContext {
+        database: params.get("db").cloned().unwrap_or_default(),
+        retention_policy: params.get("rp").cloned().unwrap_or_default(),
+        now: models::now_nanos(),
+        user,
+        read_only,
+        host: node.host_name(),
+    };
+    let executor = node.executor.clone();
+    let mut results = tokio::task::spawn_blocking(move || executor.execute(&parsed, &ctx))
+        .await
+        .map_err(|e| HttpError::internal(e.to_string()))?;
+    if !chunked {
+        mark_merged_chunks(&mut results);
+    }
+    node.http_stats.query();
+
+    let (content_type, body) = match format {
+        Format::Csv => ("application/csv", encode_csv(&results, time_format)),
+        Format::Json { pretty } if chunked => (
+            "application/json",
+            encode_chunked(&results, time_format, chunk_size, pretty),
+        ),
+        Format::Json { pretty } => (
+            "application/json",
+            encode_json(&Results(&results, time_format), pretty),
+        ),
+    };
+    Ok((StatusCode::OK, [("content-type", content_type)], body).into_response())
+}
+
+/// InfluxDB 1.x builds a non-chunked answer by merging internal chunks of
+/// 10,000 rows, and a series that spanned several chunks keeps the
+/// `"partial": true` of its first chunk. Clients see (and compare) that flag,
+/// so Tidemark reproduces it.
+fn mark_merged_chunks(results: &mut [StatementResult]) {
+    for r in results {
+        for s in &mut r.series {
+            if s.values.len() > DEFAULT_CHUNK_SIZE {
+                s.partial = true;
+            }
+        }
+    }
+}
+
+fn accepts_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/csv") || v.contains("text/csv"))
+}
+
+/// `params={"name": value}`: numbers, strings and booleans bound to `$name`.
+fn parse_bound_params(text: &str) -> Result<HashMap<String, influxql::Param>, HttpError> {
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| HttpError::bad_request(format!("error parsing query parameters: {e}")))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| HttpError::bad_request("error parsing query parameters: not an object"))?;
+    let mut out = HashMap::new();
+    for (k, v) in obj {
+        out.insert(k.clone(), influxql::Param::from_json(v));
+    }
+    Ok(out)
+}
+
+struct Results<'a>(&'a [StatementResult], TimeFormat);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct List<'a>(&'a [StatementResult], TimeFormat);
+        impl Serialize for List<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for r in self.0 {
+                    seq.serialize_element(&StatementResultSer(r, self.1))?;
+                }
+                seq.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("results", &List(self.0, self.1))?;
+        m.end()
+    }
+}
+
+fn encode_json<T: Serialize>(value: &T, pretty: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let ok = if pretty {
+        let fmt = GoFloats(serde_json::ser::PrettyFormatter::with_indent(b"    "));
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+        value.serialize(&mut ser).is_ok()
+    } else {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            GoFloats(serde_json::ser::CompactFormatter),
+        );
+        value.serialize(&mut ser).is_ok()
+    };
+    if !ok {
+        out.clear();
+        out.extend_from_slice(br#"{"error":"cannot encode results"}"#);
+    }
+    out.push(b'\n');
+    out
+}
+
+/// Splits each statement's series into chunks of at most `chunk_size` rows,
+/// marking every chunk but a result's last as partial, one JSON document per
+/// line — what InfluxDB streams for `chunked=true`.
+fn encode_chunked(
+    results: &[StatementResult],
+    tf: TimeFormat,
+    chunk_size: usize,
+    pretty: bool,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for r in results {
+        if r.series.is_empty() {
+            out.extend(encode_json(&Results(std::slice::from_ref(r), tf), pretty));
+            continue;
+        }
+        let mut pieces: Vec<StatementResult> = Vec::new();
+        for (si, s) in r.series.iter().enumerate() {
+            let rows = s.values.len().max(1);
+            let mut start = 0;
+            while start < rows {
+                let end = (start + chunk_size).min(s.values.len());
+                let mut series = s.clone();
+                series.values = s
+                    .values
+                    .get(start..end)
+                    .map(<[_]>::to_vec)
+                    .unwrap_or_default();
+                series.partial = end < s.values.len();
+                let last_of_result = si + 1 == r.series.len() && !series.partial;
+                pieces.push(StatementResult {
+                    statement_id: r.statement_id,
+                    series: vec![series],
+                    messages: if last_of_result {
+                        r.messages.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    error: None,
+                    partial: !last_of_result,
+                });
+                start = end.max(start + 1);
+            }
+        }
+        for p in &pieces {
+            out.extend(encode_json(&Results(std::slice::from_ref(p), tf), pretty));
+        }
+    }
+    out
+}
+
+/// CSV as InfluxDB writes it: a header `name,tags,<columns>` whenever the
+/// columns change, one row per value, a blank line between statements.
+fn encode_csv(results: &[StatementResult], tf: TimeFormat) -> Vec<u8> {
+    let tf = match tf {
+        TimeFormat::Rfc3339 => TimeFormat::Epoch(models::Precision::Nanosecond),
+        other => other,
+    };
+    let mut out = String::new();
+    for (i, r) in results.iter().enumerate() {
+        if i > 0 && !out.is_empty() {
+            out.push('\n');
+        }
+        if let Some(e) = &r.error {
+            out.push_str("error\n");
+            out.push_str(&csv_field(e));
+            out.push('\n');
+            continue;
+        }
+        let mut last_columns: Option<&Vec<String>> = None;
+        for s in &r.series {
+            if last_columns != Some(&s.columns) {
+                out.push_str("name,tags");
+                for c in &s.columns {
+                    out.push(',');
+                    out.push_str(&csv_field(c));
+                }
+                out.push('\n');
+                last_columns = Some(&s.columns);
+            }
+            let tags = s
+                .tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            for row in &s.values {
+                out.push_str(&csv_field(&s.name));
+                out.push(',');
+                out.push_str(&csv_field(&tags));
+                for v in row {
+                    out.push(',');
+                    let cell = match v {
+                        Value::Float(f) => go_float(*f),
+                        _ => match serde_json::to_value(ValueSer(v, tf)) {
+                            Ok(serde_json::Value::String(s)) => s,
+                            Ok(serde_json::Value::Null) => String::new(),
+                            Ok(other) => other.to_string(),
+                            Err(_) => String::new(),
+                        },
+                    };
+                    out.push_str(&csv_field(&cell));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+/// Formats a float as Go's encoding/json does: shortest round-trip digits,
+/// plain notation unless the magnitude is below 1e-6 or at least 1e21, where
+/// it switches to exponents (`1e-7`, `1e+21`).
+pub fn go_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let s = format!("{f:e}");
+        match s.split_once('e') {
+            // Rust prints `1e-7` / `1e21`; Go prints `1e-07` and json trims it
+            // back to `1e-7`, and writes `1e+21`.
+            Some((mant, exp)) if !exp.starts_with('-') => format!("{mant}e+{exp}"),
+            _ => s,
+        }
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A serde_json formatter that writes floats the way Go does, so that
+/// clients comparing bytes with InfluxDB's output see the same text.
+struct GoFloats<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for GoFloats<F> {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        w.write_all(go_float(v).as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use query::result::{Series, Value};
+
+    fn cpu_result() -> StatementResult {
+        StatementResult {
+            statement_id: 0,
+            series: vec![Series {
+                name: "cpu".into(),
+                columns: vec!["time".into(), "v".into()],
+                values: vec![
+                    vec![Value::Time(1), Value::Float(1.0)],
+                    vec![Value::Time(2), Value::Float(2.5)],
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn csv_matches_influxdb_layout() {
+        let csv = encode_csv(&[cpu_result()], TimeFormat::Rfc3339);
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "name,tags,time,v\ncpu,,1,1\ncpu,,2,2.5\n"
+        );
+    }
+
+    #[test]
+    fn chunks_mark_partial_results() {
+        let out = encode_chunked(
+            &[cpu_result()],
+            TimeFormat::Epoch(models::Precision::Nanosecond),
+            1,
+            false,
+        );
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0],
+            r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[1,1]],"partial":true}],"partial":true}]}"#
+        );
+        assert_eq!(
+            lines[1],
+            r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[2,2.5]]}]}]}"#
+        );
+    }
+
+    #[test]
+    fn floats_print_like_go() {
+        assert_eq!(go_float(1.0), "1");
+        assert_eq!(go_float(2.5), "2.5");
+        assert_eq!(go_float(1e21), "1e+21");
+        assert_eq!(go_float(1e-7), "1e-7");
+        assert_eq!(go_float(-0.000001), "-0.000001");
+        assert_eq!(go_float(123456789.125), "123456789.125");
+    }
+
+    #[test]
+    fn form_bodies_decode() {
+        let pairs = form_urlencoded(b"q=SELECT+*+FROM+%22cpu%22&db=db0&x");
+        assert_eq!(pairs[0], ("q".into(), "SELECT * FROM \"cpu\"".into()));
+        assert_eq!(pairs[1], ("db".into(), "db0".into()));
+        assert_eq!(pairs[2], ("x".into(), String::new()));
+    }
+}

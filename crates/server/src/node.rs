@@ -1,0 +1,140 @@
+//! A data node's components wired together: the metadata store (embedded
+//! for a standalone server), the storage engine, the points writer and the
+//! query executor. Built once at start from the configuration and shared
+//! by the HTTP API and the background services.
+
+use crate::config::Config;
+use cluster::PointsWriter;
+use meta::auth::CredentialCache;
+use meta::local::LocalMetaStore;
+use meta::{Command, MetaStore, Response};
+use query::{ExecutorConfig, QueryExecutor};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error("meta store: {0}")]
+    Meta(#[from] meta::Error),
+    #[error("storage engine: {0}")]
+    Storage(#[from] tsdb::Error),
+    #[error("{0}")]
+    Config(String),
+    #[error("listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Counters shown under `httpd` in `/debug/vars`.
+#[derive(Debug, Default)]
+pub struct HttpStats {
+    pub write_req: AtomicU64,
+    pub write_req_bytes: AtomicU64,
+    pub query_req: AtomicU64,
+}
+
+impl HttpStats {
+    pub fn write_bytes(&self, n: usize) {
+        self.write_req.fetch_add(1, Ordering::Relaxed);
+        self.write_req_bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub fn query(&self) {
+        self.query_req.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub struct Node {
+    pub config: Config,
+    pub node_id: u64,
+    pub meta: Arc<dyn MetaStore>,
+    pub store: Arc<tsdb::Store>,
+    pub writer: Arc<PointsWriter>,
+    pub executor: Arc<QueryExecutor>,
+    pub credentials: CredentialCache,
+    pub http_stats: HttpStats,
+    pub started: Instant,
+}
+
+impl Node {
+    /// Opens a standalone node: embedded metadata in `[meta] dir`, this node
+    /// registered as the only data node, shards under `[data] dir`.
+    pub fn open_standalone(config: Config) -> Result<Arc<Node>, ServerError> {
+        let meta: Arc<dyn MetaStore> = Arc::new(LocalMetaStore::open(&config.meta.dir)?);
+        let resp = meta.execute(Command::CreateDataNode {
+            host: config.http.bind_address.clone(),
+            tcp_host: config.bind_address.clone(),
+            passive: false,
+        })?;
+        let node_id = match resp {
+            Response::Node { node } => node.id,
+            _ => 1,
+        };
+        if meta.data().cluster_id == 0 {
+            meta.execute(Command::SetClusterId {
+                id: (models::now_nanos() as u64) | 1,
+            })?;
+        }
+        Node::assemble(config, node_id, meta)
+    }
+
+    fn assemble(
+        config: Config,
+        node_id: u64,
+        meta: Arc<dyn MetaStore>,
+    ) -> Result<Arc<Node>, ServerError> {
+        let d = &config.data;
+        let engine = tsdb::EngineConfig {
+            dir: d.dir.clone(),
+            wal_dir: d.wal_dir.clone(),
+            wal_fsync_delay: d.wal_fsync_delay.0,
+            cache_max_memory_size: d.cache_max_memory_size.0,
+            cache_snapshot_memory_size: d.cache_snapshot_memory_size.0,
+            cache_snapshot_write_cold_duration: d.cache_snapshot_write_cold_duration.0,
+            compact_full_write_cold_duration: d.compact_full_write_cold_duration.0,
+            ..tsdb::EngineConfig::default()
+        };
+        let store = Arc::new(tsdb::Store::open(engine)?);
+        let writer = Arc::new(PointsWriter::new(meta.clone(), store.clone()));
+        let c = &config.coordinator;
+        let executor = Arc::new(QueryExecutor::new(
+            meta.clone(),
+            store.clone(),
+            writer.clone(),
+            ExecutorConfig {
+                max_select_point: c.max_select_point,
+                max_select_series: c.max_select_series,
+                max_select_buckets: c.max_select_buckets,
+                query_timeout: c.query_timeout.0,
+                log_queries_after: c.log_queries_after.0,
+                max_concurrent_queries: c.max_concurrent_queries,
+            },
+        ));
+        Ok(Arc::new(Node {
+            config,
+            node_id,
+            meta,
+            store,
+            writer,
+            executor,
+            credentials: CredentialCache::default(),
+            http_stats: HttpStats::default(),
+            started: Instant::now(),
+        }))
+    }
+
+    /// The host name this node reports (SHOW QUERIES, KILL QUERY ON).
+    pub fn host_name(&self) -> String {
+        self.config.http.bind_address.clone()
+    }
+
+    /// Flushes and closes the storage engine.
+    pub fn close(&self) -> Result<(), ServerError> {
+        self.store.close()?;
+        Ok(())
+    }
+}
