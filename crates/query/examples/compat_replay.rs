@@ -41,9 +41,10 @@ fn main() {
     let verbose = std::env::var("V").is_ok();
     let re = regex::Regex::new(&filter).unwrap();
     let cases = std::fs::read_to_string("/work/shared/compat/cases/upstream.jsonl").unwrap();
-    let expected: J =
-        serde_json::from_str(&std::fs::read_to_string("/work/shared/compat/expected.json").unwrap())
-            .unwrap();
+    let expected: J = serde_json::from_str(
+        &std::fs::read_to_string("/work/shared/compat/expected.json").unwrap(),
+    )
+    .unwrap();
     let (mut pass, mut fail) = (0, 0);
     for line in cases.lines() {
         let case: J = serde_json::from_str(line).unwrap();
@@ -71,7 +72,12 @@ fn main() {
         };
         let store = Arc::new(tsdb::Store::open(cfg).unwrap());
         let writer = Arc::new(cluster::PointsWriter::new(meta.clone(), store.clone()));
-        let ex = QueryExecutor::new(meta.clone(), store, writer.clone(), ExecutorConfig::default());
+        let ex = QueryExecutor::new(
+            meta.clone(),
+            store,
+            writer.clone(),
+            ExecutorConfig::default(),
+        );
         let run = |cmd: &str, params: &J| -> J {
             let db = params["db"].as_str().unwrap_or("").to_string();
             let rp = params["rp"].as_str().unwrap_or("").to_string();
@@ -98,9 +104,12 @@ fn main() {
         };
         let write = |w: &J| {
             let body = render(w["body"].as_str().unwrap_or(""), now);
-            let prec = models::Precision::parse(w["precision"].as_str().unwrap_or("")).unwrap_or_default();
+            let prec =
+                models::Precision::parse(w["precision"].as_str().unwrap_or("")).unwrap_or_default();
             let pts = lineproto::parse_points(body.as_bytes(), prec, now);
-            if !pts.errors.is_empty() && verbose { println!("parse errors: {:?}", pts.errors); }
+            if !pts.errors.is_empty() && verbose {
+                println!("parse errors: {:?}", pts.errors);
+            }
             let r = writer.write(
                 w["db"].as_str().unwrap_or(""),
                 w["rp"].as_str().unwrap_or(""),
@@ -108,7 +117,9 @@ fn main() {
                 cluster::Consistency::One,
                 now,
             );
-            if verbose { println!("write: {r:?}"); }
+            if verbose {
+                println!("write: {r:?}");
+            }
         };
         for st in case["setup"].as_array().unwrap() {
             if let Some(c) = st["command"].as_str() {
@@ -132,7 +143,10 @@ fn main() {
             let cmd = render(q["command"].as_str().unwrap_or(""), now);
             let got = run(&cmd, &q["params"]);
             let want = &step["body"];
-            let vol = q["volatile"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>()).unwrap_or_default();
+            let vol = q["volatile"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>())
+                .unwrap_or_default();
             let same = if vol.contains(&"status") {
                 got.to_string().contains("\"error\"") == want.to_string().contains("\"error\"")
             } else {
@@ -145,7 +159,11 @@ fn main() {
                 }
             } else {
                 fail += 1;
-                println!("FAIL {name}: {cmd}\n  want {}\n  got  {}", want.to_string().chars().take(700).collect::<String>(), got.to_string().chars().take(700).collect::<String>());
+                println!(
+                    "FAIL {name}: {cmd}\n  want {}\n  got  {}",
+                    want.to_string().chars().take(700).collect::<String>(),
+                    got.to_string().chars().take(700).collect::<String>()
+                );
             }
         }
     }

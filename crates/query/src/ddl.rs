@@ -342,7 +342,10 @@ pub fn db_shards(
 }
 
 /// Measurement names of `sources` present in `shard` (all when empty).
-pub fn source_measurements(shard: &dyn crate::storage::ShardReader, sources: &[Source]) -> Vec<String> {
+pub fn source_measurements(
+    shard: &dyn crate::storage::ShardReader,
+    sources: &[Source],
+) -> Vec<String> {
     let all = shard.measurements();
     if sources.is_empty() {
         return all;
@@ -370,7 +373,9 @@ fn delete_data(
 ) -> Result<()> {
     let (rest, bounds) = cond::split_time(condition, now)?;
     if !allow_time && (bounds.min.is_some() || bounds.max.is_some()) {
-        return Err(Error::msg("DROP SERIES doesn't support time in WHERE clause"));
+        return Err(Error::msg(
+            "DROP SERIES doesn't support time in WHERE clause",
+        ));
     }
     let range = TimeRange::new(
         bounds.min.unwrap_or(models::MIN_NANOS),
@@ -383,7 +388,9 @@ fn delete_data(
                 Some(e) => {
                     let (f, residual) = cond::split_tags(e, &|n| tags.iter().any(|t| t == n));
                     if residual.is_some() {
-                        return Err(Error::msg("fields not supported in WHERE clause during deletion"));
+                        return Err(Error::msg(
+                            "fields not supported in WHERE clause during deletion",
+                        ));
                     }
                     f
                 }

@@ -103,7 +103,9 @@ impl QueryExecutor {
                 continue;
             }
             let text = stmt.to_string();
-            let guard = self.registry.start(text, ctx.database.clone(), self.cfg.query_timeout);
+            let guard = self
+                .registry
+                .start(text, ctx.database.clone(), self.cfg.query_timeout);
             let r = self.execute_statement(stmt, ctx, &guard.task);
             drop(guard);
             match r {
@@ -164,13 +166,13 @@ impl QueryExecutor {
             max_select_buckets: self.cfg.max_select_buckets,
             cancel: &cancel,
         };
-        let series = select::run(&env, stmt)?;
+        let (series, into_tags) = select::run_into(&env, stmt)?;
         match &stmt.target {
             None => Ok(StatementResult {
                 series,
                 ..Default::default()
             }),
-            Some(t) => self.write_into(t, series, ctx),
+            Some(t) => self.write_into(t, series, &into_tags, ctx),
         }
     }
 
@@ -178,6 +180,7 @@ impl QueryExecutor {
         &self,
         target: &influxql::Target,
         series: Vec<Series>,
+        into_tags: &[String],
         ctx: &ExecutionContext,
     ) -> Result<StatementResult> {
         let m = &target.measurement;
@@ -193,12 +196,19 @@ impl QueryExecutor {
             } else {
                 m.name.clone()
             };
-            let tags: Vec<(String, String)> =
+            let base_tags: Vec<(String, String)> =
                 s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             for row in &s.values {
                 let mut time = 0;
                 let mut fields = Vec::new();
+                let mut tags = base_tags.clone();
                 for (c, v) in s.columns.iter().zip(row) {
+                    if into_tags.contains(c) {
+                        if let Value::String(x) = v {
+                            tags.push((c.clone(), x.clone()));
+                        }
+                        continue;
+                    }
                     let fv = match v {
                         Value::Time(t) => {
                             time = *t;

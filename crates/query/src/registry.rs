@@ -52,7 +52,12 @@ pub struct Registry {
 
 impl Registry {
     /// Registers a query; it stays listed until the returned guard drops.
-    pub fn start(self: &Arc<Self>, query: String, database: String, timeout: Duration) -> TaskGuard {
+    pub fn start(
+        self: &Arc<Self>,
+        query: String,
+        database: String,
+        timeout: Duration,
+    ) -> TaskGuard {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let task = Arc::new(Task {
             id,

@@ -44,7 +44,11 @@ fn s(v: &str) -> Value {
 fn page<T>(v: Vec<T>, offset: u64, limit: u64) -> Vec<T> {
     v.into_iter()
         .skip(offset as usize)
-        .take(if limit > 0 { limit as usize } else { usize::MAX })
+        .take(if limit > 0 {
+            limit as usize
+        } else {
+            usize::MAX
+        })
         .collect()
 }
 
@@ -69,7 +73,9 @@ fn where_filter(
     let (rest, b) = cond::split_time(Some(e), 0)?;
     if let Some(w) = what {
         if b.min.is_some() || b.max.is_some() {
-            return Err(Error::msg(format!("{w} doesn't support time in WHERE clause")));
+            return Err(Error::msg(format!(
+                "{w} doesn't support time in WHERE clause"
+            )));
         }
     }
     Ok(match rest {
@@ -179,7 +185,13 @@ pub fn execute(
                 .collect();
             one(series(
                 "",
-                &["name", "duration", "shardGroupDuration", "replicaN", "default"],
+                &[
+                    "name",
+                    "duration",
+                    "shardGroupDuration",
+                    "replicaN",
+                    "default",
+                ],
                 vals,
             ))
         }
@@ -500,7 +512,9 @@ fn cardinality(
         CardinalityKind::FieldKey => "SHOW FIELD KEY EXACT CARDINALITY",
     };
     if has_time(st.condition.as_ref()) {
-        return Err(Error::msg(format!("{what} doesn't support time in WHERE clause")));
+        return Err(Error::msg(format!(
+            "{what} doesn't support time in WHERE clause"
+        )));
     }
     let ms = measurement_shards(&shards, &st.sources);
     let count = |n: usize| vec![vec![Value::Integer(n as i64)]];

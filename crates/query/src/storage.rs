@@ -146,7 +146,10 @@ pub mod mem {
                 for (f, v) in &p.fields {
                     ft.entry((p.measurement.clone(), f.clone()))
                         .or_insert(v.field_type());
-                    e.fields.entry(f.clone()).or_default().insert(p.time, v.clone());
+                    e.fields
+                        .entry(f.clone())
+                        .or_default()
+                        .insert(p.time, v.clone());
                 }
             }
         }
@@ -158,17 +161,35 @@ pub mod mem {
         let values = match &first.1 {
             FieldValue::Float(_) => Column::Float(
                 data.iter()
-                    .map(|(_, v)| if let FieldValue::Float(f) = v { *f } else { 0.0 })
+                    .map(|(_, v)| {
+                        if let FieldValue::Float(f) = v {
+                            *f
+                        } else {
+                            0.0
+                        }
+                    })
                     .collect(),
             ),
             FieldValue::Integer(_) => Column::Integer(
                 data.iter()
-                    .map(|(_, v)| if let FieldValue::Integer(f) = v { *f } else { 0 })
+                    .map(|(_, v)| {
+                        if let FieldValue::Integer(f) = v {
+                            *f
+                        } else {
+                            0
+                        }
+                    })
                     .collect(),
             ),
             FieldValue::Unsigned(_) => Column::Unsigned(
                 data.iter()
-                    .map(|(_, v)| if let FieldValue::Unsigned(f) = v { *f } else { 0 })
+                    .map(|(_, v)| {
+                        if let FieldValue::Unsigned(f) = v {
+                            *f
+                        } else {
+                            0
+                        }
+                    })
                     .collect(),
             ),
             FieldValue::Boolean(_) => Column::Boolean(
@@ -304,7 +325,12 @@ pub mod mem {
             self.shards
                 .write()
                 .entry(id)
-                .or_insert_with(|| (db.to_string(), Arc::new(MemShard::new(id).with_block_size(3))))
+                .or_insert_with(|| {
+                    (
+                        db.to_string(),
+                        Arc::new(MemShard::new(id).with_block_size(3)),
+                    )
+                })
                 .1
                 .clone()
         }

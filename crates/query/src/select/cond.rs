@@ -111,7 +111,9 @@ fn tag_cmp(e: &Expr, is_tag: &dyn Fn(&str) -> bool) -> Option<TagFilter> {
     let Expr::Binary(be) = e else { return None };
     let (name, other, op) = match (be.lhs.unparen(), be.rhs.unparen()) {
         (Expr::VarRef(v), o) if is_tag(&v.name) => (v.name.clone(), o, be.op),
-        (o, Expr::VarRef(v)) if is_tag(&v.name) && matches!(be.op, BinaryOp::Eq | BinaryOp::Neq) => {
+        (o, Expr::VarRef(v))
+            if is_tag(&v.name) && matches!(be.op, BinaryOp::Eq | BinaryOp::Neq) =>
+        {
             (v.name.clone(), o, be.op)
         }
         _ => return None,

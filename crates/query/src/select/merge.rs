@@ -120,6 +120,7 @@ fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq) -> Seq {
     match node {
         Node::Leaf(i) => leaves.get(*i).cloned().unwrap_or_default(),
         Node::Aux(i) => aux.get(*i).cloned().unwrap_or_default(),
+        Node::TagArg(..) => Vec::new(),
         Node::Lit(v) => len_hint.iter().map(|(t, _)| (*t, v.clone())).collect(),
         Node::Bin(op, l, r) => {
             let l = eval_node(l, leaves, aux, len_hint);
@@ -317,6 +318,11 @@ fn agg_rows(
     let mut windows = windows;
     let mut leaves: Vec<Seq> = vec![Vec::new(); n];
     let mut aux: Vec<Seq> = vec![Vec::new(); plan.vars.len()];
+    let mut tagcols: Vec<Vec<Seq>> = plan
+        .aggs
+        .iter()
+        .map(|a| vec![Vec::new(); a.tag_args.len()])
+        .collect();
     let fill = stmt.fill;
     for w in &keys {
         let states = windows.remove(w);
@@ -329,6 +335,12 @@ fn agg_rows(
             let empty = matches!(st, Partial::Empty);
             let mut pts: Vec<Pt> = if empty {
                 vec![]
+            } else if !spec.tag_args.is_empty() {
+                let all = match spec.kind {
+                    super::partial::AggKind::Top(_) => super::partial::AggKind::Top(usize::MAX),
+                    _ => super::partial::AggKind::Bottom(usize::MAX),
+                };
+                finalize(&all, st, *w)
             } else {
                 finalize(&spec.kind, st, *w)
             };
@@ -372,6 +384,9 @@ fn agg_rows(
                         a.push((t, p.aux.get(off + j).cloned().unwrap_or(Value::Null)));
                     }
                 }
+                for (j, tc) in tagcols[ai].iter_mut().enumerate() {
+                    tc.push((t, p.aux.get(j).cloned().unwrap_or(Value::Null)));
+                }
                 leaves[ai].push((t, p.value));
             }
         }
@@ -385,7 +400,10 @@ fn agg_rows(
     let cols: Vec<Seq> = plan
         .nodes
         .iter()
-        .map(|nd| eval_node(nd, &leaves, &aux, &hint))
+        .map(|nd| match nd {
+            Node::TagArg(a, j) => tagcols[*a][*j].clone(),
+            _ => eval_node(nd, &leaves, &aux, &hint),
+        })
         .collect();
     let mut rows = join(cols);
     if top_bottom_sorted(plan) {
@@ -398,10 +416,28 @@ fn top_bottom_sorted(_plan: &Plan) -> bool {
     false
 }
 
-/// top()/bottom() with tag arguments: one point per tag combination.
-fn top_with_tags(kind: &super::partial::AggKind, pts: Vec<Pt>, ntags: usize) -> Vec<Pt> {
-    let _ = (kind, ntags);
-    pts
+/// top()/bottom() with tag arguments: the best point of each tag
+/// combination, then the best `n` of those, in time order.
+fn top_with_tags(kind: &super::partial::AggKind, mut pts: Vec<Pt>, ntags: usize) -> Vec<Pt> {
+    let (top, n) = match kind {
+        super::partial::AggKind::Top(n) => (true, *n),
+        super::partial::AggKind::Bottom(n) => (false, *n),
+        _ => return pts,
+    };
+    super::partial::rank_sort(top, &mut pts);
+    let mut seen: Vec<Vec<Value>> = Vec::new();
+    let mut best = Vec::new();
+    for p in pts {
+        let key: Vec<Value> = p.aux.iter().take(ntags).cloned().collect();
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        best.push(p);
+    }
+    best.truncate(n);
+    best.sort_by_key(|p| p.time);
+    best
 }
 
 fn fill_seq(s: &mut Seq, fill: Fill) {
@@ -430,9 +466,9 @@ fn fill_seq(s: &mut Seq, fill: Fill) {
                 for i in a + 1..b {
                     let t = s[i].0;
                     s[i].1 = match (&va, &vb) {
-                        (Value::Integer(x), Value::Integer(y)) => Value::Integer(
-                            x + (y - x) * (t - ta) / (tb - ta),
-                        ),
+                        (Value::Integer(x), Value::Integer(y)) => {
+                            Value::Integer(x + (y - x) * (t - ta) / (tb - ta))
+                        }
                         _ => {
                             let (x, y) = (
                                 super::eval::as_f64(&va).unwrap_or(0.0),

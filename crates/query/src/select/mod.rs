@@ -74,12 +74,7 @@ pub fn shards_for(
     Ok(out)
 }
 
-fn resolve_sources(
-    env: &Env<'_>,
-    sources: &[Source],
-    min: i64,
-    max: i64,
-) -> Result<Vec<Resolved>> {
+fn resolve_sources(env: &Env<'_>, sources: &[Source], min: i64, max: i64) -> Result<Vec<Resolved>> {
     let mut by_name: BTreeMap<String, Vec<Arc<dyn ShardReader>>> = BTreeMap::new();
     for s in sources {
         let Source::Measurement(m) = s else { continue };
@@ -125,16 +120,24 @@ fn resolve_sources(
 
 /// Executes a SELECT and returns its series (INTO is handled by the caller).
 pub fn run(env: &Env<'_>, stmt: &SelectStatement) -> Result<Vec<Series>> {
+    run_into(env, stmt).map(|r| r.0)
+}
+
+/// Like [`run`], also naming the columns SELECT INTO writes as tags.
+pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, Vec<String>)> {
     let (residual, bounds) = cond::split_time(stmt.condition.as_ref(), env.now)?;
-    let has_interval = stmt.dimensions.iter().any(
-        |d| matches!(d.expr.unparen(), Expr::Call(c) if c.name == "time"),
-    );
+    let has_interval = stmt
+        .dimensions
+        .iter()
+        .any(|d| matches!(d.expr.unparen(), Expr::Call(c) if c.name == "time"));
     let min = bounds.min.unwrap_or(models::MIN_NANOS);
-    let max = bounds
-        .max
-        .unwrap_or(if has_interval { env.now } else { models::MAX_NANOS });
+    let max = bounds.max.unwrap_or(if has_interval {
+        env.now
+    } else {
+        models::MAX_NANOS
+    });
     if min > max {
-        return Ok(vec![]);
+        return Ok((vec![], vec![]));
     }
     // Subqueries become in-memory shards holding the inner result.
     let mut resolved = Vec::new();
@@ -243,13 +246,7 @@ pub fn run(env: &Env<'_>, stmt: &SelectStatement) -> Result<Vec<Series>> {
         let outputs = scan_all(&r.shards, &spec)?;
         let merged = merge::combine(plan_ref, outputs);
         out.extend(merge::finish(
-            plan_ref,
-            stmt,
-            &r.name,
-            merged,
-            bounds,
-            max,
-            out_min,
+            plan_ref, stmt, &r.name, merged, bounds, max, out_min,
         )?);
     }
     // SLIMIT / SOFFSET over the series list.
@@ -257,7 +254,7 @@ pub fn run(env: &Env<'_>, stmt: &SelectStatement) -> Result<Vec<Series>> {
     if stmt.slimit > 0 {
         out.truncate(stmt.slimit as usize);
     }
-    Ok(out)
+    Ok((out, plan.into_tags))
 }
 
 /// Scans shards, in parallel when there are several.

@@ -281,7 +281,13 @@ pub fn push_block(
         }
         (AggKind::First, _) => {
             // Within one series times are unique and ascending.
-            push(kind, st, times[range.start], col_value(col, range.start), &[]);
+            push(
+                kind,
+                st,
+                times[range.start],
+                col_value(col, range.start),
+                &[],
+            );
         }
         (AggKind::Last, _) => {
             let i = range.end - 1;
@@ -380,6 +386,16 @@ fn sort_by_value(ps: &mut [Pt]) {
     });
 }
 
+/// Orders points best-first for top (value descending) or bottom (value
+/// ascending); ties go to the earlier point.
+pub fn rank_sort(top: bool, ps: &mut [Pt]) {
+    ps.sort_by(|a, b| {
+        let o = compare(&a.value, &b.value).unwrap_or(Ordering::Equal);
+        let o = if top { o.reverse() } else { o };
+        o.then(a.time.cmp(&b.time))
+    });
+}
+
 fn finalize_points(kind: &AggKind, mut ps: Vec<Pt>, start: i64) -> Vec<Pt> {
     let one = |v: Value| {
         vec![Pt {
@@ -437,8 +453,8 @@ fn finalize_points(kind: &AggKind, mut ps: Vec<Pt>, start: i64) -> Vec<Pt> {
                 return one(Value::Null);
             }
             let mean = xs.iter().sum::<f64>() / xs.len() as f64;
-            let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
-                / (xs.len() - 1) as f64;
+            let var =
+                xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (xs.len() - 1) as f64;
             one(Value::Float(var.sqrt()))
         }
         AggKind::Distinct => {
@@ -483,12 +499,7 @@ fn finalize_points(kind: &AggKind, mut ps: Vec<Pt>, start: i64) -> Vec<Pt> {
             ps
         }
         AggKind::Top(n) | AggKind::Bottom(n) => {
-            let top = matches!(kind, AggKind::Top(_));
-            ps.sort_by(|a, b| {
-                let o = compare(&a.value, &b.value).unwrap_or(Ordering::Equal);
-                let o = if top { o.reverse() } else { o };
-                o.then(a.time.cmp(&b.time))
-            });
+            rank_sort(matches!(kind, AggKind::Top(_)), &mut ps);
             ps.truncate(*n);
             ps.sort_by_key(|p| p.time);
             ps

@@ -4,9 +4,9 @@
 //!
 //! Owns: turning the AST into a [`Plan`]. Must not: read data.
 
+use super::eval::{is_math_function, literal};
 use super::partial::AggKind;
 use super::transform::{is_transform, Transform};
-use super::eval::{is_math_function, literal};
 use crate::error::{Error, Result};
 use crate::result::Value;
 use influxql::{BinaryOp, Call, Expr, Field, SelectStatement, WildcardKind};
@@ -30,6 +30,8 @@ pub enum Node {
     Leaf(usize),
     /// Aggregate mode: an auxiliary variable taken from the selected point.
     Aux(usize),
+    /// Tag argument `j` of top()/bottom() leaf `i` (its own column).
+    TagArg(usize, usize),
     Lit(Value),
     Bin(BinaryOp, Box<Node>, Box<Node>),
     Math(String, Vec<Node>),
@@ -55,6 +57,8 @@ pub struct Plan {
     pub tag_vars: Vec<String>,
     /// Intervals of input needed before the start (transforms over windows).
     pub lookback: i64,
+    /// Columns written as tags by SELECT INTO (top/bottom tag arguments).
+    pub into_tags: Vec<String>,
 }
 
 /// The schema of the measurements a statement reads.
@@ -94,7 +98,10 @@ fn is_agg_name(n: &str) -> bool {
 }
 
 fn numeric(t: FieldType) -> bool {
-    matches!(t, FieldType::Float | FieldType::Integer | FieldType::Unsigned)
+    matches!(
+        t,
+        FieldType::Float | FieldType::Integer | FieldType::Unsigned
+    )
 }
 
 fn accepts(func: &str, t: FieldType) -> bool {
@@ -175,7 +182,13 @@ pub fn expand_fields(stmt: &SelectStatement, schema: &Schema, group_tags: &[Stri
                     .fields
                     .keys()
                     .cloned()
-                    .chain(schema.tags.iter().filter(|t| !group_tags.contains(t)).cloned())
+                    .chain(
+                        schema
+                            .tags
+                            .iter()
+                            .filter(|t| !group_tags.contains(t))
+                            .cloned(),
+                    )
                     .filter(|n| re.0.is_match(n))
                     .collect();
                 names.sort();
@@ -188,8 +201,7 @@ pub fn expand_fields(stmt: &SelectStatement, schema: &Schema, group_tags: &[Stri
                 }
             }
             Expr::Call(c)
-                if c
-                    .args
+                if c.args
                     .first()
                     .is_some_and(|a| matches!(a.unparen(), Expr::Wildcard(_) | Expr::Regex(_))) =>
             {
@@ -287,23 +299,33 @@ impl Builder<'_> {
             ),
             Expr::Call(c) if is_math_function(&c.name) => Node::Math(
                 c.name.clone(),
-                c.args.iter().map(|a| self.compile(a)).collect::<Result<_>>()?,
+                c.args
+                    .iter()
+                    .map(|a| self.compile(a))
+                    .collect::<Result<_>>()?,
             ),
             Expr::Call(c) if is_transform(&c.name) => {
-                let unit_interval = if self.plan.aggregate { self.plan.interval } else { 0 };
+                let unit_interval = if self.plan.aggregate {
+                    self.plan.interval
+                } else {
+                    0
+                };
                 let t = Transform::from_call(&c.name, &c.args, unit_interval)
                     .ok_or_else(|| Error::msg(format!("invalid arguments to {}()", c.name)))?;
                 if self.plan.aggregate && self.plan.interval > 0 {
                     self.plan.lookback = self.plan.lookback.max(t.lookback());
                 }
-                let inner = c
-                    .args
-                    .first()
-                    .ok_or_else(|| Error::msg(format!("invalid number of arguments for {}, expected at least 1, got 0", c.name)))?;
+                let inner = c.args.first().ok_or_else(|| {
+                    Error::msg(format!(
+                        "invalid number of arguments for {}, expected at least 1, got 0",
+                        c.name
+                    ))
+                })?;
                 Node::Tr(t, Box::new(self.compile(inner)?))
             }
-            Expr::Call(c) if c.name == "count"
-                && matches!(c.args.first().map(|a| a.unparen()), Some(Expr::Call(d)) if d.name == "distinct") =>
+            Expr::Call(c)
+                if c.name == "count"
+                    && matches!(c.args.first().map(|a| a.unparen()), Some(Expr::Call(d)) if d.name == "distinct") =>
             {
                 let Some(Expr::Call(d)) = c.args.first().map(|a| a.unparen()) else {
                     return Err(Error::msg("count(distinct) expected"));
@@ -314,8 +336,9 @@ impl Builder<'_> {
                     tag_args: vec![],
                 }))
             }
-            Expr::Call(c) if c.name == "count"
-                && matches!(c.args.first().map(|a| a.unparen()), Some(Expr::Distinct(_))) =>
+            Expr::Call(c)
+                if c.name == "count"
+                    && matches!(c.args.first().map(|a| a.unparen()), Some(Expr::Distinct(_))) =>
             {
                 let Some(Expr::Distinct(n)) = c.args.first().map(|a| a.unparen()) else {
                     return Err(Error::msg("count(distinct) expected"));
@@ -418,13 +441,27 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
             group_all,
             tag_vars: vec![],
             lookback: 0,
+            into_tags: vec![],
         },
         schema,
     };
     for f in &fields {
         let node = b.compile(&f.expr)?;
+        let tag_cols = match &node {
+            Node::Leaf(i) if aggregate => b.plan.aggs[*i].tag_args.clone(),
+            _ => vec![],
+        };
+        let leaf = match &node {
+            Node::Leaf(i) => *i,
+            _ => 0,
+        };
         b.plan.nodes.push(node);
         b.plan.columns.push(field_name(f));
+        for (j, t) in tag_cols.into_iter().enumerate() {
+            b.plan.nodes.push(Node::TagArg(leaf, j));
+            b.plan.into_tags.push(t.clone());
+            b.plan.columns.push(t);
+        }
     }
     b.plan.tag_vars = b
         .plan
@@ -461,14 +498,19 @@ fn validate(plan: &Plan, stmt: &SelectStatement) -> Result<()> {
             ));
         }
         for a in &plan.aggs {
-            if matches!(a.kind, AggKind::Distinct) && (plan.aggs.len() > 1 || !plan.vars.is_empty()) {
+            if matches!(a.kind, AggKind::Distinct) && (plan.aggs.len() > 1 || !plan.vars.is_empty())
+            {
                 return Err(Error::msg(
                     "aggregate function distinct() cannot be combined with other functions or fields",
                 ));
             }
             if let AggKind::Top(n) | AggKind::Bottom(n) = a.kind {
                 if stmt.limit > 0 && n as u64 > stmt.limit {
-                    let f = if matches!(a.kind, AggKind::Top(_)) { "top" } else { "bottom" };
+                    let f = if matches!(a.kind, AggKind::Top(_)) {
+                        "top"
+                    } else {
+                        "bottom"
+                    };
                     return Err(Error::msg(format!(
                         "limit ({n}) in {f} function can not be larger than the LIMIT ({}) in the select statement",
                         stmt.limit

@@ -139,7 +139,10 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
     let is_field = |n: &str| field_types.contains_key(n);
     let mut out = ShardOutput::default();
     let series = shard.series(spec.measurement, spec.filter);
-    let total = spec.series.fetch_add(series.len() as u64, Ordering::Relaxed) + series.len() as u64;
+    let total = spec
+        .series
+        .fetch_add(series.len() as u64, Ordering::Relaxed)
+        + series.len() as u64;
     if spec.max_series > 0 && total > spec.max_series {
         return Err(Error::msg(format!(
             "max-select-series limit exceeded: ({}/{})",
@@ -166,7 +169,9 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
         .iter()
         .map(|v| if is_field(v) { Some(v.as_str()) } else { None })
         .collect();
-    let fast = plan.aggregate && spec.residual.is_none() && plan.vars.is_empty()
+    let fast = plan.aggregate
+        && spec.residual.is_none()
+        && plan.vars.is_empty()
         && plan.aggs.iter().all(|a| a.tag_args.is_empty());
     for s in series {
         (spec.cancel)()?;
@@ -181,10 +186,15 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
             continue;
         }
         let (times, rows) = read_rows(shard, s.id, &row_fields, spec.range, spec)?;
-        let var_index: HashMap<&str, usize> =
-            vars.iter().enumerate().map(|(i, v)| (v.as_str(), i)).collect();
+        let var_index: HashMap<&str, usize> = vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_str(), i))
+            .collect();
         let keep = |t: i64, row: &[Value]| -> bool {
-            let Some(cond) = spec.residual else { return true };
+            let Some(cond) = spec.residual else {
+                return true;
+            };
             let lookup = |e: &Expr| -> Option<Value> {
                 let Expr::VarRef(v) = e else { return None };
                 if v.name.eq_ignore_ascii_case("time") {
@@ -260,7 +270,10 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
                 });
             }
             if !out_rows.is_empty() {
-                out.raw.entry(key).or_default().push((s.key.clone(), out_rows));
+                out.raw
+                    .entry(key)
+                    .or_default()
+                    .push((s.key.clone(), out_rows));
             }
         }
     }
@@ -304,9 +317,7 @@ fn scan_aggs_fast(
                 } else {
                     times.len()
                 };
-                let states = windows
-                    .entry(w)
-                    .or_insert_with(|| vec![Partial::Empty; n]);
+                let states = windows.entry(w).or_insert_with(|| vec![Partial::Empty; n]);
                 for &u in &users {
                     push_block(&plan.aggs[u].kind, &mut states[u], times, &b.values, i..j);
                 }

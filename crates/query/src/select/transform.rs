@@ -32,7 +32,11 @@ impl Transform {
             _ => None,
         };
         // Over GROUP BY time aggregates the default unit is the interval.
-        let default_unit = if interval > 0 { interval } else { 1_000_000_000 };
+        let default_unit = if interval > 0 {
+            interval
+        } else {
+            1_000_000_000
+        };
         Some(match name {
             "derivative" => Transform::Derivative {
                 unit: dur(1).unwrap_or(default_unit),
@@ -62,7 +66,9 @@ impl Transform {
     /// reach back so the first output window has a value.
     pub fn lookback(&self) -> i64 {
         match self {
-            Transform::Derivative { .. } | Transform::Difference { .. } | Transform::Elapsed(_) => 1,
+            Transform::Derivative { .. } | Transform::Difference { .. } | Transform::Elapsed(_) => {
+                1
+            }
             Transform::MovingAverage(n) | Transform::ExponentialMovingAverage(n) => *n as i64 - 1,
             Transform::CumulativeSum => 0,
         }
@@ -158,7 +164,9 @@ pub fn apply(t: &Transform, input: &[(i64, Value)]) -> Vec<(i64, Value)> {
                         _ => continue,
                     },
                     Some(a) => match (a, &p.1) {
-                        (Value::Integer(x), Value::Integer(y)) => Value::Integer(x.wrapping_add(*y)),
+                        (Value::Integer(x), Value::Integer(y)) => {
+                            Value::Integer(x.wrapping_add(*y))
+                        }
                         (Value::Unsigned(x), Value::Unsigned(y)) => {
                             Value::Unsigned(x.wrapping_add(*y))
                         }
@@ -220,7 +228,13 @@ mod tests {
             },
             &s,
         );
-        assert_eq!(d, vec![(1_000_000_000, Value::Float(5.0)), (3_000_000_000, Value::Float(-2.0))]);
+        assert_eq!(
+            d,
+            vec![
+                (1_000_000_000, Value::Float(5.0)),
+                (3_000_000_000, Value::Float(-2.0))
+            ]
+        );
         let d = apply(&Transform::Difference { non_negative: true }, &s);
         assert_eq!(d, vec![(1_000_000_000, Value::Integer(5))]);
         let c = apply(&Transform::CumulativeSum, &s);
