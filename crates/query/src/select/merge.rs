@@ -122,6 +122,23 @@ fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq) -> Seq {
         Node::Aux(i) => aux.get(*i).cloned().unwrap_or_default(),
         Node::TagArg(..) => Vec::new(),
         Node::Lit(v) => len_hint.iter().map(|(t, _)| (*t, v.clone())).collect(),
+        Node::Bin(op, l, r) if matches!(**l, Node::Lit(_)) || matches!(**r, Node::Lit(_)) => {
+            match (&**l, &**r) {
+                (Node::Lit(a), Node::Lit(b)) => len_hint
+                    .iter()
+                    .map(|(t, _)| (*t, binary(*op, a, b)))
+                    .collect(),
+                (Node::Lit(a), other) => eval_node(other, leaves, aux, len_hint)
+                    .into_iter()
+                    .map(|(t, v)| (t, binary(*op, a, &v)))
+                    .collect(),
+                (other, Node::Lit(b)) => eval_node(other, leaves, aux, len_hint)
+                    .into_iter()
+                    .map(|(t, v)| (t, binary(*op, &v, b)))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        }
         Node::Bin(op, l, r) => {
             let l = eval_node(l, leaves, aux, len_hint);
             let r = eval_node(r, leaves, aux, len_hint);
@@ -244,7 +261,7 @@ pub fn finish(
 
 /// Whether raw variable `i` is a field (tags alone do not keep a row).
 fn is_field_var(plan: &Plan, i: usize, _rows: &[RawRow]) -> bool {
-    !plan.group_tags.contains(&plan.vars[i]) && !plan.tag_vars.contains(&plan.vars[i])
+    !plan.tag_vars.contains(&plan.vars[i])
 }
 
 fn push_series(

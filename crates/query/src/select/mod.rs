@@ -220,8 +220,14 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
         } else {
             &plan
         };
+        let fields: std::collections::HashSet<String> = r
+            .shards
+            .iter()
+            .flat_map(|s| s.fields(&r.name).into_iter().map(|f| f.0))
+            .collect();
+        // Identifiers that are not fields compare as tags (missing tag = "").
         let (filter, rest) = match &residual {
-            Some(e) => cond::split_tags(e, &|n| tags.iter().any(|t| t == n)),
+            Some(e) => cond::split_tags(e, &|n| !fields.contains(n) && !n.eq_ignore_ascii_case("time")),
             None => (crate::storage::TagFilter::True, None),
         };
         let spec = scan::ScanSpec {

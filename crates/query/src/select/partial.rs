@@ -386,6 +386,19 @@ fn sort_by_value(ps: &mut [Pt]) {
     });
 }
 
+/// A hashable identity of a value (floats by bit pattern).
+fn value_key(v: &Value) -> (u8, u64, String) {
+    match v {
+        Value::Float(f) => (1, f.to_bits(), String::new()),
+        Value::Integer(i) => (2, *i as u64, String::new()),
+        Value::Unsigned(u) => (3, *u, String::new()),
+        Value::Bool(b) => (4, *b as u64, String::new()),
+        Value::String(s) => (5, 0, s.clone()),
+        Value::Time(t) => (6, *t as u64, String::new()),
+        Value::Null => (0, 0, String::new()),
+    }
+}
+
 /// Orders points best-first for top (value descending) or bottom (value
 /// ascending); ties go to the earlier point.
 pub fn rank_sort(top: bool, ps: &mut [Pt]) {
@@ -458,8 +471,10 @@ fn finalize_points(kind: &AggKind, mut ps: Vec<Pt>, start: i64) -> Vec<Pt> {
             one(Value::Float(var.sqrt()))
         }
         AggKind::Distinct => {
-            sort_by_value(&mut ps);
-            ps.dedup_by(|a, b| a.value == b.value);
+            // First occurrence in time order.
+            ps.sort_by_key(|p| p.time);
+            let mut seen = std::collections::HashSet::new();
+            ps.retain(|p| seen.insert(value_key(&p.value)));
             ps.into_iter()
                 .map(|p| Pt {
                     time: start,

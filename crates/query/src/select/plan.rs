@@ -22,6 +22,9 @@ pub struct AggSpec {
     pub tag_args: Vec<String>,
 }
 
+/// Suffix of a variable forced to be read as a tag (`name::tag`).
+pub const TAG_SUFFIX: &str = "::tag";
+
 /// Per-column expression tree.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
@@ -169,10 +172,14 @@ pub fn expand_fields(stmt: &SelectStatement, schema: &Schema, group_tags: &[Stri
                     );
                 }
                 names.sort();
-                names.dedup_by(|a, b| a.0 == b.0);
-                for (n, _) in names {
+                names.dedup();
+                for (n, is_tag) in names {
+                    let mut v = influxql::VarRef::new(n);
+                    if is_tag && schema.fields.contains_key(&v.name) {
+                        v.data_type = influxql::DataType::Tag;
+                    }
                     out.push(Field {
-                        expr: Expr::VarRef(influxql::VarRef::new(n)),
+                        expr: Expr::VarRef(v),
                         alias: None,
                     });
                 }
@@ -281,10 +288,15 @@ impl Builder<'_> {
         Ok(match e {
             Expr::Paren(i) => self.compile(i)?,
             Expr::VarRef(v) => {
-                if self.plan.aggregate {
-                    Node::Aux(self.var(&v.name))
+                let name = if v.data_type == influxql::DataType::Tag {
+                    format!("{}{TAG_SUFFIX}", v.name)
                 } else {
-                    Node::Leaf(self.var(&v.name))
+                    v.name.clone()
+                };
+                if self.plan.aggregate {
+                    Node::Aux(self.var(&name))
+                } else {
+                    Node::Leaf(self.var(&name))
                 }
             }
             Expr::Distinct(n) => Node::Leaf(self.agg(AggSpec {
@@ -467,7 +479,7 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
         .plan
         .vars
         .iter()
-        .filter(|v| schema.is_tag(v) && !schema.fields.contains_key(*v))
+        .filter(|v| v.ends_with(TAG_SUFFIX) || (!schema.fields.contains_key(*v)))
         .cloned()
         .collect();
     // Duplicate column names get numeric suffixes.
@@ -492,11 +504,6 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
 fn validate(plan: &Plan, stmt: &SelectStatement) -> Result<()> {
     if plan.aggregate {
         let selectors = plan.aggs.iter().filter(|a| a.kind.is_selector()).count();
-        if !plan.vars.is_empty() && !(plan.aggs.len() == 1 && selectors == 1) {
-            return Err(Error::msg(
-                "mixing aggregate and non-aggregate queries is not supported",
-            ));
-        }
         for a in &plan.aggs {
             if matches!(a.kind, AggKind::Distinct) && (plan.aggs.len() > 1 || !plan.vars.is_empty())
             {
@@ -504,6 +511,13 @@ fn validate(plan: &Plan, stmt: &SelectStatement) -> Result<()> {
                     "aggregate function distinct() cannot be combined with other functions or fields",
                 ));
             }
+        }
+        if !plan.vars.is_empty() && !(plan.aggs.len() == 1 && selectors == 1) {
+            return Err(Error::msg(
+                "mixing aggregate and non-aggregate queries is not supported",
+            ));
+        }
+        for a in &plan.aggs {
             if let AggKind::Top(n) | AggKind::Bottom(n) = a.kind {
                 if stmt.limit > 0 && n as u64 > stmt.limit {
                     let f = if matches!(a.kind, AggKind::Top(_)) {

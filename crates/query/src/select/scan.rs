@@ -169,6 +169,8 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
         .iter()
         .map(|v| if is_field(v) { Some(v.as_str()) } else { None })
         .collect();
+    // Anything that is not a field reads as a tag (missing tag = "").
+    let tag_name = |v: &str| -> String { v.strip_suffix(super::plan::TAG_SUFFIX).unwrap_or(v).to_string() };
     let fast = plan.aggregate
         && spec.residual.is_none()
         && plan.vars.is_empty()
@@ -202,10 +204,7 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
                 }
                 match var_index.get(v.name.as_str()) {
                     Some(&i) if row_fields[i].is_some() => Some(row[i].clone()),
-                    _ if tag_keys.contains(&v.name) => {
-                        Some(Value::String(tag_of(&s.tags, &v.name).to_string()))
-                    }
-                    _ => Some(Value::Null),
+                    _ => Some(Value::String(tag_of(&s.tags, &v.name).to_string())),
                 }
             };
             let _ = literal;
@@ -216,8 +215,9 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                if row_fields[i].is_none() && tag_keys.contains(v) {
-                    Some(Value::String(tag_of(&s.tags, v).to_string()))
+                let t = tag_name(v);
+                if row_fields[i].is_none() && tag_keys.contains(&t) {
+                    Some(Value::String(tag_of(&s.tags, &t).to_string()))
                 } else {
                     None
                 }
