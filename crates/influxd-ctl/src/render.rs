@@ -45,11 +45,8 @@ pub fn show(v: &Value) -> String {
     o
 }
 
-/// RFC3339 (UTC, seconds) of nanoseconds since the epoch; empty for 0.
+/// RFC3339 (UTC, seconds) of nanoseconds since the epoch.
 pub fn rfc3339(ns: i64) -> String {
-    if ns == 0 {
-        return String::new();
-    }
     let secs = ns.div_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
@@ -84,6 +81,11 @@ pub fn show_shards(v: &Value) -> String {
             .map(|ow| format!("{{{} {}}}", s(&ow["id"]), s(&ow["tcpAddr"])))
             .collect();
         let ts = |k: &str| rfc3339(sh[k].as_i64().unwrap_or(0));
+        // An infinite retention policy never expires: blank.
+        let expires = match sh["expireTime"].as_i64() {
+            Some(t) if t != 0 => rfc3339(t),
+            _ => String::new(),
+        };
         let end = match sh["truncatedAt"].as_i64() {
             Some(t) if t != 0 => rfc3339(t),
             _ => ts("endTime"),
@@ -97,7 +99,7 @@ pub fn show_shards(v: &Value) -> String {
             s(&sh["shardGroupId"]),
             ts("startTime"),
             end,
-            ts("expireTime"),
+            expires,
             owners.join(" ")
         ));
     }
@@ -128,7 +130,8 @@ mod tests {
 
     #[test]
     fn shards_layout_and_dates() {
-        assert_eq!(rfc3339(0), "");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(-1_000_000_000), "1969-12-31T23:59:59Z");
         assert_eq!(rfc3339(1_485_453_600_000_000_000), "2017-01-26T18:00:00Z");
         let v = json!([{"id": 21, "database": "telegraf", "retentionPolicy": "autogen", "replicaN": 2,
             "shardGroupId": 1, "startTime": 1_485_453_600_000_000_000_i64, "endTime": 1_485_475_200_000_000_000_i64,

@@ -162,7 +162,7 @@ fn wiped_node_rejoins_and_catches_up_from_a_snapshot() {
         &format!(r#"{{"addr":"{}"}}"#, c.nodes[victim].http),
     )
     .unwrap();
-    assert_eq!(s, 200, "{v}");
+    assert_eq!(s, 200, "{v}\nleader log:\n{}", c.nodes[leader].log());
     assert!(
         wait_until(Duration::from_secs(20), || databases(&c.nodes[victim].http)
             .len()
@@ -175,6 +175,9 @@ fn wiped_node_rejoins_and_catches_up_from_a_snapshot() {
     // after it.
     let (_, vars) = get(&c.nodes[victim].http, "/debug/vars").unwrap();
     assert!(vars["raft"]["snapshot"].is_u64(), "{vars}");
+    // The leader compacted its log behind its own snapshot.
+    let (_, vars) = get(&c.nodes[leader].http, "/debug/vars").unwrap();
+    assert!(vars["raft"]["purged"].is_u64(), "{vars}");
     // And it is a voter again.
     let peers = c.nodes[leader].status().unwrap()["peers"].clone();
     assert!(

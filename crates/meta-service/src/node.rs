@@ -435,8 +435,25 @@ impl MetaServer {
             }
             Some(_) => {}
             None => {
-                // A new node, or one that lost its disk: give it its id, and
-                // drop a stale membership entry before adding it afresh.
+                // A new node, or one that lost its disk. Drop a stale
+                // membership entry first, so that the leader stops
+                // replicating to the old incarnation before the new one
+                // starts with an empty log; then give it its id.
+                let membership = me.raft.metrics().borrow().membership_config.clone();
+                let membership = membership.membership();
+                if membership.voter_ids().any(|v| v == node.id) {
+                    self.change_membership(
+                        &me,
+                        ChangeMembers::RemoveVoters(BTreeSet::from([node.id])),
+                    )
+                    .await?;
+                } else if membership.get_node(&node.id).is_some() {
+                    self.change_membership(
+                        &me,
+                        ChangeMembers::RemoveNodes(BTreeSet::from([node.id])),
+                    )
+                    .await?;
+                }
                 let body = serde_json::to_vec(&serde_json::json!({ "id": node.id }))
                     .map_err(|e| Error::Raft(e.to_string()))?;
                 let r = self
@@ -453,21 +470,6 @@ impl MetaServer {
                         r.status,
                         format!("{addr}: {}", String::from_utf8_lossy(&r.body)),
                     ));
-                }
-                let is_voter = me
-                    .raft
-                    .metrics()
-                    .borrow()
-                    .membership_config
-                    .membership()
-                    .voter_ids()
-                    .any(|v| v == node.id);
-                if is_voter {
-                    self.change_membership(
-                        &me,
-                        ChangeMembers::RemoveVoters(BTreeSet::from([node.id])),
-                    )
-                    .await?;
                 }
             }
         }

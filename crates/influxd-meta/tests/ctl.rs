@@ -1,0 +1,137 @@
+//! `influxd-ctl` (its library entry point) against real `influxd-meta`
+//! processes: forming a cluster with add-meta, data node management, show
+//! and show-shards output, remove-meta, join, leave and force-leave.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+fn ctl(bind: &str, args: &[&str]) -> Result<String, String> {
+    let mut all = vec!["-bind".to_string(), bind.to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    let mut out = Vec::new();
+    influxd_ctl::run(&all, &mut out).map_err(|e| e.to_string())?;
+    Ok(String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn ctl_manages_meta_and_data_nodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<Node> = (0..3).map(|i| Node::new(tmp.path(), i, 1000)).collect();
+    for n in &mut nodes {
+        n.start();
+    }
+    let (a, b, c) = (
+        nodes[0].http.clone(),
+        nodes[1].http.clone(),
+        nodes[2].http.clone(),
+    );
+
+    // The first add-meta makes the bound node a cluster of its own.
+    assert_eq!(
+        ctl(&a, &["add-meta", &a]).unwrap(),
+        format!("Added meta node 1 at {a}\n")
+    );
+    let out = ctl(&a, &["add-meta", &b]).unwrap();
+    assert!(
+        out.starts_with("Added meta node ") && out.ends_with(&format!(" at {b}\n")),
+        "{out}"
+    );
+    ctl(&a, &["add-meta", &c]).unwrap();
+
+    let out = ctl(&b, &["add-data", "data1:8088"]).unwrap();
+    assert!(
+        out.starts_with("Added data node ") && out.ends_with(" at data1:8088\n"),
+        "{out}"
+    );
+    ctl(&c, &["add-data", "-p", "data2:8088"]).unwrap();
+    let out = ctl(&c, &["update-data", "data2:8088", "data3:8088"]).unwrap();
+    assert!(
+        out.starts_with("updated data node ") && out.ends_with(" to data3:8088\n"),
+        "{out}"
+    );
+
+    let show = ctl(&b, &["show"]).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        show.starts_with("Data Nodes\n==========\nID\tTCP Address\tVersion\n"),
+        "{show}"
+    );
+    assert!(
+        show.contains(&format!("\tdata1:8088\t{version}\n")),
+        "{show}"
+    );
+    assert!(
+        show.contains(&format!("\tdata3:8088\t{version}\n")),
+        "{show}"
+    );
+    assert!(
+        show.contains("\nMeta Nodes\n==========\nTCP Address\tVersion\n"),
+        "{show}"
+    );
+    for m in [&a, &b, &c] {
+        assert!(show.contains(&format!("{m}\t{version}\n")), "{show}");
+    }
+    assert!(
+        show.contains("\nRaft Status\n==========\nLeader\t"),
+        "{show}"
+    );
+
+    // Shards appear with their owners.
+    let body = r#"{"type":"create_database","name":"db0","rp":null,"retention_autocreate":true}"#;
+    assert_eq!(post(&a, "/execute", body).unwrap().0, 200);
+    let sg = r#"{"type":"create_shard_group","database":"db0","policy":"autogen","timestamp":0}"#;
+    assert_eq!(post(&a, "/execute", sg).unwrap().0, 200);
+    let shards = ctl(&c, &["show-shards"]).unwrap();
+    assert!(shards.starts_with("Shards\n==========\nID\tDatabase\tRetention Policy\tDesired Replicas\tShard Group\tStart\tEnd\tExpires\tOwners\n"), "{shards}");
+    assert!(
+        shards.contains("\tdb0\tautogen\t1\t1\t1970-01-01T00:00:00Z\t1970-01-08T00:00:00Z\t\t[{"),
+        "{shards}"
+    );
+
+    // Unknown nodes: clear errors, nothing changes.
+    let err = ctl(&a, &["remove-data", "nope:8088"]).unwrap_err();
+    assert_eq!(err, "data node not found");
+    let err = ctl(&a, &["remove-meta", "nope:8091"]).unwrap_err();
+    assert_eq!(err, "meta node not found: nope:8091");
+    assert!(ctl(&a, &["bogus"])
+        .unwrap_err()
+        .starts_with("unknown command: bogus"));
+
+    assert_eq!(
+        ctl(&a, &["remove-data", "data1:8088"])
+            .unwrap()
+            .lines()
+            .next(),
+        Some("Removed data node at data1:8088")
+    );
+
+    // remove-meta resets the removed node; join brings it back.
+    ctl(&a, &["remove-meta", &c]).unwrap();
+    assert!(wait_until(Duration::from_secs(10), || nodes[2]
+        .status()
+        .is_some_and(|s| s["state"] == "Uninitialized")));
+    let show = ctl(&a, &["show"]).unwrap();
+    assert!(!show.contains(&format!("{c}\t")), "{show}");
+    let out = ctl(&c, &["join", &a]).unwrap();
+    assert!(out.contains("Successfully joined cluster"), "{out}");
+    assert!(wait_until(Duration::from_secs(10), || databases(&c)
+        .contains(&"db0".to_string())));
+
+    // leave: b removes itself and is reset.
+    let out = ctl(&b, &["leave", "-y"]).unwrap();
+    assert!(out.contains("Successfully left cluster"), "{out}");
+    assert!(wait_until(Duration::from_secs(10), || nodes[1]
+        .status()
+        .is_some_and(|s| s["state"] == "Uninitialized")));
+    let show = ctl(&a, &["show"]).unwrap();
+    assert!(!show.contains(&format!("{b}\t")), "{show}");
+
+    // force-leave resets without asking anyone.
+    let out = ctl(&c, &["force-leave", "-y"]).unwrap();
+    assert!(out.starts_with("Forcefully removed meta node at"), "{out}");
+    assert_eq!(nodes[2].status().unwrap()["state"], "Uninitialized");
+}
