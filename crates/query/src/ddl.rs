@@ -230,10 +230,33 @@ pub fn execute(
             ok()
         }
         Statement::CreateContinuousQuery(s) => {
+            // Stored fully qualified, as InfluxDB does.
+            let mut cq = s.clone();
+            let default_rp = meta
+                .data()
+                .database(&s.database)
+                .map(|d| d.default_retention_policy.clone())
+                .ok_or_else(|| Error::DatabaseNotFound(s.database.clone()))?;
+            let src = &mut cq.source;
+            for so in src.sources.iter_mut() {
+                if let Source::Measurement(m) = so {
+                    if m.database.is_empty() {
+                        m.database = s.database.clone();
+                    }
+                    if m.retention_policy.is_empty() {
+                        m.retention_policy = default_rp.clone();
+                    }
+                }
+            }
+            if let Some(t) = src.target.as_mut() {
+                if t.measurement.database.is_empty() {
+                    t.measurement.database = s.database.clone();
+                }
+            }
             meta.execute(Command::CreateContinuousQuery {
                 database: s.database.clone(),
                 name: s.name.clone(),
-                query: stmt.to_string(),
+                query: Statement::CreateContinuousQuery(cq).to_string(),
             })?;
             ok()
         }
@@ -399,6 +422,22 @@ fn delete_data(
             let ids: Vec<u64> = sh.series(&m, &filter).iter().map(|s| s.id).collect();
             if !ids.is_empty() {
                 sh.delete(&ids, range)?;
+                // A series left without data leaves the index too.
+                let fields = sh.fields(&m);
+                let empty: Vec<u64> = ids
+                    .iter()
+                    .copied()
+                    .filter(|id| {
+                        fields.iter().all(|(f, _)| {
+                            sh.read(*id, f, TimeRange::new(models::MIN_NANOS, models::MAX_NANOS))
+                                .map(|mut c| c.next().is_none())
+                                .unwrap_or(false)
+                        })
+                    })
+                    .collect();
+                if !empty.is_empty() {
+                    sh.delete(&empty, TimeRange::new(models::MIN_NANOS, models::MAX_NANOS))?;
+                }
             }
         }
     }

@@ -255,6 +255,9 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
             plan_ref, stmt, &r.name, merged, bounds, max, out_min,
         )?);
     }
+    if stmt.time_descending() {
+        out.reverse();
+    }
     // SLIMIT / SOFFSET over the series list.
     let mut out: Vec<Series> = out.into_iter().skip(stmt.soffset as usize).collect();
     if stmt.slimit > 0 {

@@ -457,7 +457,9 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
         },
         schema,
     };
+    let mut aliased = Vec::new();
     for f in &fields {
+        aliased.push(f.alias.is_some());
         let node = b.compile(&f.expr)?;
         let tag_cols = match &node {
             Node::Leaf(i) if aggregate => b.plan.aggs[*i].tag_args.clone(),
@@ -470,6 +472,7 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
         b.plan.nodes.push(node);
         b.plan.columns.push(field_name(f));
         for (j, t) in tag_cols.into_iter().enumerate() {
+            aliased.push(false);
             b.plan.nodes.push(Node::TagArg(leaf, j));
             b.plan.into_tags.push(t.clone());
             b.plan.columns.push(t);
@@ -482,12 +485,13 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
         .filter(|v| v.ends_with(TAG_SUFFIX) || (!schema.fields.contains_key(*v)))
         .cloned()
         .collect();
-    // Duplicate column names get numeric suffixes.
+    // Duplicate derived column names get numeric suffixes (explicit
+    // aliases are kept as written).
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let names = b.plan.columns.clone();
     for (i, n) in names.iter().enumerate() {
         let c = seen.entry(n.clone()).or_insert(0);
-        if *c > 0 {
+        if *c > 0 && !aliased.get(i).copied().unwrap_or(false) {
             let mut cand = format!("{n}_{c}");
             while names.contains(&cand) {
                 *c += 1;
