@@ -3,6 +3,8 @@
 //! points writer, and compares with the recorded InfluxDB answers. A
 //! development aid: `cargo run -p query --example compat_replay -- [FILTER]`.
 
+#![allow(clippy::unwrap_used)]
+
 use query::result::{StatementResultSer, TimeFormat};
 use query::{ExecutionContext, ExecutorConfig, QueryExecutor};
 use serde_json::{json, Value as J};
@@ -129,10 +131,8 @@ fn main() {
             }
         }
         let steps = exp["steps"].as_array().unwrap();
-        let mut si = 0;
-        for q in case["queries"].as_array().unwrap() {
+        for (si, q) in case["queries"].as_array().unwrap().iter().enumerate() {
             let Some(step) = steps.get(si) else { break };
-            si += 1;
             if q["skip"].as_bool() == Some(true) {
                 continue;
             }

@@ -9,6 +9,8 @@
 //! * [`registry`]: running queries, KILL QUERY and timeouts.
 //! * [`result`]: the /query result model with InfluxDB's JSON shape.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod ddl;
 pub mod error;
 pub mod executor;

@@ -156,22 +156,14 @@ pub fn split_tags(cond: &Expr, is_tag: &dyn Fn(&str) -> bool) -> (TagFilter, Opt
 /// Every variable name referenced by `e`.
 pub fn var_refs(e: &Expr, out: &mut Vec<String>) {
     match e {
-        Expr::VarRef(v) => {
-            if !out.contains(&v.name) {
-                out.push(v.name.clone())
-            }
-        }
+        Expr::VarRef(v) if !out.contains(&v.name) => out.push(v.name.clone()),
         Expr::Paren(i) => var_refs(i, out),
         Expr::Binary(b) => {
             var_refs(&b.lhs, out);
             var_refs(&b.rhs, out);
         }
         Expr::Call(c) => c.args.iter().for_each(|a| var_refs(a, out)),
-        Expr::Distinct(n) => {
-            if !out.contains(n) {
-                out.push(n.clone())
-            }
-        }
+        Expr::Distinct(n) if !out.contains(n) => out.push(n.clone()),
         _ => {}
     }
 }
@@ -182,7 +174,7 @@ mod tests {
 
     #[test]
     fn extracts_time_and_tags() {
-        let e = influxql::parser::parse_expr(
+        let e = influxql::parse_expr(
             "time >= '2000-01-01T00:00:00Z' AND host = 'a' AND value > 5 AND time < now() - 1h",
         )
         .unwrap();

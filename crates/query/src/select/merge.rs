@@ -480,9 +480,9 @@ fn fill_seq(s: &mut Seq, fill: Fill) {
                 }
                 let (ta, tb) = (s[a].0, s[b].0);
                 let (va, vb) = (s[a].1.clone(), s[b].1.clone());
-                for i in a + 1..b {
-                    let t = s[i].0;
-                    s[i].1 = match (&va, &vb) {
+                for cell in s.iter_mut().take(b).skip(a + 1) {
+                    let t = cell.0;
+                    cell.1 = match (&va, &vb) {
                         (Value::Integer(x), Value::Integer(y)) => {
                             Value::Integer(x + (y - x) * (t - ta) / (tb - ta))
                         }

@@ -100,7 +100,7 @@ fn resolve_sources(env: &Env<'_>, sources: &[Source], min: i64, max: i64) -> Res
                     .filter(|n| re.0.is_match(n))
                     .collect(),
                 None => {
-                    if sh.measurements().iter().any(|n| *n == m.name) {
+                    if sh.measurements().contains(&m.name) {
                         vec![m.name.clone()]
                     } else {
                         vec![]
@@ -227,7 +227,9 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
             .collect();
         // Identifiers that are not fields compare as tags (missing tag = "").
         let (filter, rest) = match &residual {
-            Some(e) => cond::split_tags(e, &|n| !fields.contains(n) && !n.eq_ignore_ascii_case("time")),
+            Some(e) => cond::split_tags(e, &|n| {
+                !fields.contains(n) && !n.eq_ignore_ascii_case("time")
+            }),
             None => (crate::storage::TagFilter::True, None),
         };
         let spec = scan::ScanSpec {

@@ -333,10 +333,8 @@ pub fn merge(kind: &AggKind, st: &mut Partial, other: Partial) {
             *sum += s;
             *count += c;
         }
-        (Partial::Select(cur), Partial::Select(p)) => {
-            if better(kind, p.time, &p.value, cur) {
-                *cur = p;
-            }
+        (Partial::Select(cur), Partial::Select(p)) if better(kind, p.time, &p.value, cur) => {
+            *cur = p;
         }
         (Partial::Spread { min, max }, Partial::Spread { min: m2, max: x2 }) => {
             if compare(&m2, min) == Some(Ordering::Less) {
@@ -425,14 +423,14 @@ fn finalize_points(kind: &AggKind, mut ps: Vec<Pt>, start: i64) -> Vec<Pt> {
             }
             xs.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
             let n = xs.len();
-            let m = if n % 2 == 0 {
+            let m = if n.is_multiple_of(2) {
                 let lo = xs[n / 2 - 1];
                 let hi = xs[n / 2];
                 lo + (hi - lo) / 2.0
             } else {
                 xs[n / 2]
             };
-            if n % 2 == 1 {
+            if !n.is_multiple_of(2) {
                 if let Some(p) = ps.iter().find(|p| as_f64(&p.value) == Some(m)) {
                     if matches!(p.value, Value::Integer(_) | Value::Unsigned(_)) {
                         return one(Value::Float(m));

@@ -418,11 +418,7 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
                     _ => 0,
                 };
             }
-            Expr::VarRef(v) => {
-                if !group_tags.contains(&v.name) {
-                    group_tags.push(v.name.clone())
-                }
-            }
+            Expr::VarRef(v) if !group_tags.contains(&v.name) => group_tags.push(v.name.clone()),
             Expr::Wildcard(_) => group_all = true,
             Expr::Regex(re) => {
                 for t in &schema.tags {
@@ -516,7 +512,7 @@ fn validate(plan: &Plan, stmt: &SelectStatement) -> Result<()> {
                 ));
             }
         }
-        if !plan.vars.is_empty() && !(plan.aggs.len() == 1 && selectors == 1) {
+        if !(plan.vars.is_empty() || plan.aggs.len() == 1 && selectors == 1) {
             return Err(Error::msg(
                 "mixing aggregate and non-aggregate queries is not supported",
             ));

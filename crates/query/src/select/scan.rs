@@ -170,7 +170,11 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
         .map(|v| if is_field(v) { Some(v.as_str()) } else { None })
         .collect();
     // Anything that is not a field reads as a tag (missing tag = "").
-    let tag_name = |v: &str| -> String { v.strip_suffix(super::plan::TAG_SUFFIX).unwrap_or(v).to_string() };
+    let tag_name = |v: &str| -> String {
+        v.strip_suffix(super::plan::TAG_SUFFIX)
+            .unwrap_or(v)
+            .to_string()
+    };
     let fast = plan.aggregate
         && spec.residual.is_none()
         && plan.vars.is_empty()
