@@ -10,7 +10,15 @@
 //! * `{{peers.ROLE.PORT}}` — `"addr", "addr"` (TOML array body) of every
 //!   other node of ROLE (`meta`/`data`), via proxies like `via`;
 //! * `{{all.ROLE.PORT}}` — the same including this node (its own address);
-//! * `{{direct.NODE.PORT}}` — NODE's real address, never proxied.
+//! * `{{direct.NODE.PORT}}` — NODE's real address, never proxied;
+//! * `{{dial_map}}` — the body of a TOML inline table mapping every other
+//!   node's real internal address to the proxy this node must dial instead
+//!   (`"127.0.0.1:8088" = "127.0.0.1:40123", ...`; empty without proxies).
+//!
+//! Nodes that learn peer addresses at run time (advertised through the meta
+//! store, `influxd-ctl add-meta/add-data`) keep advertising their real
+//! addresses; per-link faults then need the product to rewrite the address
+//! it dials through such a map (e.g. `dial-overrides = { {{dial_map}} }`).
 
 use crate::node::{NodeHandle, NodeInit, NodeSpec, Role, HOST};
 use crate::proxy::{Mode, Proxy, ProxyStats};
@@ -162,6 +170,20 @@ fn cluster_var(
         }
     };
     match parts.as_slice() {
+        ["dial_map"] => {
+            let mut entries = Vec::new();
+            for link in links.values().filter(|l| l.from == me) {
+                let target = inits.iter().find(|n| n.name == link.to)?;
+                for (port, proxy) in &link.proxies {
+                    entries.push(format!(
+                        "\"{}\" = \"{}\"",
+                        direct(target, port)?,
+                        proxy.listen_addr()
+                    ));
+                }
+            }
+            Some(entries.join(", "))
+        }
         ["via", node, port] => via(inits.iter().find(|n| n.name == *node)?, port),
         ["direct", node, port] => direct(inits.iter().find(|n| n.name == *node)?, port),
         [which @ ("peers" | "all"), role, port] => {

@@ -268,16 +268,27 @@ impl NodeHandle {
 
     /// A node on its own (no cluster placeholders): allocates ports, writes
     /// the config under `root`, starts it and waits until it is ready.
+    ///
+    /// Ports are picked free but released before the node binds them, so
+    /// another test may grab one in between: a start that fails with
+    /// "address in use" is retried on new ports (up to 3 attempts).
     pub fn start_standalone(
         name: &str,
         role: Role,
         spec: NodeSpec,
         root: &Path,
     ) -> Result<NodeHandle> {
-        let init = NodeInit::allocate(name, role, 1, &spec)?;
-        let mut node = NodeHandle::create(init, spec, root, &|_| None)?;
-        node.start()?;
-        Ok(node)
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let init = NodeInit::allocate(name, role, 1, &spec)?;
+            let mut node = NodeHandle::create(init, spec.clone(), root, &|_| None)?;
+            match node.start() {
+                Ok(()) => return Ok(node),
+                Err(e) if attempt < 3 && is_port_clash(&e) => continue,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -457,6 +468,17 @@ impl NodeHandle {
     }
 }
 
+/// Whether a failed start looks like a lost race for a port.
+fn is_port_clash(e: &Error) -> bool {
+    match e {
+        Error::Exited { log, .. } | Error::NotReady { log, .. } => {
+            let l = log.to_ascii_lowercase();
+            l.contains("address already in use") || l.contains("addrinuse")
+        }
+        _ => false,
+    }
+}
+
 fn own_var(
     init: &NodeInit,
     node_dir: &Path,
@@ -483,4 +505,50 @@ fn own_var(
         }
     };
     Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_clash_detection() {
+        let clash = Error::Exited {
+            node: "n".into(),
+            status: "exit status: 1".into(),
+            log: "Error: bind 127.0.0.1:1234: Address already in use (os error 98)".into(),
+        };
+        assert!(is_port_clash(&clash));
+        let other = Error::Exited {
+            node: "n".into(),
+            status: "exit status: 1".into(),
+            log: "parse config".into(),
+        };
+        assert!(!is_port_clash(&other));
+    }
+
+    #[test]
+    fn own_placeholders() {
+        let init = NodeInit {
+            name: "data-2".into(),
+            role: Role::Data,
+            index: 2,
+            ports: [("http".to_string(), 1234)].into_iter().collect(),
+        };
+        let v = |n: &str| {
+            own_var(
+                &init,
+                Path::new("/n"),
+                Path::new("/n/state"),
+                Path::new("/n/c.conf"),
+                n,
+            )
+        };
+        assert_eq!(v("addr.http").unwrap(), "127.0.0.1:1234");
+        assert_eq!(v("port.http").unwrap(), "1234");
+        assert_eq!(v("dir").unwrap(), "/n/state");
+        assert_eq!(v("role").unwrap(), "data");
+        assert_eq!(v("index").unwrap(), "2");
+        assert_eq!(v("port.rpc"), None);
+    }
 }
