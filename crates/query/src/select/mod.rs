@@ -15,6 +15,9 @@ pub mod plan;
 pub mod scan;
 pub mod transform;
 
+#[cfg(test)]
+mod tests;
+
 use crate::error::{Error, Result};
 use crate::result::Series;
 use crate::storage::{ShardReader, Storage};

@@ -408,6 +408,12 @@ pub fn rank_sort(top: bool, ps: &mut [Pt]) {
 }
 
 fn finalize_points(kind: &AggKind, mut ps: Vec<Pt>, start: i64) -> Vec<Pt> {
+    // Merge order must not matter: work in time order (value breaks ties).
+    ps.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then(compare(&a.value, &b.value).unwrap_or(Ordering::Equal))
+    });
     let one = |v: Value| {
         vec![Pt {
             time: start,

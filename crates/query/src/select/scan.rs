@@ -32,11 +32,19 @@ pub struct RawRow {
 /// Partial states by window start, one per aggregate leaf.
 pub type Windows = BTreeMap<i64, Vec<Partial>>;
 
-/// What one shard contributes to one measurement.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// What one shard contributes to one measurement (lists, not maps, so the
+/// group keys survive any serde format).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShardOutput {
-    pub raw: HashMap<GroupKey, Vec<(String, Vec<RawRow>)>>,
-    pub aggs: HashMap<GroupKey, Windows>,
+    pub raw: Vec<(GroupKey, Vec<(String, Vec<RawRow>)>)>,
+    pub aggs: Vec<(GroupKey, Windows)>,
+}
+
+/// Working state of a shard scan.
+#[derive(Default)]
+struct Acc {
+    raw: HashMap<GroupKey, Vec<(String, Vec<RawRow>)>>,
+    aggs: HashMap<GroupKey, Windows>,
 }
 
 /// The per-measurement inputs of a scan.
@@ -137,7 +145,7 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
         shard.fields(spec.measurement).into_iter().collect();
     let tag_keys = shard.tag_keys(spec.measurement);
     let is_field = |n: &str| field_types.contains_key(n);
-    let mut out = ShardOutput::default();
+    let mut out = Acc::default();
     let series = shard.series(spec.measurement, spec.filter);
     let total = spec
         .series
@@ -282,7 +290,10 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
         }
     }
     out.aggs.retain(|_, w| !w.is_empty());
-    Ok(out)
+    Ok(ShardOutput {
+        raw: out.raw.into_iter().collect(),
+        aggs: out.aggs.into_iter().collect(),
+    })
 }
 
 /// Columnar aggregation: per field, per block, per window run.
