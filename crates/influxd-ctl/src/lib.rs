@@ -8,7 +8,7 @@
 pub mod flags;
 pub mod render;
 
-use meta_service::client::{ClientOptions, MetaClient};
+use meta_service::client::{ClientOptions, JwtAuth, MetaClient};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::time::Duration;
@@ -40,6 +40,7 @@ Available commands are:
    remove-meta       Remove a meta node
    show              Show cluster members
    show-shards       Shows the shards in a cluster
+   token             Generates a signed JWT token
    update-data       Update a data node
 
 Options:
@@ -55,7 +56,7 @@ Options:
    -pwd string
          Password (basic auth only)
    -secret string
-         JWT shared secret (sent as the internal shared secret)
+         JWT shared secret (ignored without -auth-type jwt)
    -user string
          User name (basic auth only)";
 
@@ -63,6 +64,7 @@ Options:
 struct Global {
     bind: String,
     client: MetaClient,
+    jwt: Option<JwtAuth>,
 }
 
 fn global(args: &[String]) -> Result<(Global, Vec<String>)> {
@@ -102,15 +104,16 @@ fn global(args: &[String]) -> Result<(Global, Vec<String>)> {
                     "-secret is required with -auth-type jwt".into(),
                 ));
             }
-            opts.shared_secret = secret.to_string();
+            opts.jwt = Some(JwtAuth {
+                secret: secret.to_string(),
+                username: p.value("user").unwrap_or_default().to_string(),
+            });
         }
         other => return Err(CtlError::Usage(format!("unknown auth type: {other}"))),
     }
-    if let (Some(s), true) = (p.value("secret"), opts.shared_secret.is_empty()) {
-        opts.shared_secret = s.to_string();
-    }
+    let jwt = opts.jwt.clone();
     let client = MetaClient::with_options(vec![bind.clone()], opts);
-    Ok((Global { bind, client }, p.rest))
+    Ok((Global { bind, client, jwt }, p.rest))
 }
 
 fn one_arg(cmd: &str, rest: &[String], what: &str) -> Result<String> {
@@ -293,6 +296,30 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
         "show-shards" => {
             let v: Value = c.request_json("GET", "/show-shards", None)?;
             out.write_all(render::show_shards(&v).as_bytes())?;
+        }
+        "token" => {
+            let p = flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &["exp"],
+                    bools: &[],
+                },
+            )?;
+            let Some(j) = &g.jwt else {
+                return Err(CtlError::Usage(
+                    "token requires -auth-type jwt and -secret".into(),
+                ));
+            };
+            let exp = match p.value("exp") {
+                Some(e) => meta_service::duration::parse(e).map_err(CtlError::Usage)?,
+                None => Duration::from_secs(60),
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            let token = meta_service::jwt::sign(&j.secret, &j.username, now + exp.as_secs() as i64);
+            writeln!(out, "{token}")?;
         }
         "help" => return Err(CtlError::Help),
         other => {

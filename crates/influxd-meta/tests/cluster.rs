@@ -98,6 +98,36 @@ fn one_down_accepts_two_down_refuses_and_client_cache_serves() {
         .database("elsewhere")
         .is_some()));
 
+    // Data nodes register (idempotently) and take leases.
+    let n1 = client
+        .register_data_node("d1:8086", "d1:8088", false)
+        .unwrap();
+    assert_eq!(
+        client
+            .register_data_node("d1:8086", "d1:8088", false)
+            .unwrap()
+            .id,
+        n1.id
+    );
+    let n2 = client
+        .register_data_node("d2:8086", "d2:8088", false)
+        .unwrap();
+    let lease = client.acquire_lease("continuous querier", n1.id).unwrap();
+    assert_eq!(lease.owner, n1.id);
+    match client.execute(meta::Command::AcquireLease {
+        name: "continuous querier".into(),
+        node_id: n2.id,
+        now: 0,
+        duration: 1,
+    }) {
+        Err(meta::Error::LeaseConflict { owner, .. }) => assert_eq!(owner, n1.id),
+        other => panic!("{other:?}"),
+    }
+    let err = client
+        .acquire_lease("continuous querier", n2.id)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "another node has the lease");
+
     // One node down: still accepted.
     let leader = c.wait_leader(Duration::from_secs(10)).unwrap();
     c.nodes[leader].kill9();

@@ -111,6 +111,20 @@ async fn auth(State(srv): State<Srv>, req: Request, next: axum::middleware::Next
             return next.run(req).await;
         }
     }
+    if let Some(token) = headers
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        if m.shared_secret.is_empty() {
+            return reply(401, json!({ "error": "bearer auth disabled" }));
+        }
+        let now = now_nanos() / 1_000_000_000;
+        return match crate::jwt::verify(&m.shared_secret, token.trim(), now) {
+            Ok(_) => next.run(req).await,
+            Err(e) => reply(401, json!({ "error": e })),
+        };
+    }
     if let Some((user, pwd)) = basic_credentials(headers) {
         let data = srv.data();
         if data.user(&user).is_some_and(|u| u.admin)

@@ -1,6 +1,22 @@
-//! Standard base64 (RFC 4648) for HTTP Basic credentials. No I/O.
+//! Base64 (RFC 4648): standard, for HTTP Basic credentials, and URL-safe
+//! without padding, for JSON Web Tokens. No I/O.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// URL-safe alphabet, no padding.
+pub fn encode_url(input: &[u8]) -> String {
+    encode(input)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
+}
+
+pub fn decode_url(input: &str) -> Option<Vec<u8>> {
+    if input.contains(['+', '/', '=']) {
+        return None;
+    }
+    decode(&input.replace('-', "+").replace('_', "/"))
+}
 
 pub fn encode(input: &[u8]) -> String {
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);

@@ -29,6 +29,15 @@ pub struct ClientOptions {
     pub shared_secret: String,
     /// Basic credentials of an admin user.
     pub basic_auth: Option<(String, String)>,
+    /// `[meta] shared-secret`: each request carries a fresh HS256 JWT.
+    pub jwt: Option<JwtAuth>,
+}
+
+/// Signing input of the JWTs a client sends.
+#[derive(Debug, Clone)]
+pub struct JwtAuth {
+    pub secret: String,
+    pub username: String,
 }
 
 impl Default for ClientOptions {
@@ -38,6 +47,7 @@ impl Default for ClientOptions {
             request_timeout: Duration::from_secs(10),
             shared_secret: String::new(),
             basic_auth: None,
+            jwt: None,
         }
     }
 }
@@ -102,7 +112,13 @@ impl MetaClient {
                 self.inner.opts.shared_secret.clone(),
             ));
         }
-        if let Some((u, p)) = &self.inner.opts.basic_auth {
+        if let Some(j) = &self.inner.opts.jwt {
+            let exp = crate::node::now_nanos() / 1_000_000_000 + 60;
+            h.push((
+                "Authorization".to_string(),
+                format!("Bearer {}", crate::jwt::sign(&j.secret, &j.username, exp)),
+            ));
+        } else if let Some((u, p)) = &self.inner.opts.basic_auth {
             h.push((
                 "Authorization".to_string(),
                 format!(
@@ -310,6 +326,56 @@ impl MetaClient {
         let _ = self.refresh();
         Ok(resp)
     }
+}
+
+impl MetaClient {
+    /// Registers a data node (idempotent: a restart gets its id back).
+    pub fn register_data_node(
+        &self,
+        http_addr: &str,
+        tcp_addr: &str,
+        passive: bool,
+    ) -> Result<meta::NodeInfo> {
+        match self.execute_command(&Command::CreateDataNode {
+            host: http_addr.to_string(),
+            tcp_host: tcp_addr.to_string(),
+            passive,
+        })? {
+            Response::Node { node } => Ok(node),
+            other => Err(Error::Http(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// Acquires or renews the lease `name` for `node_id` for the meta
+    /// cluster's `lease-duration`, timed by the leader's clock. Another
+    /// holder is reported as `meta::Error::LeaseConflict`.
+    pub fn acquire_lease(&self, name: &str, node_id: u64) -> Result<meta::Lease> {
+        let path = format!("/lease?name={}&nodeid={node_id}", encode_query(name));
+        let r = self.request("GET", &path, None)?;
+        if r.status != 200 {
+            return Err(error_from_reply(&r));
+        }
+        let v: Value = serde_json::from_slice(&r.body)
+            .map_err(|e| Error::Http(format!("bad /lease reply: {e}")))?;
+        Ok(meta::Lease {
+            name: v["name"].as_str().unwrap_or(name).to_string(),
+            owner: v["owner"].as_u64().unwrap_or(node_id),
+            expiration: v["expiration"].as_i64().unwrap_or(0),
+        })
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode_query(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl Drop for Inner {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod http_util;
+pub mod jwt;
 pub mod log_store;
 pub mod network;
 pub mod node;

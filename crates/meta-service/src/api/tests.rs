@@ -35,6 +35,7 @@ async fn start(auth_secret: Option<&str>) -> TestNode {
     if let Some(s) = auth_secret {
         cfg.meta.auth_enabled = true;
         cfg.meta.internal_shared_secret = s.into();
+        cfg.meta.shared_secret = format!("{s}-jwt");
     }
     let http = cfg.http_advertise().unwrap();
     let bound = crate::server::bind(cfg).await.unwrap();
@@ -322,5 +323,40 @@ async fn auth_requires_the_shared_secret() {
     assert_eq!(s, 200);
     let (s, _) = node.call("GET", "/ping", None, &[]).await.unwrap();
     assert_eq!(s, 204);
+
+    // JWTs signed with `shared-secret` (influxd-ctl -auth-type jwt).
+    let now = crate::node::now_nanos() / 1_000_000_000;
+    let good = format!(
+        "Bearer {}",
+        crate::jwt::sign("s3cret-jwt", "admin", now + 60)
+    );
+    let (s, _) = node
+        .call("GET", "/status", None, &[("Authorization", &good)])
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    let expired = format!(
+        "Bearer {}",
+        crate::jwt::sign("s3cret-jwt", "admin", now - 1)
+    );
+    let (s, v) = node
+        .call("GET", "/status", None, &[("Authorization", &expired)])
+        .await
+        .unwrap();
+    assert_eq!((s, v["error"].as_str()), (401, Some("token is expired")));
+    let forged = format!("Bearer {}", crate::jwt::sign("guess", "admin", now + 60));
+    let (s, v) = node
+        .call(
+            "POST",
+            "/execute",
+            Some("{}"),
+            &[("Authorization", &forged)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (401, Some("signature is invalid"))
+    );
     node.stop().await;
 }
