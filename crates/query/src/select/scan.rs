@@ -29,6 +29,9 @@ pub struct RawRow {
     pub vals: Vec<Value>,
 }
 
+/// Raw rows of one series, with its key (ties in time order by key).
+pub type SeriesRows = (String, Vec<RawRow>);
+
 /// Partial states by window start, one per aggregate leaf.
 pub type Windows = BTreeMap<i64, Vec<Partial>>;
 
@@ -36,14 +39,14 @@ pub type Windows = BTreeMap<i64, Vec<Partial>>;
 /// group keys survive any serde format).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShardOutput {
-    pub raw: Vec<(GroupKey, Vec<(String, Vec<RawRow>)>)>,
+    pub raw: Vec<(GroupKey, Vec<SeriesRows>)>,
     pub aggs: Vec<(GroupKey, Windows)>,
 }
 
 /// Working state of a shard scan.
 #[derive(Default)]
 struct Acc {
-    raw: HashMap<GroupKey, Vec<(String, Vec<RawRow>)>>,
+    raw: HashMap<GroupKey, Vec<SeriesRows>>,
     aggs: HashMap<GroupKey, Windows>,
 }
 
