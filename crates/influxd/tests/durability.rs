@@ -115,3 +115,56 @@ fn acknowledged_writes_survive_kill_9() {
         }
     }
 }
+
+#[test]
+fn clean_restart_keeps_data_and_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = Influxd::start_in(dir.path(), "");
+    assert_eq!(node.query("CREATE DATABASE db", "").status, 200);
+    assert_eq!(
+        node.query(
+            "CREATE RETENTION POLICY week ON db DURATION 7d REPLICATION 1",
+            ""
+        )
+        .status,
+        200
+    );
+    let body: String = (0..1000)
+        .map(|i| {
+            format!(
+                "cpu,host=h{} usage={}.5,count={i}i,ok=true,s=\"v{i}\" {}\n",
+                i % 10,
+                i,
+                BASE_TIME + i
+            )
+        })
+        .collect();
+    assert_eq!(node.write("db=db", &body).status, 204);
+    node.stop();
+    node.restart();
+    let r = node.query("SHOW RETENTION POLICIES ON db", "");
+    assert!(r.body.contains("\"week\""), "{}", r.body);
+    let r = node.query("SHOW TAG VALUES FROM cpu WITH KEY = host", "db=db");
+    assert_eq!(
+        r.json()["results"][0]["series"][0]["values"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+    let r = node.query("SELECT count(usage), sum(count) FROM cpu", "db=db");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let row = &r.json()["results"][0]["series"][0]["values"][0];
+    assert_eq!(
+        (&row[1], &row[2]),
+        (&serde_json::json!(1000), &serde_json::json!(499500))
+    );
+    let r = node.query(
+        "SELECT s, ok FROM cpu WHERE host = 'h3' LIMIT 1",
+        "db=db&epoch=ns",
+    );
+    assert_eq!(
+        r.json()["results"][0]["series"][0]["values"][0],
+        serde_json::json!([BASE_TIME + 3, "v3", true])
+    );
+}

@@ -96,6 +96,9 @@ impl Node {
             cache_snapshot_memory_size: d.cache_snapshot_memory_size.0,
             cache_snapshot_write_cold_duration: d.cache_snapshot_write_cold_duration.0,
             compact_full_write_cold_duration: d.compact_full_write_cold_duration.0,
+            max_series_per_database: d.max_series_per_database,
+            max_values_per_tag: d.max_values_per_tag,
+            max_concurrent_compactions: usize::try_from(d.max_concurrent_compactions).unwrap_or(0),
             ..tsdb::EngineConfig::default()
         };
         let store = Arc::new(tsdb::Store::open(engine)?);

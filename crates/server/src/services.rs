@@ -59,7 +59,7 @@ fn spawn_periodic(
     node: Arc<Node>,
     mut stop: watch::Receiver<bool>,
     every: Duration,
-    work: fn(&Node),
+    work: fn(&Node, i64),
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -68,7 +68,7 @@ fn spawn_periodic(
             tokio::select! {
                 _ = tick.tick() => {
                     let n = node.clone();
-                    let _ = tokio::task::spawn_blocking(move || work(&n)).await;
+                    let _ = tokio::task::spawn_blocking(move || work(&n, models::now_nanos())).await;
                 }
                 _ = stop.changed() => return,
             }
@@ -78,8 +78,7 @@ fn spawn_periodic(
 
 /// Marks expired shard groups deleted and removes local shards that no
 /// longer belong to a live group.
-pub fn enforce_retention(node: &Node) {
-    let now = models::now_nanos();
+pub fn enforce_retention(node: &Node, now: i64) {
     if let Err(e) = node.meta.execute(Command::PruneExpired { now }) {
         tracing::warn!("retention: prune expired shard groups: {e}");
         return;
@@ -102,8 +101,7 @@ pub fn enforce_retention(node: &Node) {
 
 /// Creates the next shard group of every retention policy whose current
 /// group ends within `advance-period`.
-pub fn precreate_shard_groups(node: &Node) {
-    let now = models::now_nanos();
+pub fn precreate_shard_groups(node: &Node, now: i64) {
     let advance = node.config.shard_precreation.advance_period.0.as_nanos() as i64;
     let data = node.meta.data();
     for db in &data.databases {
@@ -123,5 +121,118 @@ pub fn precreate_shard_groups(node: &Node) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use meta::data::HOUR;
+    use meta::RetentionPolicyUpdate;
+    use models::{FieldValue, Point};
+
+    fn node(dir: &std::path::Path) -> Arc<Node> {
+        let mut c = Config::default();
+        c.meta.dir = dir.join("meta");
+        c.data.dir = dir.join("data");
+        c.data.wal_dir = dir.join("wal");
+        Node::open_standalone(c).unwrap()
+    }
+
+    fn point(t: i64) -> Point {
+        Point::new(
+            "cpu".into(),
+            vec![],
+            vec![("v".into(), FieldValue::Float(1.0))],
+            t,
+        )
+    }
+
+    #[test]
+    fn retention_deletes_expired_shards_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = node(dir.path());
+        n.meta
+            .execute(Command::CreateDatabase {
+                name: "db".into(),
+                rp: None,
+                retention_autocreate: true,
+            })
+            .unwrap();
+        let now = 1_000 * HOUR;
+        // autogen is infinite: both points are accepted, into two weekly groups.
+        n.writer
+            .write(
+                "db",
+                "",
+                vec![point(now - 400 * HOUR), point(now)],
+                Default::default(),
+                now,
+            )
+            .unwrap();
+        let shards = n.store.shards();
+        assert_eq!(shards.len(), 2);
+        let old = shards.iter().map(|s| s.id()).min().unwrap();
+        let old_path = n.store.shard(old).unwrap().path().to_path_buf();
+        assert!(old_path.exists());
+        // Shorten the policy to 8 days: the old group has expired.
+        n.meta
+            .execute(Command::UpdateRetentionPolicy {
+                database: "db".into(),
+                name: "autogen".into(),
+                update: RetentionPolicyUpdate {
+                    duration: Some(8 * 24 * HOUR),
+                    ..Default::default()
+                },
+                make_default: false,
+            })
+            .unwrap();
+        enforce_retention(&n, now);
+        assert!(n.store.shard(old).is_none());
+        assert!(!old_path.exists(), "{} still on disk", old_path.display());
+        assert_eq!(n.store.shards().len(), 1);
+        let data = n.meta.data();
+        let groups = &data.retention_policy("db", "").unwrap().shard_groups;
+        assert_eq!(groups.iter().filter(|g| g.deleted_at != 0).count(), 1);
+        // Writes older than the policy are refused, newer ones still land.
+        let err = n
+            .writer
+            .write(
+                "db",
+                "",
+                vec![point(now - 300 * HOUR)],
+                Default::default(),
+                now,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "partial write: points beyond retention policy dropped=1"
+        );
+        n.close().unwrap();
+    }
+
+    #[test]
+    fn precreation_opens_the_next_group_ahead_of_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = node(dir.path());
+        n.meta
+            .execute(Command::CreateDatabase {
+                name: "db".into(),
+                rp: None,
+                retention_autocreate: true,
+            })
+            .unwrap();
+        let week = 7 * 24 * HOUR;
+        let now = 10 * week - 10 * 60 * 1_000_000_000; // 10 minutes before a group boundary
+        n.writer
+            .write("db", "", vec![point(now)], Default::default(), now)
+            .unwrap();
+        precreate_shard_groups(&n, now);
+        let data = n.meta.data();
+        let rp = data.retention_policy("db", "").unwrap();
+        assert!(rp.shard_group_for(10 * week).is_some());
+        n.close().unwrap();
     }
 }
