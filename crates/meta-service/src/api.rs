@@ -492,7 +492,14 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
                 .find(|n| n.tcp_host == b.old)
                 .cloned()
                 .ok_or_else(|| reply(404, json!({ "error": "data node not found" })))?;
-            let http = b.http_addr.unwrap_or_else(|| default_http_addr(&b.new));
+            // Keep the node's HTTP port on its new host unless told otherwise.
+            let http = b.http_addr.unwrap_or_else(|| {
+                let host = b.new.rsplit_once(':').map(|(h, _)| h).unwrap_or(&b.new);
+                match node.host.rsplit_once(':') {
+                    Some((_, port)) => format!("{host}:{port}"),
+                    None => default_http_addr(&b.new),
+                }
+            });
             srv.propose(Command::UpdateDataNode {
                 id: node.id,
                 host: http.clone(),

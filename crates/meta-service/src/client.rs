@@ -100,6 +100,16 @@ impl MetaClient {
         }
     }
 
+    /// A client that has fetched the metadata once (retrying for
+    /// `opts.retry_for`) and keeps it fresh in the background: what a data
+    /// node creates at start.
+    pub fn connect(servers: Vec<String>, opts: ClientOptions) -> Result<MetaClient> {
+        let c = MetaClient::with_options(servers, opts);
+        c.refresh()?;
+        c.start_watching();
+        Ok(c)
+    }
+
     pub fn servers(&self) -> &[String] {
         &self.inner.servers
     }

@@ -92,6 +92,18 @@ fn raft_err(e: impl std::fmt::Display) -> Error {
     Error::Raft(e.to_string())
 }
 
+/// A fresh, practically unique cluster id (time and process mixed through
+/// FNV-1a), never 0.
+fn cluster_id() -> u64 {
+    let seed = format!(
+        "{}-{}-{:?}",
+        now_nanos(),
+        std::process::id(),
+        std::thread::current().id()
+    );
+    meta::fnv64a(seed.as_bytes()).max(1)
+}
+
 /// Nanoseconds since the Unix epoch (for leases; the leader's clock).
 pub fn now_nanos() -> i64 {
     std::time::SystemTime::now()
@@ -246,6 +258,9 @@ impl MetaServer {
             tcp_host: self.raft_addr.clone(),
         })
         .await?;
+        // The cluster's id, chosen once (later proposals are no-ops).
+        self.propose(Command::SetClusterId { id: cluster_id() })
+            .await?;
         Ok(())
     }
 

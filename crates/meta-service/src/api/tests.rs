@@ -134,6 +134,22 @@ async fn bad_input_is_refused_without_state_change() {
     let (s, v) = node.post("/add-data", r#"{"addr":"127.0.0.1:8088"}"#).await;
     assert_eq!(s, 200, "{v}");
 
+    // Bootstrap chose a cluster id.
+    assert_ne!(node.data().await["cluster_id"], 0);
+    // update-data keeps the node's HTTP port on its new host.
+    let (s, v) = node
+        .post("/add-data", r#"{"addr":"old:8088","httpAddr":"old:9086"}"#)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = node
+        .post("/update-data", r#"{"old":"old:8088","new":"new:8188"}"#)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["host"].as_str(), v["tcp_host"].as_str()),
+        (Some("new:9086"), Some("new:8188"))
+    );
+
     refused(&node, "/execute", "{not json", 400, "invalid JSON body").await;
     refused(
         &node,
