@@ -135,3 +135,29 @@ fn ctl_manages_meta_and_data_nodes() {
     assert!(out.starts_with("Forcefully removed meta node at"), "{out}");
     assert_eq!(nodes[2].status().unwrap()["state"], "Uninitialized");
 }
+
+#[test]
+fn the_leader_can_leave() {
+    let c = Cluster::start(3, 1000);
+    let l = c.wait_leader(Duration::from_secs(10)).unwrap();
+    let leader = &c.nodes[l];
+    let out = ctl(&leader.http, &["leave", "-y"]).unwrap();
+    assert!(out.contains("Successfully left cluster"), "{out}");
+    assert!(wait_until(Duration::from_secs(10), || leader
+        .status()
+        .is_some_and(|s| s["state"] == "Uninitialized")));
+    let other = &c.nodes[(l + 1) % 3];
+    let mut show = String::new();
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            show = ctl(&other.http, &["show"]).unwrap_or_default();
+            !show.is_empty()
+        }),
+        "no leader after the old one left"
+    );
+    assert!(!show.contains(&format!("{}\t", leader.http)), "{show}");
+    // Two meta nodes, the leader and its one peer.
+    assert_eq!(show.matches("127.0.0.1:").count(), 4, "{show}");
+    let (s, v) = create_db(&other.http, "after_leave").unwrap();
+    assert_eq!(s, 200, "{v}");
+}

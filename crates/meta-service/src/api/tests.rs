@@ -281,6 +281,14 @@ async fn bad_input_is_refused_without_state_change() {
         .await
         .unwrap();
     assert_eq!(s, 400);
+    let (s, _) = node
+        .call("GET", "/debug/pprof/heap", None, &[])
+        .await
+        .unwrap();
+    assert_eq!(s, 501);
+    let (s, v) = node.call("GET", "/debug/vars", None, &[]).await.unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(v["raft"]["state"], "Leader");
     let (s, v) = node.call("GET", "/nope", None, &[]).await.unwrap();
     assert_eq!((s, v["error"].as_str()), (404, Some("not found")));
     node.stop().await;
