@@ -76,6 +76,10 @@ pub trait ShardReader: Send + Sync {
     fn delete(&self, series_ids: &[u64], range: TimeRange) -> Result<()>;
     fn drop_measurement(&self, name: &str) -> Result<()>;
     fn series_count(&self) -> u64;
+    /// Time span the shard can hold (its shard group), when known.
+    fn time_bounds(&self) -> Option<TimeRange> {
+        None
+    }
 }
 
 /// The set of local shards.

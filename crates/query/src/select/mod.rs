@@ -12,6 +12,7 @@ pub mod eval;
 pub mod merge;
 pub mod partial;
 pub mod plan;
+pub mod rowexpr;
 pub mod scan;
 pub mod transform;
 
@@ -46,6 +47,48 @@ pub struct Resolved {
     pub shards: Vec<Arc<dyn ShardReader>>,
 }
 
+/// A shard with the time span of its shard group.
+struct Bounded {
+    inner: Arc<dyn ShardReader>,
+    bounds: TimeRange,
+}
+
+impl ShardReader for Bounded {
+    fn id(&self) -> u64 {
+        self.inner.id()
+    }
+    fn measurements(&self) -> Vec<String> {
+        self.inner.measurements()
+    }
+    fn series(&self, m: &str, f: &crate::storage::TagFilter) -> Vec<crate::storage::SeriesRef> {
+        self.inner.series(m, f)
+    }
+    fn tag_keys(&self, m: &str) -> Vec<String> {
+        self.inner.tag_keys(m)
+    }
+    fn tag_values(&self, m: &str, k: &str) -> Vec<String> {
+        self.inner.tag_values(m, k)
+    }
+    fn fields(&self, m: &str) -> Vec<(String, models::FieldType)> {
+        self.inner.fields(m)
+    }
+    fn read(&self, sid: u64, f: &str, r: TimeRange) -> Result<crate::storage::BlockIter<'_>> {
+        self.inner.read(sid, f, r)
+    }
+    fn delete(&self, ids: &[u64], r: TimeRange) -> Result<()> {
+        self.inner.delete(ids, r)
+    }
+    fn drop_measurement(&self, m: &str) -> Result<()> {
+        self.inner.drop_measurement(m)
+    }
+    fn series_count(&self) -> u64 {
+        self.inner.series_count()
+    }
+    fn time_bounds(&self) -> Option<TimeRange> {
+        Some(self.bounds)
+    }
+}
+
 /// Shards of `db.rp` overlapping `[min, max]`.
 pub fn shards_for(
     env: &Env<'_>,
@@ -70,7 +113,8 @@ pub fn shards_for(
     for g in env.data.shard_groups_by_time_range(db, rp, min, max) {
         for s in &g.shards {
             if let Some(sh) = env.storage.shard(s.id) {
-                out.push(sh);
+                let bounds = TimeRange::new(g.start_time, g.effective_end().saturating_sub(1));
+                out.push(Arc::new(Bounded { inner: sh, bounds }) as Arc<dyn ShardReader>);
             }
         }
     }

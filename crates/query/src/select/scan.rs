@@ -6,8 +6,7 @@
 //! Owns: reading and reducing one shard. Must not: fill, transform, order
 //! or format results (that is the merge side).
 
-use super::eval::{eval, literal};
-use super::partial::{col_value, push, push_block, Partial};
+use super::partial::{col_value, push, push_block, AggKind, Partial};
 use super::plan::Plan;
 use crate::error::{Error, Result};
 use crate::result::Value;
@@ -95,50 +94,97 @@ fn tag_of<'a>(tags: &'a [(String, String)], k: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// Reads `fields` of a series and merges them into rows (union of times).
-fn read_rows(
+/// The fields of one series as typed columns over a shared timeline.
+struct Cols {
+    times: Vec<i64>,
+    /// Per requested variable: its column and, when its times differ from
+    /// the timeline, the column index of every timeline row (u32::MAX: none).
+    cols: Vec<Option<(Column, Option<Vec<u32>>)>>,
+}
+
+impl Cols {
+    fn get(&self, slot: usize, row: usize) -> Value {
+        match self.cols.get(slot) {
+            Some(Some((c, None))) => col_value(c, row),
+            Some(Some((c, Some(map)))) => match map[row] {
+                u32::MAX => Value::Null,
+                i => col_value(c, i as usize),
+            },
+            _ => Value::Null,
+        }
+    }
+}
+
+fn append(dst: &mut Option<Column>, src: Column) {
+    match (dst.as_mut(), src) {
+        (None, s) => *dst = Some(s),
+        (Some(Column::Float(a)), Column::Float(b)) => a.extend(b),
+        (Some(Column::Integer(a)), Column::Integer(b)) => a.extend(b),
+        (Some(Column::Unsigned(a)), Column::Unsigned(b)) => a.extend(b),
+        (Some(Column::Boolean(a)), Column::Boolean(b)) => a.extend(b),
+        (Some(Column::String(a)), Column::String(b)) => a.extend(b),
+        _ => {}
+    }
+}
+
+/// Reads `fields` of a series as columns over the union of their times.
+fn read_cols(
     shard: &dyn ShardReader,
     sid: u64,
     fields: &[Option<&str>],
     range: TimeRange,
     spec: &ScanSpec<'_>,
-) -> Result<(Vec<i64>, Vec<Vec<Value>>)> {
-    let mut cols: Vec<(Vec<i64>, Vec<Value>)> = Vec::with_capacity(fields.len());
+) -> Result<Cols> {
+    let mut raw: Vec<Option<(Vec<i64>, Column)>> = Vec::with_capacity(fields.len());
     for f in fields {
+        let Some(f) = f else {
+            raw.push(None);
+            continue;
+        };
         let mut times = Vec::new();
-        let mut vals = Vec::new();
-        if let Some(f) = f {
-            for b in shard.read(sid, f, range)? {
-                (spec.cancel)()?;
-                let b = b?;
-                spec.count_points(b.times.len())?;
-                times.extend_from_slice(&b.times);
-                for i in 0..b.times.len() {
-                    vals.push(col_value(&b.values, i));
-                }
-            }
+        let mut col: Option<Column> = None;
+        for b in shard.read(sid, f, range)? {
+            (spec.cancel)()?;
+            let b = b?;
+            spec.count_points(b.times.len())?;
+            times.extend_from_slice(&b.times);
+            append(&mut col, b.values);
         }
-        cols.push((times, vals));
+        raw.push(col.map(|c| (times, c)));
     }
-    let mut all: Vec<i64> = cols.iter().flat_map(|c| c.0.iter().copied()).collect();
+    let first = raw.iter().flatten().map(|(t, _)| t).next();
+    let same = raw.iter().flatten().all(|(t, _)| Some(t) == first);
+    if same {
+        let times = first.cloned().unwrap_or_default();
+        let cols = raw.into_iter().map(|r| r.map(|(_, c)| (c, None))).collect();
+        return Ok(Cols { times, cols });
+    }
+    let mut all: Vec<i64> = raw
+        .iter()
+        .flatten()
+        .flat_map(|(t, _)| t.iter().copied())
+        .collect();
     all.sort_unstable();
     all.dedup();
-    let mut idx = vec![0usize; cols.len()];
-    let mut rows = Vec::with_capacity(all.len());
-    for &t in &all {
-        let mut r = Vec::with_capacity(cols.len());
-        for (ci, c) in cols.iter().enumerate() {
-            let i = idx[ci];
-            if i < c.0.len() && c.0[i] == t {
-                r.push(c.1[i].clone());
-                idx[ci] += 1;
-            } else {
-                r.push(Value::Null);
-            }
-        }
-        rows.push(r);
-    }
-    Ok((all, rows))
+    let cols = raw
+        .into_iter()
+        .map(|r| {
+            r.map(|(t, c)| {
+                let mut map = Vec::with_capacity(all.len());
+                let mut j = 0;
+                for &x in &all {
+                    if j < t.len() && t[j] == x {
+                        map.push(j as u32);
+                        j += 1;
+                    } else {
+                        map.push(u32::MAX);
+                    }
+                }
+                (c, Some(map))
+            })
+        })
+        .collect();
+    Ok(Cols { times: all, cols })
 }
 
 /// Runs the shard-local part of a SELECT on one shard.
@@ -202,30 +248,17 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
             scan_aggs_fast(shard, s.id, spec, windows)?;
             continue;
         }
-        let (times, rows) = read_rows(shard, s.id, &row_fields, spec.range, spec)?;
-        let var_index: HashMap<&str, usize> = vars
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.as_str(), i))
-            .collect();
-        let keep = |t: i64, row: &[Value]| -> bool {
-            let Some(cond) = spec.residual else {
-                return true;
+        let cols = read_cols(shard, s.id, &row_fields, spec.range, spec)?;
+        let cond = spec.residual.map(|r| {
+            let slot = |n: &str| {
+                vars.iter()
+                    .position(|v| v == n)
+                    .filter(|&i| row_fields[i].is_some())
             };
-            let lookup = |e: &Expr| -> Option<Value> {
-                let Expr::VarRef(v) = e else { return None };
-                if v.name.eq_ignore_ascii_case("time") {
-                    return Some(Value::Integer(t));
-                }
-                match var_index.get(v.name.as_str()) {
-                    Some(&i) if row_fields[i].is_some() => Some(row[i].clone()),
-                    _ => Some(Value::String(tag_of(&s.tags, &v.name).to_string())),
-                }
-            };
-            let _ = literal;
-            eval(cond, &lookup) == Value::Bool(true)
-        };
-        // Fill tag variables.
+            let tag = |n: &str| tag_of(&s.tags, n).to_string();
+            super::rowexpr::compile(r, &slot, &tag)
+        });
+        // Tag variables are constant for the series.
         let tag_vals: Vec<Option<Value>> = vars
             .iter()
             .enumerate()
@@ -238,23 +271,36 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
                 }
             })
             .collect();
+        let var_value = |i: usize, row: usize| -> Value {
+            match &tag_vals[i] {
+                Some(v) => v.clone(),
+                None => cols.get(i, row),
+            }
+        };
+        let keep = |row: usize, t: i64| -> bool {
+            match &cond {
+                None => true,
+                Some(c) => {
+                    super::rowexpr::eval(c, t, &|slot| cols.get(slot, row)) == Value::Bool(true)
+                }
+            }
+        };
         if plan.aggregate {
             let windows = out.aggs.entry(key).or_default();
-            for (t, row) in times.iter().zip(rows.iter()) {
-                if !keep(*t, row) {
+            for (row, &t) in cols.times.iter().enumerate() {
+                if !keep(row, t) {
                     continue;
                 }
-                let w = spec.window(*t);
+                let w = spec.window(t);
                 let states = windows
                     .entry(w)
                     .or_insert_with(|| vec![Partial::Empty; plan.aggs.len()]);
-                let aux_base: Vec<Value> = (0..plan.vars.len())
-                    .map(|i| tag_vals[i].clone().unwrap_or_else(|| row[i].clone()))
-                    .collect();
+                let aux_base: Vec<Value> =
+                    (0..plan.vars.len()).map(|i| var_value(i, row)).collect();
                 for (ai, a) in plan.aggs.iter().enumerate() {
-                    let v = row[agg_base + ai].clone();
+                    let v = cols.get(agg_base + ai, row);
                     if a.tag_args.is_empty() {
-                        push(&a.kind, &mut states[ai], *t, v, &aux_base);
+                        push(&a.kind, &mut states[ai], t, v, &aux_base);
                     } else {
                         let aux: Vec<Value> = a
                             .tag_args
@@ -262,24 +308,19 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
                             .map(|k| Value::String(tag_of(&s.tags, k).to_string()))
                             .chain(aux_base.iter().cloned())
                             .collect();
-                        push(&a.kind, &mut states[ai], *t, v, &aux);
+                        push(&a.kind, &mut states[ai], t, v, &aux);
                     }
                 }
             }
         } else {
             let mut out_rows = Vec::new();
-            for (t, row) in times.iter().zip(rows) {
-                if !keep(*t, &row) {
+            for (row, &t) in cols.times.iter().enumerate() {
+                if !keep(row, t) {
                     continue;
                 }
-                let mut vals: Vec<Value> = row.into_iter().take(plan.vars.len()).collect();
-                for (i, tv) in tag_vals.iter().enumerate().take(plan.vars.len()) {
-                    if let Some(tv) = tv {
-                        vals[i] = tv.clone();
-                    }
-                }
+                let vals: Vec<Value> = (0..plan.vars.len()).map(|i| var_value(i, row)).collect();
                 out_rows.push(RawRow {
-                    time: *t,
+                    time: t,
                     series: 0,
                     vals,
                 });
@@ -297,6 +338,73 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
         raw: out.raw.into_iter().collect(),
         aggs: out.aggs.into_iter().collect(),
     })
+}
+
+/// first()/last() without GROUP BY time: read a small time slice at the
+/// wanted end of the shard, widening it until a point is found, instead of
+/// decoding the whole series.
+fn probe_edge(
+    shard: &dyn ShardReader,
+    sid: u64,
+    field: &str,
+    spec: &ScanSpec<'_>,
+    last: bool,
+    users: &[usize],
+    windows: &mut Windows,
+) -> Result<()> {
+    let n = spec.plan.aggs.len();
+    let (mut lo, mut hi) = (spec.range.min, spec.range.max);
+    if let Some(b) = shard.time_bounds() {
+        lo = lo.max(b.min);
+        hi = hi.min(b.max);
+    }
+    if lo > hi {
+        return Ok(());
+    }
+    let span = (hi as i128 - lo as i128) as u128;
+    let mut w: u128 = (span / 256).max(1);
+    loop {
+        (spec.cancel)()?;
+        let (a, b) = if last {
+            ((hi as i128 - w as i128).max(lo as i128) as i64, hi)
+        } else {
+            (lo, (lo as i128 + w as i128).min(hi as i128) as i64)
+        };
+        let mut found: Option<models::Block> = None;
+        for blk in shard.read(sid, field, TimeRange::new(a, b))? {
+            let blk = blk?;
+            if blk.times.is_empty() {
+                continue;
+            }
+            if !last {
+                found = Some(blk);
+                break;
+            }
+            found = Some(blk);
+        }
+        if let Some(blk) = found {
+            spec.count_points(blk.times.len())?;
+            let i = if last { blk.times.len() - 1 } else { 0 };
+            let win = spec.window(blk.times[i]);
+            let states = windows
+                .entry(win)
+                .or_insert_with(|| vec![Partial::Empty; n]);
+            for &u in users {
+                push_block(
+                    &spec.plan.aggs[u].kind,
+                    &mut states[u],
+                    &blk.times,
+                    &blk.values,
+                    i..i + 1,
+                );
+            }
+            return Ok(());
+        }
+        if (last && a <= lo) || (!last && b >= hi) {
+            return Ok(());
+        }
+        w = w.saturating_mul(4);
+    }
 }
 
 /// Columnar aggregation: per field, per block, per window run.
@@ -321,6 +429,21 @@ fn scan_aggs_fast(
             .filter(|(_, b)| b.field == a.field)
             .map(|(i, _)| i)
             .collect();
+        if plan.interval <= 0 {
+            let all = |k: AggKind| users.iter().all(|&u| plan.aggs[u].kind == k);
+            if all(AggKind::Last) || all(AggKind::First) {
+                probe_edge(
+                    shard,
+                    sid,
+                    &a.field,
+                    spec,
+                    all(AggKind::Last),
+                    &users,
+                    windows,
+                )?;
+                continue;
+            }
+        }
         for b in shard.read(sid, &a.field, spec.range)? {
             (spec.cancel)()?;
             let b = b?;
