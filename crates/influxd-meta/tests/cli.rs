@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::process::Command;
+use std::time::Duration;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_influxd-meta"))
@@ -49,4 +52,29 @@ fn bad_flags_and_configs_fail_clearly() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("invalid duration \"soon\""), "{err}");
+}
+
+#[test]
+fn single_server_bootstraps_and_restarts_as_leader() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut node = common::Node::new(tmp.path(), 0, 1000);
+    let pid = tmp.path().join("meta.pid");
+    node.start_with(&["-single-server", "-pidfile", pid.to_str().unwrap()]);
+    assert!(common::wait_until(Duration::from_secs(10), || node
+        .status()
+        .is_some_and(|s| s["state"] == "Leader")));
+    assert!(std::fs::read_to_string(&pid)
+        .unwrap()
+        .trim()
+        .parse::<u32>()
+        .is_ok());
+    let (s, v) = common::create_db(&node.http, "db0").unwrap();
+    assert_eq!(s, 200, "{v}");
+    // Restarted without the flag, it is still a one-node cluster.
+    node.kill9();
+    node.start();
+    assert!(common::wait_until(Duration::from_secs(10), || node
+        .status()
+        .is_some_and(|s| s["state"] == "Leader")));
+    assert!(common::databases(&node.http).contains(&"db0".to_string()));
 }

@@ -4,6 +4,31 @@
 //! transport (8089); and [`client::MetaClient`], the cached client data nodes
 //! and `influxd-ctl` use.
 //!
+//! HTTP API (JSON; errors `{"error": "..."}`; leader-only requests are
+//! forwarded by followers, 503 `no leader` without one):
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | `GET /ping` | 204 |
+//! | `GET /status` | [`node::NodeStatus`] (`nodeType`, `leader`, `httpAddr`, `raftAddr`, `peers`, `id`, `state`, `index`) |
+//! | `GET /peers` | Raft addresses of the voters |
+//! | `GET /data[?index=N[&timeout=S]]` | the node's applied [`meta::Data`]; with `index`, waits (≤30 s) for a newer one. Any node, no leader needed |
+//! | `POST /execute` (a [`meta::Command`]) | [`meta::Response`], or an error with `meta_error` (the typed [`meta::Error`]); 400/404/409 |
+//! | `GET /lease?name=&nodeid=` | `{name, owner, expiration}`; 409 with `owner` when held by another node |
+//! | `GET /show-cluster`, `GET /show-shards` | linearizable views for `influxd-ctl show` / `show-shards` |
+//! | `POST /add-meta {"addr"}` | adds a meta node (bootstraps an unjoined node first) |
+//! | `POST /remove-meta {"addr"}` | removes a meta node (HTTP or Raft address) and resets it |
+//! | `POST /join {"addr"}` | asks the cluster at `addr` to add this node |
+//! | `POST /leave`, `POST /force-leave` | this node leaves (and resets) |
+//! | `POST /add-data {"addr","httpAddr"?,"passive"?}` | `{"type":"node","node":..}` |
+//! | `POST /remove-data {"addr"|"id"}` | `{"node", "orphanedShards"}` |
+//! | `POST /update-data {"old","new","httpAddr"?}` | the updated node |
+//! | `GET /debug/vars` | index, leader, Raft metrics; `/debug/pprof/*` answers 501 |
+//!
+//! With `[meta] auth-enabled`, requests need the `internal-shared-secret`
+//! header, a JWT signed with `shared-secret`, or an admin user's Basic
+//! credentials.
+//!
 //! It must not depend on the data node (`server`) crate.
 
 pub mod api;

@@ -53,6 +53,11 @@ impl Node {
     }
 
     pub fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    /// Starts with extra `run` flags.
+    pub fn start_with(&mut self, flags: &[&str]) {
         assert!(self.child.is_none());
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -63,6 +68,7 @@ impl Node {
             .arg("run")
             .arg("-config")
             .arg(&self.cfg)
+            .args(flags)
             .env("RUST_LOG", "info,openraft=error")
             .stdout(Stdio::null())
             .stderr(log)
