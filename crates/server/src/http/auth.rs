@@ -36,14 +36,39 @@ pub fn credentials(params: &HashMap<String, String>, headers: &HeaderMap) -> Opt
     })
 }
 
-/// Returns the authenticated user name (None when auth is disabled).
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Authentication is disabled.
+    Anonymous,
+    /// Authentication is enabled but no admin user exists yet: only the
+    /// creation of an admin user is allowed.
+    Bootstrap,
+    /// An authenticated user.
+    User(String),
+}
+
+impl Caller {
+    pub fn user(&self) -> Option<String> {
+        match self {
+            Caller::User(u) => Some(u.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Establishes the caller: credentials are required when auth is enabled
+/// and an admin user exists.
 pub fn authenticate(
     node: &Node,
     params: &HashMap<String, String>,
     headers: &HeaderMap,
-) -> Result<Option<String>, HttpError> {
+) -> Result<Caller, HttpError> {
     if !node.config.http.auth_enabled {
-        return Ok(None);
+        return Ok(Caller::Anonymous);
+    }
+    if !super::authorize::admin_exists(&node.meta.data()) {
+        return Ok(Caller::Bootstrap);
     }
     let creds = credentials(params, headers).ok_or_else(|| {
         HttpError::new(
@@ -55,12 +80,33 @@ pub fn authenticate(
     node.credentials
         .authenticate(&data, &creds.username, &creds.password)
         .map_err(|e| HttpError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
-    Ok(Some(creds.username))
+    Ok(Caller::User(creds.username))
 }
 
-/// Whether `user` may write to `db`.
-pub fn may_write(node: &Node, user: Option<&str>, db: &str) -> bool {
-    let Some(user) = user else { return true };
+/// Refuses a write to `db` unless the caller may write there, with
+/// InfluxDB's 403 texts.
+pub fn check_write(node: &Node, caller: &Caller, db: &str) -> Result<(), HttpError> {
+    let user = match caller {
+        Caller::Anonymous => return Ok(()),
+        Caller::Bootstrap => {
+            return Err(HttpError::new(
+                StatusCode::FORBIDDEN,
+                format!("user is required to write to database {db:?}"),
+            ))
+        }
+        Caller::User(u) => u,
+    };
+    if may_write(node, user, db) {
+        Ok(())
+    } else {
+        Err(HttpError::new(
+            StatusCode::FORBIDDEN,
+            format!("{user:?} user is not authorized to write to database {db:?}"),
+        ))
+    }
+}
+
+fn may_write(node: &Node, user: &str, db: &str) -> bool {
     let data = node.meta.data();
     let Some(u) = data.user(user) else {
         return false;

@@ -3,6 +3,7 @@
 //! in its own module; this one only assembles them.
 
 mod auth;
+mod authorize;
 mod body;
 mod debug;
 mod error;

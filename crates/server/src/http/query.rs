@@ -5,9 +5,9 @@
 //! execution belong to the influxql and query crates; this module is the
 //! HTTP framing around them.
 
-use super::auth;
 use super::body::read_body;
 use super::HttpError;
+use super::{auth, authorize};
 use crate::node::Node;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -96,7 +96,7 @@ async fn handle(
     headers: HeaderMap,
     read_only: bool,
 ) -> Result<Response, HttpError> {
-    let user = auth::authenticate(&node, &params, &headers)?;
+    let caller = auth::authenticate(&node, &params, &headers)?;
     let Some(text) = params.get("q").filter(|q| !q.is_empty()).cloned() else {
         return Err(HttpError::bad_request("missing required parameter \"q\""));
     };
@@ -106,6 +106,20 @@ async fn handle(
     };
     let parsed = influxql::parse_query_with_params(&text, &bound)
         .map_err(|e| HttpError::bad_request(format!("error parsing query: {e}")))?;
+    let db_param = params.get("db").cloned().unwrap_or_default();
+    let denied = match &caller {
+        auth::Caller::Anonymous => Ok(()),
+        auth::Caller::Bootstrap => authorize::authorize_bootstrap(&parsed),
+        auth::Caller::User(u) => {
+            authorize::authorize_query(&node.meta.data(), u, &parsed, &db_param)
+        }
+    };
+    if let Err(e) = denied {
+        return Err(HttpError::new(
+            StatusCode::FORBIDDEN,
+            format!("error authorizing query: {e}"),
+        ));
+    }
 
     let time_format = match params.get("epoch").map(String::as_str) {
         None | Some("") => TimeFormat::Rfc3339,
@@ -126,10 +140,10 @@ async fn handle(
         .unwrap_or(DEFAULT_CHUNK_SIZE);
 
     let ctx = ExecutionContext {
-        database: params.get("db").cloned().unwrap_or_default(),
+        database: db_param,
         retention_policy: params.get("rp").cloned().unwrap_or_default(),
         now: models::now_nanos(),
-        user,
+        user: caller.user(),
         read_only,
         host: node.host_name(),
     };

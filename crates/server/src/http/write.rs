@@ -22,7 +22,7 @@ pub async fn write(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HttpError> {
-    let user = auth::authenticate(&node, &params, &headers)?;
+    let caller = auth::authenticate(&node, &params, &headers)?;
     let db = params.get("db").cloned().unwrap_or_default();
     if db.is_empty() {
         return Err(HttpError::bad_request("database is required"));
@@ -45,15 +45,7 @@ pub async fn write(
             format!("database not found: {db:?}"),
         ));
     }
-    if !auth::may_write(&node, user.as_deref(), &db) {
-        return Err(HttpError::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "{:?} user is not authorized to write to database {db:?}",
-                user.unwrap_or_default()
-            ),
-        ));
-    }
+    auth::check_write(&node, &caller, &db)?;
     let body = read_body(body, &headers, node.config.http.max_body_size).await?;
     node.http_stats.write_bytes(body.len());
 
