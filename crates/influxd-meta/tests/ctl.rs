@@ -41,6 +41,8 @@ fn ctl_manages_meta_and_data_nodes() {
         "{out}"
     );
     ctl(&a, &["add-meta", &c]).unwrap();
+    // Adding a member again is harmless and answers its id.
+    assert_eq!(ctl(&a, &["add-meta", &b]).unwrap(), out);
 
     let out = ctl(&b, &["add-data", "data1:8088"]).unwrap();
     assert!(
