@@ -10,6 +10,27 @@
 //!   and check Jepsen-style for lost, unexpected and duplicated points.
 //!
 //! The crate only drives processes and sockets; it knows no product logic.
+//!
+//! ```no_run
+//! use testrig::{find_binary, ClusterBuilder, Mode, NodeSpec};
+//! # fn main() -> testrig::Result<()> {
+//! // Meta nodes plug in by binary path + config template; `{{peers.meta.raft}}`
+//! // and friends resolve to the other nodes' (proxied) addresses.
+//! let meta = NodeSpec::influxd_meta(find_binary("influxd-meta")?)
+//!     .with_extra_config("# peers: [{{peers.meta.raft}}]");
+//! let mut cluster = ClusterBuilder::new()
+//!     .meta(3, meta)
+//!     .data(2, NodeSpec::influxd(find_binary("influxd")?))
+//!     .proxy_links(true)
+//!     .start()?; // every node answers /ping, or the error carries its log
+//! cluster.partition("meta-1", "meta-2")?;
+//! cluster.link("data-1", "meta-3")?.set_mode(Mode::Delay(std::time::Duration::from_millis(50)));
+//! cluster.data(2)?.kill9()?;
+//! cluster.heal_all();
+//! cluster.data(2)?.start()?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod binaries;
 pub mod cluster;

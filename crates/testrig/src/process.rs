@@ -271,13 +271,14 @@ mod tests {
         );
         p.spawn().unwrap();
         crate::wait::poll_until(Duration::from_secs(5), "trap installed", || {
-            p.log().contains("ready").then_some(())
+            // A whole line: the start marker line quotes the script too.
+            p.log().lines().any(|l| l == "ready").then_some(())
         })
         .unwrap();
         let err = p.stop(Duration::from_millis(300)).unwrap_err();
         assert!(matches!(err, Error::StopTimeout { .. }), "{err}");
         assert!(
-            err.to_string().contains("ready"),
+            err.to_string().contains("\nready"),
             "log tail in error: {err}"
         );
         assert!(!p.is_running());

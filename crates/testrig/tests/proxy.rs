@@ -124,6 +124,11 @@ fn drop_both_blackholes_and_healing_closes_the_torn_connection() {
     // A new connection during the partition hears nothing either.
     let mut s2 = connect(&p);
     assert_silent(&mut s2, Duration::from_millis(200));
+    // Its greeting was swallowed (so it is torn too) before we heal.
+    testrig::wait::poll_until(Duration::from_secs(5), "greeting dropped", || {
+        (p.stats().dropped[1] == 3).then_some(())
+    })
+    .unwrap();
     p.heal();
     // Connections that lost bytes cannot resume with a hole in the stream.
     assert_closed(&mut s);
@@ -161,7 +166,10 @@ fn drop_backward_only() {
     );
     // ... but neither the greeting nor the echo come back.
     assert_silent(&mut s, Duration::from_millis(300));
-    assert!(p.stats().dropped[1] >= 3);
+    testrig::wait::poll_until(Duration::from_secs(5), "greeting and echo dropped", || {
+        (p.stats().dropped[1] == 3 + 7).then_some(())
+    })
+    .unwrap();
 }
 
 #[test]
@@ -170,21 +178,20 @@ fn delay_adds_latency_per_direction() {
     let p = Proxy::start(addr).unwrap();
     let mut s = connect(&p);
     assert_eq!(read_n(&mut s, 3), b"hi\n");
-    let t = Instant::now();
-    s.write_all(b"a").unwrap();
-    read_n(&mut s, 1);
-    let fast = t.elapsed();
     p.set_mode(Mode::Delay(Duration::from_millis(150)));
     let t = Instant::now();
     s.write_all(b"b").unwrap();
     assert_eq!(read_n(&mut s, 1), b"b");
     let slow = t.elapsed();
+    // A lower bound is deterministic: each of the two hops waits 150 ms.
     assert!(
         slow >= Duration::from_millis(300),
         "two delayed hops: {slow:?}"
     );
-    assert!(slow < Duration::from_secs(3), "{slow:?}");
-    assert!(fast < Duration::from_millis(150), "{fast:?}");
+    assert!(slow < Duration::from_secs(5), "{slow:?}");
+    p.heal();
+    s.write_all(b"c").unwrap();
+    assert_eq!(read_n(&mut s, 1), b"c", "the stream survives a delay");
 }
 
 #[test]
