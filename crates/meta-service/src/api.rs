@@ -628,6 +628,9 @@ fn relay(r: crate::http_util::Reply) -> Response {
 /// `POST /leave`: removes this node from its cluster (through the leader)
 /// and resets it.
 async fn leave(State(srv): State<Srv>) -> Response {
+    if srv.raft().is_none() {
+        return bad_request("this meta node is not part of a cluster");
+    }
     let body = json!({ "addr": srv.http_addr() }).to_string().into_bytes();
     let res = match srv.route() {
         Route::Local(_) => match srv.remove_meta(srv.http_addr()).await {
