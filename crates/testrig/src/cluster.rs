@@ -133,6 +133,7 @@ impl ClusterBuilder {
             nodes,
             links,
             root,
+            proxy_links: self.proxy_links,
             _tmp: tmp,
         };
         for role in [Role::Meta, Role::Data] {
@@ -244,6 +245,7 @@ pub struct Cluster {
     nodes: Vec<NodeHandle>,
     links: BTreeMap<(String, String), Link>,
     root: PathBuf,
+    proxy_links: bool,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -288,6 +290,59 @@ impl Cluster {
     /// `meta-i` (1-based).
     pub fn meta(&mut self, i: usize) -> Result<&mut NodeHandle> {
         self.node_mut(&format!("meta-{i}"))
+    }
+
+    /// Adds and starts one more node of `role` (named after the next free
+    /// index, e.g. `data-3`), with proxied links to and from every existing
+    /// node when the cluster has them. Existing nodes' configs are not
+    /// rewritten: they learn of it the way operators add nodes (meta API).
+    pub fn add_node(&mut self, role: Role, spec: NodeSpec) -> Result<&mut NodeHandle> {
+        let index = self.nodes_of(role).map(|n| n.index()).max().unwrap_or(0) + 1;
+        let name = format!("{}-{index}", role.as_str());
+        let init = NodeInit::allocate(&name, role, index, &spec)?;
+        if self.proxy_links {
+            for other in &self.nodes {
+                for (from, to, to_ports, to_spec) in [
+                    (other.name(), name.as_str(), &init.ports, &spec),
+                    (name.as_str(), other.name(), other.ports(), other.spec()),
+                ] {
+                    let mut proxies = BTreeMap::new();
+                    for p in to_spec.ports.iter().filter(|p| p.internal) {
+                        if let Some(port) = to_ports.get(&p.name) {
+                            let target = SocketAddr::from(([127, 0, 0, 1], *port));
+                            proxies.insert(p.name.clone(), Proxy::start(target)?);
+                        }
+                    }
+                    self.links.insert(
+                        (from.to_string(), to.to_string()),
+                        Link {
+                            from: from.to_string(),
+                            to: to.to_string(),
+                            proxies,
+                        },
+                    );
+                }
+            }
+        }
+        let mut inits: Vec<NodeInit> = self
+            .nodes
+            .iter()
+            .map(|n| NodeInit {
+                name: n.name().to_string(),
+                role: n.role(),
+                index: n.index(),
+                ports: n.ports().clone(),
+            })
+            .collect();
+        inits.push(init.clone());
+        let links = &self.links;
+        let lookup = |var: &str| cluster_var(&name, &inits, links, var);
+        let node = NodeHandle::create(init, spec, &self.root, &lookup)?;
+        self.nodes.push(node);
+        let last = self.nodes.len() - 1;
+        let node = &mut self.nodes[last];
+        node.start()?;
+        Ok(node)
     }
 
     /// The link from -> to (only with `proxy_links(true)`).

@@ -8,7 +8,9 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
-use testrig::history::{check_server, History, Outcome, Point, RecordingWriter};
+use testrig::history::{
+    check_server, Clients, ClientsConfig, History, Outcome, Point, RecordingWriter,
+};
 use testrig::node::Role;
 use testrig::{HttpClient, Mode, NodeHandle, NodeSpec, Proxy};
 
@@ -153,4 +155,32 @@ fn a_row_returned_twice_is_a_duplicate() {
         report.lost.is_empty() && report.unexpected.is_empty(),
         "{report}"
     );
+}
+
+#[test]
+fn concurrent_clients_across_a_kill_and_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let mut node = start_node(root.path());
+    let mut cfg = ClientsConfig::new(vec![node.url()], "db");
+    cfg.clients = 3;
+    cfg.max_requests = 200;
+    cfg.timeout = Duration::from_secs(2);
+    let clients = Clients::start(cfg, History::new());
+    let wait_for = |n: u64, clients: &Clients| {
+        testrig::wait::poll_until(Duration::from_secs(30), "client requests", || {
+            (clients.requests() >= n).then_some(())
+        })
+        .unwrap()
+    };
+    wait_for(15, &clients);
+    node.kill9().unwrap();
+    let at_kill = clients.requests();
+    wait_for(at_kill + 6, &clients); // some writes hit the dead node
+    node.start().unwrap();
+    wait_for(clients.requests() + 15, &clients);
+    let h = clients.stop();
+    let report = check_server(node.client().unwrap(), "db", &h).unwrap();
+    assert!(report.is_valid(), "{report}");
+    assert!(report.acknowledged >= 20 * 10, "{report}");
+    assert!(report.failed >= 10, "refused while down: {report}");
 }

@@ -170,3 +170,38 @@ fn processes_die_when_a_test_panics() {
     let pid = *pid.downcast_ref::<u32>().unwrap();
     assert!(!Path::new(&format!("/proc/{pid}")).exists());
 }
+
+#[test]
+fn add_node_joins_with_proxied_links() {
+    let mut cluster = ClusterBuilder::new()
+        .data(1, influxd())
+        .proxy_links(true)
+        .start()
+        .unwrap();
+    let spec = influxd().with_extra_config("# dial: {{dial_map}}\n");
+    let added = cluster.add_node(Role::Data, spec).unwrap();
+    assert_eq!(added.name(), "data-2");
+    assert_eq!(added.index(), 2);
+    assert_eq!(added.client().unwrap().ping().unwrap().status, 204);
+    let conf = std::fs::read_to_string(added.config_path()).unwrap();
+    let to_1 = cluster
+        .link("data-2", "data-1")
+        .unwrap()
+        .proxy("rpc")
+        .unwrap();
+    let rpc_1 = cluster.node("data-1").unwrap().addr("rpc").unwrap();
+    assert_eq!(to_1.target(), rpc_1);
+    assert!(
+        conf.contains(&format!("# dial: \"{rpc_1}\" = \"{}\"", to_1.listen_addr())),
+        "{conf}"
+    );
+    let from_1 = cluster
+        .link("data-1", "data-2")
+        .unwrap()
+        .proxy("rpc")
+        .unwrap();
+    assert_eq!(
+        from_1.target(),
+        cluster.node("data-2").unwrap().addr("rpc").unwrap()
+    );
+}

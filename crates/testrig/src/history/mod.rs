@@ -8,10 +8,12 @@
 //! Owns no HTTP beyond what the writer and the read-back need.
 
 mod check;
+mod clients;
 mod readback;
 mod writer;
 
 pub use check::{check, Report};
+pub use clients::{Clients, ClientsConfig};
 pub use readback::{read_back, Observed};
 pub use writer::{classify, RecordingWriter};
 
