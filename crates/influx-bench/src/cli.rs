@@ -58,6 +58,8 @@ pub enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Compare two saved runs (`--json-out`): B relative to A.
+    Compare { a: PathBuf, b: PathBuf },
     /// Print the queries that would run, one per line, prefixed by their type.
     PrintQueries {
         #[command(flatten)]

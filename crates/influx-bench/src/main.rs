@@ -4,6 +4,7 @@
 
 mod cli;
 mod client;
+mod compare;
 mod error;
 mod load;
 mod progress;
@@ -54,6 +55,10 @@ fn run(cmd: Command) -> Result<()> {
             out,
         } => bench(&server, &data, None, Some(&query), &out),
         Command::Generate { data } => generate(&data),
+        Command::Compare { a, b } => {
+            print!("{}", compare::compare_files(&a, &b)?);
+            Ok(())
+        }
         Command::PrintQueries { data, query } => print_queries(&data, &query),
     }
 }
