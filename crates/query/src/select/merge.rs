@@ -172,7 +172,8 @@ fn fill_value(f: &Fill) -> Value {
     }
 }
 
-fn has_transform(n: &Node) -> bool {
+/// Whether a column tree contains a transformation.
+pub fn has_transform(n: &Node) -> bool {
     match n {
         Node::Tr(..) => true,
         Node::Bin(_, a, b) => has_transform(a) || has_transform(b),

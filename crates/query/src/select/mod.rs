@@ -297,6 +297,15 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
             max_points: env.max_select_point,
             series: &series_n,
             max_series: env.max_select_series,
+            raw_limit: (!plan_ref.aggregate
+                && stmt.limit > 0
+                && !plan_ref.nodes.iter().any(merge::has_transform))
+            .then(|| {
+                (
+                    (stmt.limit.saturating_add(stmt.offset)).min(usize::MAX as u64) as usize,
+                    stmt.time_descending(),
+                )
+            }),
         };
         let outputs = scan_all(&r.shards, &spec)?;
         let merged = merge::combine(plan_ref, outputs);

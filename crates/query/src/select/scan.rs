@@ -64,6 +64,9 @@ pub struct ScanSpec<'a> {
     pub max_points: u64,
     pub series: &'a AtomicU64,
     pub max_series: u64,
+    /// Raw queries with LIMIT and no transformation: rows needed per series
+    /// (limit + offset) and whether from the end (ORDER BY time DESC).
+    pub raw_limit: Option<(usize, bool)>,
 }
 
 impl ScanSpec<'_> {
@@ -187,6 +190,111 @@ fn read_cols(
     Ok(Cols { times: all, cols })
 }
 
+fn keep_row(cols: &Cols, cond: Option<&super::rowexpr::RowExpr>, row: usize, t: i64) -> bool {
+    match cond {
+        None => true,
+        Some(c) => super::rowexpr::eval(c, t, &|slot| cols.get(slot, row)) == Value::Bool(true),
+    }
+}
+
+/// Raw rows of one series' columns that pass the residual.
+fn raw_rows(
+    cols: &Cols,
+    cond: Option<&super::rowexpr::RowExpr>,
+    tag_vals: &[Option<Value>],
+    nvars: usize,
+) -> Vec<RawRow> {
+    let mut out = Vec::new();
+    for (row, &t) in cols.times.iter().enumerate() {
+        if !keep_row(cols, cond, row, t) {
+            continue;
+        }
+        let vals: Vec<Value> = (0..nvars)
+            .map(|i| match &tag_vals[i] {
+                Some(v) => v.clone(),
+                None => cols.get(i, row),
+            })
+            .collect();
+        out.push(RawRow {
+            time: t,
+            series: 0,
+            vals,
+        });
+    }
+    out
+}
+
+/// ORDER BY time [DESC] with LIMIT: read growing slices from the wanted end
+/// of the shard until `need` rows with a field value are found.
+fn probe_rows(
+    shard: &dyn ShardReader,
+    spec: &ScanSpec<'_>,
+    need: usize,
+    desc: bool,
+    rows_in: &dyn Fn(TimeRange) -> Result<Vec<RawRow>>,
+    tag_vals: &[Option<Value>],
+) -> Result<Vec<RawRow>> {
+    let (mut lo, mut hi) = (spec.range.min, spec.range.max);
+    if let Some(b) = shard.time_bounds() {
+        lo = lo.max(b.min);
+        hi = hi.min(b.max);
+    }
+    if lo > hi {
+        return Ok(vec![]);
+    }
+    let counts = |r: &RawRow| {
+        r.vals
+            .iter()
+            .zip(tag_vals)
+            .any(|(v, t)| t.is_none() && !matches!(v, Value::Null))
+    };
+    let span = (hi as i128 - lo as i128) as u128;
+    let mut w: u128 = (span / 256).max(1);
+    loop {
+        (spec.cancel)()?;
+        let (a, b) = if desc {
+            ((hi as i128 - w as i128).max(lo as i128) as i64, hi)
+        } else {
+            (lo, (lo as i128 + w as i128).min(hi as i128) as i64)
+        };
+        let mut rows = rows_in(TimeRange::new(a, b))?;
+        let full = if desc { a <= lo } else { b >= hi };
+        if full || rows.iter().filter(|r| counts(r)).count() >= need {
+            // Keep the `need` counted rows nearest the edge (and any
+            // uncounted rows between them).
+            if desc {
+                let mut n = 0;
+                let mut cut = 0;
+                for (i, r) in rows.iter().enumerate().rev() {
+                    if counts(r) {
+                        n += 1;
+                        if n == need {
+                            cut = i;
+                            break;
+                        }
+                    }
+                }
+                rows.drain(..cut);
+            } else {
+                let mut n = 0;
+                let mut cut = rows.len();
+                for (i, r) in rows.iter().enumerate() {
+                    if counts(r) {
+                        n += 1;
+                        if n == need {
+                            cut = i + 1;
+                            break;
+                        }
+                    }
+                }
+                rows.truncate(cut);
+            }
+            return Ok(rows);
+        }
+        w = w.saturating_mul(4);
+    }
+}
+
 /// Runs the shard-local part of a SELECT on one shard.
 pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardOutput> {
     let plan = spec.plan;
@@ -248,7 +356,6 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
             scan_aggs_fast(shard, s.id, spec, windows)?;
             continue;
         }
-        let cols = read_cols(shard, s.id, &row_fields, spec.range, spec)?;
         let cond = spec.residual.map(|r| {
             let slot = |n: &str| {
                 vars.iter()
@@ -271,65 +378,50 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
                 }
             })
             .collect();
+        if !plan.aggregate {
+            let rows_in = |range: TimeRange| -> Result<Vec<RawRow>> {
+                let cols = read_cols(shard, s.id, &row_fields, range, spec)?;
+                Ok(raw_rows(&cols, cond.as_ref(), &tag_vals, plan.vars.len()))
+            };
+            let rows = match spec.raw_limit {
+                None => rows_in(spec.range)?,
+                Some((need, desc)) => probe_rows(shard, spec, need, desc, &rows_in, &tag_vals)?,
+            };
+            if !rows.is_empty() {
+                out.raw.entry(key).or_default().push((s.key.clone(), rows));
+            }
+            continue;
+        }
+        let cols = read_cols(shard, s.id, &row_fields, spec.range, spec)?;
         let var_value = |i: usize, row: usize| -> Value {
             match &tag_vals[i] {
                 Some(v) => v.clone(),
                 None => cols.get(i, row),
             }
         };
-        let keep = |row: usize, t: i64| -> bool {
-            match &cond {
-                None => true,
-                Some(c) => {
-                    super::rowexpr::eval(c, t, &|slot| cols.get(slot, row)) == Value::Bool(true)
-                }
+        let windows = out.aggs.entry(key).or_default();
+        for (row, &t) in cols.times.iter().enumerate() {
+            if !keep_row(&cols, cond.as_ref(), row, t) {
+                continue;
             }
-        };
-        if plan.aggregate {
-            let windows = out.aggs.entry(key).or_default();
-            for (row, &t) in cols.times.iter().enumerate() {
-                if !keep(row, t) {
-                    continue;
+            let w = spec.window(t);
+            let states = windows
+                .entry(w)
+                .or_insert_with(|| vec![Partial::Empty; plan.aggs.len()]);
+            let aux_base: Vec<Value> = (0..plan.vars.len()).map(|i| var_value(i, row)).collect();
+            for (ai, a) in plan.aggs.iter().enumerate() {
+                let v = cols.get(agg_base + ai, row);
+                if a.tag_args.is_empty() {
+                    push(&a.kind, &mut states[ai], t, v, &aux_base);
+                } else {
+                    let aux: Vec<Value> = a
+                        .tag_args
+                        .iter()
+                        .map(|k| Value::String(tag_of(&s.tags, k).to_string()))
+                        .chain(aux_base.iter().cloned())
+                        .collect();
+                    push(&a.kind, &mut states[ai], t, v, &aux);
                 }
-                let w = spec.window(t);
-                let states = windows
-                    .entry(w)
-                    .or_insert_with(|| vec![Partial::Empty; plan.aggs.len()]);
-                let aux_base: Vec<Value> =
-                    (0..plan.vars.len()).map(|i| var_value(i, row)).collect();
-                for (ai, a) in plan.aggs.iter().enumerate() {
-                    let v = cols.get(agg_base + ai, row);
-                    if a.tag_args.is_empty() {
-                        push(&a.kind, &mut states[ai], t, v, &aux_base);
-                    } else {
-                        let aux: Vec<Value> = a
-                            .tag_args
-                            .iter()
-                            .map(|k| Value::String(tag_of(&s.tags, k).to_string()))
-                            .chain(aux_base.iter().cloned())
-                            .collect();
-                        push(&a.kind, &mut states[ai], t, v, &aux);
-                    }
-                }
-            }
-        } else {
-            let mut out_rows = Vec::new();
-            for (row, &t) in cols.times.iter().enumerate() {
-                if !keep(row, t) {
-                    continue;
-                }
-                let vals: Vec<Value> = (0..plan.vars.len()).map(|i| var_value(i, row)).collect();
-                out_rows.push(RawRow {
-                    time: t,
-                    series: 0,
-                    vals,
-                });
-            }
-            if !out_rows.is_empty() {
-                out.raw
-                    .entry(key)
-                    .or_default()
-                    .push((s.key.clone(), out_rows));
             }
         }
     }

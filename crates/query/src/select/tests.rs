@@ -115,6 +115,9 @@ const QUERIES: &[&str] = &[
     "SELECT mean(value) FROM cpu WHERE value > 3 OR count < 4 GROUP BY host",
     "SELECT sample(value, 1000) FROM cpu WHERE region = 'r0'",
     "SELECT last(*) FROM cpu GROUP BY *",
+    "SELECT * FROM cpu GROUP BY host ORDER BY time DESC LIMIT 2",
+    "SELECT value, host FROM cpu WHERE count > 10 GROUP BY region LIMIT 3 OFFSET 1",
+    "SELECT first(value), first(count) FROM cpu GROUP BY host",
 ];
 
 #[test]
@@ -159,6 +162,7 @@ fn shard_outputs_are_serialisable() {
         max_points: 0,
         series: &series,
         max_series: 0,
+        raw_limit: None,
     };
     let out = scan::scan_shard(sh.as_ref(), &spec).unwrap();
     let wire = serde_json::to_string(&out).unwrap();
