@@ -35,13 +35,37 @@ impl Source {
     }
 }
 
-/// The values of one field of one series over a time range: ascending time,
-/// no duplicate timestamps, blocks of at most [`crate::MAX_BLOCK_VALUES`] values.
+/// The values of one field of one series over a time range: ascending time
+/// (or descending, from [`crate::Shard::read_desc`]), no duplicate
+/// timestamps, blocks of at most [`crate::MAX_BLOCK_VALUES`] values.
 pub struct BlockCursor {
     typ: FieldType,
     range: TimeRange,
     queue: VecDeque<Source>,
     ready: VecDeque<Block>,
+    descending: bool,
+}
+
+/// Reverses a block in place: descending times with their values.
+fn reverse_block(b: &mut Block) {
+    use models::Column;
+    b.times.reverse();
+    match &mut b.values {
+        Column::Float(v) => v.reverse(),
+        Column::Integer(v) => v.reverse(),
+        Column::Unsigned(v) => v.reverse(),
+        Column::Boolean(v) => v.reverse(),
+        Column::String(v) => v.reverse(),
+    }
+}
+
+/// Chunks of `b` in the cursor's order.
+fn ordered_chunks(b: Block, descending: bool) -> VecDeque<Block> {
+    let mut chunks: VecDeque<Block> = chunk(b).into();
+    if descending {
+        chunks = chunks.into_iter().rev().collect();
+    }
+    chunks
 }
 
 fn load(typ: FieldType, range: TimeRange, s: Source) -> Result<Block> {
@@ -63,11 +87,33 @@ impl BlockCursor {
             range: TimeRange::ALL,
             queue: VecDeque::new(),
             ready: VecDeque::new(),
+            descending: false,
         }
     }
 
     /// Builds a cursor over `sources` (given oldest first).
     pub(crate) fn new(typ: FieldType, range: TimeRange, sources: Vec<Source>) -> Result<Self> {
+        Self::build(typ, range, sources, false)
+    }
+
+    /// Builds a cursor yielding newest values first: blocks in descending
+    /// time order, each block's values descending too. Only the sources the
+    /// caller actually reaches are decoded, so `ORDER BY time DESC LIMIT n`
+    /// touches the newest blocks alone.
+    pub(crate) fn new_descending(
+        typ: FieldType,
+        range: TimeRange,
+        sources: Vec<Source>,
+    ) -> Result<Self> {
+        Self::build(typ, range, sources, true)
+    }
+
+    fn build(
+        typ: FieldType,
+        range: TimeRange,
+        sources: Vec<Source>,
+        descending: bool,
+    ) -> Result<Self> {
         let mut sources: Vec<Source> = sources
             .into_iter()
             .filter(|s| !matches!(s, Source::Mem(b) if b.times.is_empty()))
@@ -82,16 +128,20 @@ impl BlockCursor {
             range,
             queue: VecDeque::new(),
             ready: VecDeque::new(),
+            descending,
         };
         if disjoint {
             let mut slots: Vec<Option<Source>> = sources.drain(..).map(Some).collect();
             c.queue = sorted.into_iter().filter_map(|i| slots[i].take()).collect();
+            if descending {
+                c.queue = c.queue.into_iter().rev().collect();
+            }
         } else {
             let mut parts = Vec::with_capacity(sources.len());
             for s in sources {
                 parts.push(load(typ, range, s)?);
             }
-            c.ready = chunk(merge_parts(typ, parts)).into();
+            c.ready = ordered_chunks(merge_parts(typ, parts), descending);
         }
         Ok(c)
     }
@@ -101,12 +151,15 @@ impl Iterator for BlockCursor {
     type Item = Result<Block>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(b) = self.ready.pop_front() {
+            if let Some(mut b) = self.ready.pop_front() {
+                if self.descending {
+                    reverse_block(&mut b);
+                }
                 return Some(Ok(b));
             }
             let s = self.queue.pop_front()?;
             match load(self.typ, self.range, s) {
-                Ok(b) => self.ready = chunk(b).into(),
+                Ok(b) => self.ready = ordered_chunks(b, self.descending),
                 Err(e) => {
                     self.queue.clear();
                     return Some(Err(e));

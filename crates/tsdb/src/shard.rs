@@ -364,6 +364,23 @@ impl Shard {
     /// Values of one field of one series in `range`, ascending, deduplicated
     /// (newest write wins), in blocks of at most 1000 values.
     pub fn read(&self, series_id: u64, field: &str, range: TimeRange) -> Result<BlockCursor> {
+        self.read_ordered(series_id, field, range, false)
+    }
+
+    /// Like [`Shard::read`], newest values first (descending time, blocks of
+    /// at most [`crate::MAX_BLOCK_VALUES`]); decodes only the blocks the
+    /// caller iterates to, for `ORDER BY time DESC` with a `LIMIT`.
+    pub fn read_desc(&self, series_id: u64, field: &str, range: TimeRange) -> Result<BlockCursor> {
+        self.read_ordered(series_id, field, range, true)
+    }
+
+    fn read_ordered(
+        &self,
+        series_id: u64,
+        field: &str,
+        range: TimeRange,
+        descending: bool,
+    ) -> Result<BlockCursor> {
         let Some((fid, typ)) = self.index.field_of_series(series_id, field) else {
             return Ok(BlockCursor::empty());
         };
@@ -417,7 +434,11 @@ impl Shard {
         if let Some(b) = cached {
             sources.push(Source::Mem(b));
         }
-        BlockCursor::new(typ, range, sources)
+        if descending {
+            BlockCursor::new_descending(typ, range, sources)
+        } else {
+            BlockCursor::new(typ, range, sources)
+        }
     }
 
     /// Deletes values of `series_ids` in `range`; an all-time range also

@@ -807,3 +807,62 @@ fn cardinality_limits_drop_points_with_influxdb_reasons() {
     assert_eq!(s.series_count(), 3);
     assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0, vec![1, 2]);
 }
+
+/// Reads (times, float values) newest first through `read_desc`.
+fn read_desc_floats(s: &Shard, host: &str, range: TimeRange) -> (Vec<i64>, Vec<f64>) {
+    let id = series_id(s, host);
+    let (mut times, mut vals) = (Vec::new(), Vec::new());
+    for b in s.read_desc(id, "value", range).unwrap() {
+        let b = b.unwrap();
+        assert!(!b.times.is_empty() && b.times.len() <= 1000);
+        times.extend_from_slice(&b.times);
+        let Column::Float(v) = b.values else {
+            panic!("type")
+        };
+        vals.extend(v);
+    }
+    (times, vals)
+}
+
+#[test]
+fn descending_reads_mirror_ascending_reads_across_files_and_cache() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    // Two files and the cache, disjoint in time; then an overlapping
+    // overwrite that forces the merged path.
+    let batch = |from: i64, to: i64| -> Vec<Point> {
+        (from..to).map(|i| fpt("a", i as f64, i * 10)).collect()
+    };
+    s.write_points(&batch(0, 1500)).unwrap();
+    s.flush().unwrap();
+    s.write_points(&batch(1500, 2600)).unwrap();
+    s.flush().unwrap();
+    s.write_points(&batch(2600, 3000)).unwrap();
+    for range in [TimeRange::ALL, TimeRange::new(5_005, 27_000)] {
+        let (asc_t, asc_v) = read_all(&s, "a", "value", range);
+        let Column::Float(asc_v) = asc_v else {
+            panic!()
+        };
+        let (t, v) = read_desc_floats(&s, "a", range);
+        let rev_t: Vec<i64> = asc_t.iter().rev().copied().collect();
+        let rev_v: Vec<f64> = asc_v.iter().rev().copied().collect();
+        assert_eq!(t, rev_t);
+        assert_eq!(v, rev_v);
+    }
+    s.write_points(&[fpt("a", -5.0, 14_990)]).unwrap();
+    let (t, v) = read_desc_floats(&s, "a", TimeRange::ALL);
+    assert_eq!(t.len(), 3000);
+    assert!(t.windows(2).all(|w| w[0] > w[1]), "strictly descending");
+    let at = t.iter().position(|&x| x == 14_990).unwrap();
+    assert_eq!(v[at], -5.0);
+    // The first block holds the newest value.
+    let id = series_id(&s, "a");
+    let first = s
+        .read_desc(id, "value", TimeRange::ALL)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.times[0], 29_990);
+}
