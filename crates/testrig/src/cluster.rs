@@ -72,8 +72,23 @@ impl ClusterBuilder {
     /// Allocates ports, starts proxies, writes configs, then starts all meta
     /// nodes (spawned together, then each waited for) and then all data
     /// nodes. On error everything already started is killed.
+    ///
+    /// Ports are chosen free but released before the nodes bind them; if a
+    /// node loses that race ("address in use") the whole start is undone
+    /// and retried on new ports (3 attempts).
     pub fn start(self) -> Result<Cluster> {
-        let (tmp, root) = match self.root {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_start() {
+                Err(e) if attempt < 3 && crate::node::is_port_clash(&e) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn try_start(&self) -> Result<Cluster> {
+        let (tmp, root) = match self.root.clone() {
             Some(r) => {
                 std::fs::create_dir_all(&r)
                     .map_err(|e| Error::io(format!("create {}", r.display()), e))?;

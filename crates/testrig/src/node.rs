@@ -469,7 +469,7 @@ impl NodeHandle {
 }
 
 /// Whether a failed start looks like a lost race for a port.
-fn is_port_clash(e: &Error) -> bool {
+pub(crate) fn is_port_clash(e: &Error) -> bool {
     match e {
         Error::Exited { log, .. } | Error::NotReady { log, .. } => {
             let l = log.to_ascii_lowercase();
