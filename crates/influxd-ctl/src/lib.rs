@@ -38,9 +38,11 @@ Available commands are:
    leave             Remove a meta or data node
    remove-data       Remove a data node
    remove-meta       Remove a meta node
+   remove-shard      Remove a shard from a data node
    show              Show cluster members
    show-shards       Shows the shards in a cluster
    token             Generates a signed JWT token
+   truncate-shards   Truncate current shards
    update-data       Update a data node
 
 Options:
@@ -288,6 +290,42 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
                 Some(&json!({ "old": old, "new": new })),
             )?;
             writeln!(out, "updated data node {} to {}", r["id"], new)?;
+        }
+        "truncate-shards" => {
+            let p = flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &["delay"],
+                    bools: &[],
+                },
+            )?;
+            let delay = p.value("delay").unwrap_or("1m0s");
+            meta_service::duration::parse(delay).map_err(CtlError::Usage)?;
+            c.request_json("POST", "/truncate-shards", Some(&json!({ "delay": delay })))?;
+            writeln!(out, "Truncated shards.")?;
+        }
+        "remove-shard" => {
+            let p = flags::parse(
+                rest,
+                &flags::Spec {
+                    values: &[],
+                    bools: &[],
+                },
+            )?;
+            let [addr, id] = p.rest.as_slice() else {
+                return Err(CtlError::Usage(
+                    "remove-shard: expected <data node TCP address> <shard id>".into(),
+                ));
+            };
+            let id: u64 = id
+                .parse()
+                .map_err(|_| CtlError::Usage(format!("remove-shard: invalid shard id {id:?}")))?;
+            c.request_json(
+                "POST",
+                "/remove-shard",
+                Some(&json!({ "addr": addr, "id": id })),
+            )?;
+            writeln!(out, "Removed shard {id} from {addr}")?;
         }
         "show" => {
             let v = c.request_json("GET", "/show-cluster", None)?;

@@ -94,6 +94,28 @@ fn ctl_manages_meta_and_data_nodes() {
         "{shards}"
     );
 
+    assert_eq!(
+        ctl(&b, &["truncate-shards", "-delay", "1s"]).unwrap(),
+        "Truncated shards.\n"
+    );
+    assert!(ctl(&b, &["truncate-shards", "-delay", "x"])
+        .unwrap_err()
+        .contains("invalid duration"));
+    let owner = shards
+        .split("[{")
+        .nth(1)
+        .unwrap()
+        .split('}')
+        .next()
+        .unwrap()
+        .to_string();
+    let (_, owner_addr) = owner.split_once(' ').unwrap();
+    assert_eq!(
+        ctl(&c, &["remove-shard", owner_addr, "1"]).unwrap(),
+        format!("Removed shard 1 from {owner_addr}\n")
+    );
+    assert!(ctl(&c, &["show-shards"]).unwrap().contains("\t[]\n"));
+
     // Unknown nodes: clear errors, nothing changes.
     let err = ctl(&a, &["remove-data", "nope:8088"]).unwrap_err();
     assert_eq!(err, "data node not found");

@@ -52,6 +52,8 @@ pub fn router(srv: Srv) -> Router {
         .route("/add-data", post(leader_only))
         .route("/remove-data", post(leader_only))
         .route("/update-data", post(leader_only))
+        .route("/truncate-shards", post(leader_only))
+        .route("/remove-shard", post(leader_only))
         .route("/join", post(join))
         .route("/leave", post(leave))
         .route("/force-leave", post(force_leave))
@@ -343,6 +345,20 @@ struct RemoveDataBody {
 }
 
 #[derive(Deserialize)]
+struct TruncateBody {
+    /// Go duration after now at which open shard groups end (default 1m).
+    #[serde(default)]
+    delay: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RemoveShardBody {
+    /// TCP address of the data node that drops its copy.
+    addr: String,
+    id: u64,
+}
+
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UpdateDataBody {
     old: String,
@@ -513,6 +529,48 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
                 200,
                 json!({ "id": node.id, "host": http, "tcp_host": b.new, "passive": node.passive }),
             ))
+        }
+        "/truncate-shards" => {
+            let b: TruncateBody = parse_json(&inc.body)?;
+            let delay = match b.delay.as_deref() {
+                None | Some("") => Duration::from_secs(60),
+                Some(d) => crate::duration::parse(d).map_err(bad_request)?,
+            };
+            let timestamp = now_nanos().saturating_add(delay.as_nanos() as i64);
+            srv.propose(Command::TruncateShardGroups { timestamp })
+                .await
+                .map_err(e)?;
+            Ok(reply(200, json!({ "timestamp": timestamp })))
+        }
+        "/remove-shard" => {
+            let b: RemoveShardBody = parse_json(&inc.body)?;
+            let data = srv.data();
+            let node = data
+                .data_nodes
+                .iter()
+                .find(|n| n.tcp_host == b.addr)
+                .cloned()
+                .ok_or_else(|| reply(404, json!({ "error": "data node not found" })))?;
+            let owned = data
+                .shard_location(b.id)
+                .map(|(_, _, _, s)| s.owners.contains(&node.id));
+            match owned {
+                None => return Err(reply(404, json!({ "error": "shard not found" }))),
+                Some(false) => {
+                    return Err(bad_request(format!(
+                        "shard {} is not owned by {}",
+                        b.id, b.addr
+                    )))
+                }
+                Some(true) => {}
+            }
+            srv.propose(Command::RemoveShardOwner {
+                shard_id: b.id,
+                node_id: node.id,
+            })
+            .await
+            .map_err(e)?;
+            Ok(reply(200, json!({ "id": b.id, "addr": b.addr })))
         }
         _ => Err(not_found().await),
     }

@@ -264,6 +264,76 @@ async fn bad_input_is_refused_without_state_change() {
     assert_eq!(v["error"], "another node has the lease");
     assert_eq!(v["owner"], 2);
 
+    // Shards: truncation with a bad delay, removal of unknown shards/owners.
+    refused(
+        &node,
+        "/truncate-shards",
+        r#"{"delay":"soon"}"#,
+        400,
+        "invalid duration",
+    )
+    .await;
+    refused(
+        &node,
+        "/remove-shard",
+        r#"{"addr":"127.0.0.1:8088","id":77}"#,
+        404,
+        "shard not found",
+    )
+    .await;
+    refused(
+        &node,
+        "/remove-shard",
+        r#"{"addr":"zz:8088","id":1}"#,
+        404,
+        "data node not found",
+    )
+    .await;
+    let (s, v) = node
+        .post(
+            "/execute",
+            r#"{"type":"create_database","name":"sh","rp":null,"retention_autocreate":true}"#,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let now = crate::node::now_nanos();
+    let sg = format!(
+        r#"{{"type":"create_shard_group","database":"sh","policy":"autogen","timestamp":{now}}}"#
+    );
+    assert_eq!(node.post("/execute", &sg).await.0, 200);
+    let (s, v) = node.post("/truncate-shards", r#"{"delay":"1s"}"#).await;
+    assert_eq!(s, 200, "{v}");
+    let d = node.data().await;
+    let sh = &d["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|db| db["name"] == "sh")
+        .unwrap()["retention_policies"][0]["shard_groups"][0];
+    assert!(sh["truncated_at"].as_i64().unwrap() > now, "{sh}");
+    let shard_id = sh["shards"][0]["id"].as_u64().unwrap();
+    let owner = sh["shards"][0]["owners"][0].as_u64().unwrap();
+    let owner_addr = d["data_nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == owner)
+        .unwrap()["tcp_host"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = format!(r#"{{"addr":"{owner_addr}","id":{shard_id}}}"#);
+    let (s, v) = node.post("/remove-shard", &body).await;
+    assert_eq!(s, 200, "{v}");
+    refused(&node, "/remove-shard", &body, 400, "is not owned by").await;
+
+    // A single-server cluster cannot lose its last member.
+    let (s, v) = node.post("/leave", "{}").await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("cannot remove the last meta node"))
+    );
+
     // Conflicts are 409 and keep the typed error for MetaClient.
     let user = r#"{"type":"create_user","name":"u","hash":"h1","admin":false}"#;
     assert_eq!(node.post("/execute", user).await.0, 200);
