@@ -99,6 +99,48 @@ fn loads_everything_and_runs_every_query_type() {
 }
 
 #[test]
+fn streaming_plain_load_without_consistency() {
+    let root = tempfile::tempdir().unwrap();
+    let spec = NodeSpec::influxd(testrig::find_binary("influxd").unwrap());
+    let node = NodeHandle::start_standalone("data-1", Role::Data, spec, root.path()).unwrap();
+    let out = bench()
+        .args([
+            "load",
+            "--url",
+            &node.url(),
+            "--db",
+            "other",
+            "--scale",
+            "3",
+            "--duration",
+            "1h",
+        ])
+        .args([
+            "--stream",
+            "--no-gzip",
+            "--consistency",
+            "none",
+            "--batch-size",
+            "333",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["load"]["visible_points"], 3 * 360, "{v}");
+    assert_eq!(v["load"]["gzip"], false);
+    assert_eq!(v["load"]["prepare_s"], 0.0);
+    assert_eq!(v["load"]["sent_bytes"], v["load"]["raw_bytes"]);
+    assert_eq!(v["load"]["batches"], 4); // 1080 points / 333
+    assert!(v["queries"].as_array().unwrap().is_empty());
+}
+
+#[test]
 fn generate_is_deterministic() {
     let run = |seed: &str| {
         let out = bench()
