@@ -224,10 +224,58 @@ fn raw_rows(
     out
 }
 
-/// ORDER BY time [DESC] with LIMIT: read growing slices from the wanted end
-/// of the shard until `need` rows with a field value are found.
+/// Time of the newest (`desc`) or oldest point of `field` in `[lo, hi]`,
+/// found by reading growing slices from that end.
+fn edge_time(
+    shard: &dyn ShardReader,
+    sid: u64,
+    field: &str,
+    spec: &ScanSpec<'_>,
+    lo: i64,
+    hi: i64,
+    desc: bool,
+) -> Result<Option<i64>> {
+    let span = (hi as i128 - lo as i128) as u128;
+    let mut w: u128 = (span / 4096).max(1);
+    loop {
+        (spec.cancel)()?;
+        let (a, b) = if desc {
+            ((hi as i128 - w as i128).max(lo as i128) as i64, hi)
+        } else {
+            (lo, (lo as i128 + w as i128).min(hi as i128) as i64)
+        };
+        let mut edge = None;
+        for blk in shard.read(sid, field, TimeRange::new(a, b))? {
+            let blk = blk?;
+            let t = if desc {
+                blk.times.last()
+            } else {
+                blk.times.first()
+            };
+            if let Some(&t) = t {
+                edge = Some(t);
+                if !desc {
+                    break;
+                }
+            }
+        }
+        if edge.is_some() {
+            return Ok(edge);
+        }
+        if (desc && a <= lo) || (!desc && b >= hi) {
+            return Ok(None);
+        }
+        w = w.saturating_mul(4);
+    }
+}
+
+/// ORDER BY time [DESC] with LIMIT: find the series' edge, then read
+/// growing slices from it until `need` rows with a field value are found.
+#[allow(clippy::too_many_arguments)]
 fn probe_rows(
     shard: &dyn ShardReader,
+    sid: u64,
+    edge_fields: &[&str],
     spec: &ScanSpec<'_>,
     need: usize,
     desc: bool,
@@ -239,17 +287,31 @@ fn probe_rows(
         lo = lo.max(b.min);
         hi = hi.min(b.max);
     }
-    if lo > hi {
-        return Ok(vec![]);
+    if lo > hi || edge_fields.is_empty() {
+        return rows_in(spec.range);
     }
+    // The newest/oldest point over all projected fields.
+    let mut edge: Option<i64> = None;
+    for f in edge_fields {
+        if let Some(t) = edge_time(shard, sid, f, spec, lo, hi, desc)? {
+            edge = Some(match edge {
+                Some(e) if desc => e.max(t),
+                Some(e) => e.min(t),
+                None => t,
+            });
+        }
+    }
+    let Some(edge) = edge else {
+        return Ok(vec![]);
+    };
+    let (lo, hi) = if desc { (lo, edge) } else { (edge, hi) };
     let counts = |r: &RawRow| {
         r.vals
             .iter()
             .zip(tag_vals)
             .any(|(v, t)| t.is_none() && !matches!(v, Value::Null))
     };
-    let span = (hi as i128 - lo as i128) as u128;
-    let mut w: u128 = (span / 256).max(1);
+    let mut w: u128 = 0;
     loop {
         (spec.cancel)()?;
         let (a, b) = if desc {
@@ -291,7 +353,11 @@ fn probe_rows(
             }
             return Ok(rows);
         }
-        w = w.saturating_mul(4);
+        w = if w == 0 {
+            1_000_000_000
+        } else {
+            w.saturating_mul(8)
+        };
     }
 }
 
@@ -385,7 +451,22 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
             };
             let rows = match spec.raw_limit {
                 None => rows_in(spec.range)?,
-                Some((need, desc)) => probe_rows(shard, spec, need, desc, &rows_in, &tag_vals)?,
+                Some((need, desc)) => {
+                    let edge_fields: Vec<&str> = (0..plan.vars.len())
+                        .filter(|&i| tag_vals[i].is_none())
+                        .filter_map(|i| row_fields[i])
+                        .collect();
+                    probe_rows(
+                        shard,
+                        s.id,
+                        &edge_fields,
+                        spec,
+                        need,
+                        desc,
+                        &rows_in,
+                        &tag_vals,
+                    )?
+                }
             };
             if !rows.is_empty() {
                 out.raw.entry(key).or_default().push((s.key.clone(), rows));
