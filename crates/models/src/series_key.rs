@@ -29,9 +29,7 @@ const TAG_SPECIALS: &[char] = &[',', '=', ' '];
 /// Builds a series key from an unescaped measurement name and unescaped tags.
 /// `tags` must be sorted by key (the caller's invariant; debug-asserted).
 pub fn series_key<K: AsRef<str>, V: AsRef<str>>(measurement: &str, tags: &[(K, V)]) -> String {
-    debug_assert!(tags
-        .windows(2)
-        .all(|w| w[0].0.as_ref() <= w[1].0.as_ref()));
+    debug_assert!(tags.windows(2).all(|w| w[0].0.as_ref() <= w[1].0.as_ref()));
     let mut out = String::with_capacity(
         measurement.len()
             + tags
