@@ -290,21 +290,16 @@ fn probe_rows(
     if lo > hi || edge_fields.is_empty() {
         return rows_in(spec.range);
     }
-    // The newest/oldest point over all projected fields.
-    let mut edge: Option<i64> = None;
-    for f in edge_fields {
-        if let Some(t) = edge_time(shard, sid, f, spec, lo, hi, desc)? {
-            edge = Some(match edge {
-                Some(e) if desc => e.max(t),
-                Some(e) => e.min(t),
-                None => t,
-            });
+    // The newest/oldest point of one projected field is a hint of where
+    // the data ends; rows are then read from there to the shard's end, so
+    // other fields' later points are still seen.
+    let Some(edge) = edge_time(shard, sid, edge_fields[0], spec, lo, hi, desc)? else {
+        if edge_fields.len() == 1 {
+            return Ok(vec![]);
         }
-    }
-    let Some(edge) = edge else {
-        return Ok(vec![]);
+        return rows_in(TimeRange::new(lo, hi));
     };
-    let (lo, hi) = if desc { (lo, edge) } else { (edge, hi) };
+    let start = edge;
     let counts = |r: &RawRow| {
         r.vals
             .iter()
@@ -315,9 +310,9 @@ fn probe_rows(
     loop {
         (spec.cancel)()?;
         let (a, b) = if desc {
-            ((hi as i128 - w as i128).max(lo as i128) as i64, hi)
+            ((start as i128 - w as i128).max(lo as i128) as i64, hi)
         } else {
-            (lo, (lo as i128 + w as i128).min(hi as i128) as i64)
+            (lo, (start as i128 + w as i128).min(hi as i128) as i64)
         };
         let mut rows = rows_in(TimeRange::new(a, b))?;
         let full = if desc { a <= lo } else { b >= hi };
