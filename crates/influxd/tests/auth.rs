@@ -3,6 +3,8 @@
 //! parameters and Basic auth, and InfluxDB's 401/403 texts for queries and
 //! writes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::Influxd;

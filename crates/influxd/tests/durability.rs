@@ -2,6 +2,8 @@
 //! writers stream batches over HTTP, the server is killed mid-stream,
 //! restarted, and every acknowledged point must be read back with its value.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::Influxd;

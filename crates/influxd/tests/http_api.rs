@@ -1,6 +1,8 @@
 //! End-to-end tests of the HTTP API against the real `influxd` binary:
 //! /ping, /health, and /write's status codes and InfluxDB 1.x error texts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::Influxd;

@@ -99,7 +99,6 @@ impl Node {
             max_series_per_database: d.max_series_per_database,
             max_values_per_tag: d.max_values_per_tag,
             max_concurrent_compactions: usize::try_from(d.max_concurrent_compactions).unwrap_or(0),
-            ..tsdb::EngineConfig::default()
         };
         let store = Arc::new(tsdb::Store::open(engine)?);
         let writer = Arc::new(PointsWriter::new(meta.clone(), store.clone()));

@@ -3,7 +3,7 @@
 //! answers `/ping`, talk HTTP to it, kill -9 and restart it. Every process is
 //! killed when its handle drops, even when a test panics.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read;
 use std::net::TcpListener;
