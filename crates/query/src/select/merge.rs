@@ -222,29 +222,60 @@ pub fn finish(
                 }));
             }
             rows.sort_by_key(|r| (r.time, r.series));
-            let leaves: Vec<Seq> = (0..plan.vars.len())
-                .map(|i| rows.iter().map(|r| (r.time, r.vals[i].clone())).collect())
-                .collect();
-            let hint: Seq = rows.iter().map(|r| (r.time, Value::Null)).collect();
-            let cols: Vec<Seq> = plan
+            let simple: Option<Vec<usize>> = plan
                 .nodes
                 .iter()
-                .map(|n| eval_node(n, &leaves, &[], &hint))
+                .map(|n| match n {
+                    Node::Leaf(i) => Some(*i),
+                    _ => None,
+                })
                 .collect();
-            let any_transform = plan.nodes.iter().any(has_transform);
-            let joined: Vec<(i64, Vec<Value>)> = if any_transform {
-                join(cols)
-            } else {
-                // Same length as rows: zip directly.
-                (0..rows.len())
-                    .map(|i| (rows[i].time, cols.iter().map(|c| c[i].1.clone()).collect()))
+            let distinct = simple.as_ref().is_some_and(|idx| {
+                let mut seen = std::collections::HashSet::new();
+                idx.iter().all(|i| seen.insert(*i))
+            });
+            let joined: Vec<(i64, Vec<Value>)> = if let Some(idx) = simple.filter(|_| distinct) {
+                // Plain projection: move values, no per-column sequences.
+                rows.into_iter()
+                    .map(|mut r| {
+                        let vals = idx
+                            .iter()
+                            .map(|&i| std::mem::replace(&mut r.vals[i], Value::Null))
+                            .collect();
+                        (r.time, vals)
+                    })
                     .collect()
+            } else {
+                let leaves: Vec<Seq> = (0..plan.vars.len())
+                    .map(|i| rows.iter().map(|r| (r.time, r.vals[i].clone())).collect())
+                    .collect();
+                let hint: Seq = rows.iter().map(|r| (r.time, Value::Null)).collect();
+                let cols: Vec<Seq> = plan
+                    .nodes
+                    .iter()
+                    .map(|n| eval_node(n, &leaves, &[], &hint))
+                    .collect();
+                if plan.nodes.iter().any(has_transform) {
+                    join(cols)
+                } else {
+                    // Same length as rows: zip directly.
+                    let mut its: Vec<_> = cols.into_iter().map(|c| c.into_iter()).collect();
+                    rows.iter()
+                        .map(|r| {
+                            let vals = its
+                                .iter_mut()
+                                .map(|it| it.next().map(|p| p.1).unwrap_or(Value::Null))
+                                .collect();
+                            (r.time, vals)
+                        })
+                        .collect()
+                }
             };
             // A row needs at least one non-null field value.
             let field_cols: Vec<bool> = plan
                 .nodes
                 .iter()
-                .map(|n| !matches!(n, Node::Leaf(i) if !is_field_var(plan, *i, &rows)))
+                .map(|n| !matches!(n, Node::Leaf(i) if !is_field_var(plan, *i)))
                 .collect();
             let rows: Vec<(i64, Vec<Value>)> = joined
                 .into_iter()
@@ -261,7 +292,7 @@ pub fn finish(
 }
 
 /// Whether raw variable `i` is a field (tags alone do not keep a row).
-fn is_field_var(plan: &Plan, i: usize, _rows: &[RawRow]) -> bool {
+fn is_field_var(plan: &Plan, i: usize) -> bool {
     !plan.tag_vars.contains(&plan.vars[i])
 }
 
