@@ -210,7 +210,7 @@ impl QueryExecutor {
                         continue;
                     }
                     let fv = match v {
-                        Value::Time(t) => {
+                        Value::Time(t) | Value::TimeTz(t, _) => {
                             time = *t;
                             continue;
                         }

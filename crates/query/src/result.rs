@@ -19,6 +19,9 @@ pub enum Value {
     String(String),
     /// A timestamp in nanoseconds; rendered per [`TimeFormat`].
     Time(i64),
+    /// A timestamp shown in a time zone (`tz()`): nanoseconds and the UTC
+    /// offset in seconds; RFC3339 output carries the offset.
+    TimeTz(i64, i32),
 }
 
 /// How `Value::Time` is rendered: RFC3339 with nanoseconds (no `epoch`
@@ -95,6 +98,24 @@ pub fn format_rfc3339_nano(ns: i64) -> String {
     s
 }
 
+/// RFC3339 with nanoseconds in a zone `offset` seconds east of UTC, as Go
+/// prints it (`Z` for a zero offset).
+pub fn format_rfc3339_offset(ns: i64, offset: i32) -> String {
+    if offset == 0 {
+        return format_rfc3339_nano(ns);
+    }
+    let local = format_rfc3339_nano(ns.saturating_add(offset as i64 * 1_000_000_000));
+    let sign = if offset < 0 { '-' } else { '+' };
+    let a = offset.unsigned_abs();
+    format!(
+        "{}{}{:02}:{:02}",
+        local.trim_end_matches('Z'),
+        sign,
+        a / 3600,
+        (a % 3600) / 60
+    )
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -124,6 +145,10 @@ impl Serialize for ValueSer<'_> {
             Value::String(v) => s.serialize_str(v),
             Value::Time(ns) => match self.1 {
                 TimeFormat::Rfc3339 => s.serialize_str(&format_rfc3339_nano(*ns)),
+                TimeFormat::Epoch(p) => s.serialize_i64(ns.div_euclid(p.nanos())),
+            },
+            Value::TimeTz(ns, off) => match self.1 {
+                TimeFormat::Rfc3339 => s.serialize_str(&format_rfc3339_offset(*ns, *off)),
                 TimeFormat::Epoch(p) => s.serialize_i64(ns.div_euclid(p.nanos())),
             },
         }
@@ -233,6 +258,15 @@ mod tests {
             format_rfc3339_nano(1_451_606_400_000_000_000),
             "2016-01-01T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn rfc3339_with_offset() {
+        assert_eq!(
+            format_rfc3339_offset(954_662_400_000_000_000, -8 * 3600),
+            "2000-04-02T00:00:00-08:00"
+        );
+        assert_eq!(format_rfc3339_offset(0, 0), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn as_f64(v: &Value) -> Option<f64> {
         Value::Float(f) => Some(*f),
         Value::Integer(i) => Some(*i as f64),
         Value::Unsigned(u) => Some(*u as f64),
-        Value::Time(t) => Some(*t as f64),
+        Value::Time(t) | Value::TimeTz(t, _) => Some(*t as f64),
         _ => None,
     }
 }

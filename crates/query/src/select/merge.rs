@@ -206,7 +206,7 @@ pub fn finish(
         for (key, windows) in merged.aggs {
             let mut rows = agg_rows(plan, stmt, windows, bounds, max);
             if plan.lookback > 0 && plan.interval > 0 {
-                let start = out_min - (out_min - plan.offset).rem_euclid(plan.interval);
+                let start = plan.window_start(out_min);
                 rows.retain(|r| r.0 >= start);
             }
             push_series(&mut out, name, group_tags(&key), &columns, rows, stmt, plan);
@@ -303,7 +303,7 @@ fn push_series(
     columns: &[String],
     mut rows: Vec<(i64, Vec<Value>)>,
     stmt: &SelectStatement,
-    _plan: &Plan,
+    plan: &Plan,
 ) {
     if stmt.time_descending() {
         rows.reverse();
@@ -318,7 +318,7 @@ fn push_series(
         })
         .map(|(t, vals)| {
             let mut r = Vec::with_capacity(vals.len() + 1);
-            r.push(Value::Time(t));
+            r.push(plan.time_value(t));
             r.extend(vals);
             r
         })
@@ -346,18 +346,19 @@ fn agg_rows(
     // Window list.
     let keys: Vec<i64> = if plan.interval > 0 && stmt.fill != Fill::None {
         let first = match bounds.min {
-            Some(m) => m - (m - plan.offset).rem_euclid(plan.interval),
+            Some(m) => plan.window_start(m),
             None => windows.keys().next().copied().unwrap_or(0),
         };
-        let last = max - (max - plan.offset).rem_euclid(plan.interval);
+        let last = plan.window_start(max);
         let mut v = Vec::new();
         let mut w = first;
         while w <= last && v.len() < MAX_WINDOWS {
             v.push(w);
-            w = match w.checked_add(plan.interval) {
-                Some(x) => x,
-                None => break,
-            };
+            let next = plan.window_end(w);
+            if next <= w {
+                break;
+            }
+            w = next;
         }
         v
     } else {
@@ -543,7 +544,7 @@ pub fn subquery_source(env: &Env<'_>, inner: &SelectStatement) -> Result<Vec<Res
             let mut fields = Vec::new();
             for (c, v) in s.columns.iter().zip(row.iter()) {
                 let fv = match v {
-                    Value::Time(t) => {
+                    Value::Time(t) | Value::TimeTz(t, _) => {
                         time = *t;
                         continue;
                     }

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod rowexpr;
 pub mod scan;
 pub mod transform;
+pub mod tz;
 
 #[cfg(test)]
 mod tests;
@@ -229,7 +230,7 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
     // Transforms over windows read intervals before the start.
     let out_min = min;
     let min = if plan.lookback > 0 && bounds.min.is_some() {
-        let start = min - (min - plan.offset).rem_euclid(plan.interval);
+        let start = plan.window_start(min);
         start.saturating_sub(plan.lookback.saturating_mul(plan.interval))
     } else {
         min

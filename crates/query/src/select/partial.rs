@@ -392,7 +392,7 @@ fn value_key(v: &Value) -> (u8, u64, String) {
         Value::Unsigned(u) => (3, *u, String::new()),
         Value::Bool(b) => (4, *b as u64, String::new()),
         Value::String(s) => (5, 0, s.clone()),
-        Value::Time(t) => (6, *t as u64, String::new()),
+        Value::Time(t) | Value::TimeTz(t, _) => (6, *t as u64, String::new()),
         Value::Null => (0, 0, String::new()),
     }
 }

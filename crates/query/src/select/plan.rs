@@ -62,6 +62,34 @@ pub struct Plan {
     pub lookback: i64,
     /// Columns written as tags by SELECT INTO (top/bottom tag arguments).
     pub into_tags: Vec<String>,
+    /// Zone of `tz()`: windows align on local time, times carry the offset.
+    pub zone: Option<std::sync::Arc<super::tz::Zone>>,
+}
+
+impl Plan {
+    /// Start of the GROUP BY time window holding `t`.
+    pub fn window_start(&self, t: i64) -> i64 {
+        match &self.zone {
+            Some(z) => z.window_start(t, self.interval, self.offset),
+            None => t - (t - self.offset).rem_euclid(self.interval),
+        }
+    }
+
+    /// End (exclusive) of the window starting at `w`.
+    pub fn window_end(&self, w: i64) -> i64 {
+        match &self.zone {
+            Some(z) => z.window_end(w, self.interval),
+            None => w.saturating_add(self.interval),
+        }
+    }
+
+    /// The output cell of a timestamp.
+    pub fn time_value(&self, t: i64) -> Value {
+        match &self.zone {
+            Some(z) => Value::TimeTz(t, (z.offset(t) / 1_000_000_000) as i32),
+            None => Value::Time(t),
+        }
+    }
 }
 
 /// The schema of the measurements a statement reads.
@@ -450,6 +478,10 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
             tag_vars: vec![],
             lookback: 0,
             into_tags: vec![],
+            zone: match &stmt.location {
+                Some(name) => Some(std::sync::Arc::new(super::tz::Zone::load(name)?)),
+                None => None,
+            },
         },
         schema,
     };

@@ -75,7 +75,7 @@ impl ScanSpec<'_> {
         if p.interval <= 0 {
             return self.fixed_window;
         }
-        t - (t - p.offset).rem_euclid(p.interval)
+        p.window_start(t)
     }
 
     fn count_points(&self, n: usize) -> Result<()> {
@@ -621,7 +621,7 @@ fn scan_aggs_fast(
             while i < times.len() {
                 let w = spec.window(times[i]);
                 let j = if plan.interval > 0 {
-                    let end = w.saturating_add(plan.interval);
+                    let end = plan.window_end(w);
                     i + times[i..].partition_point(|t| *t < end)
                 } else {
                     times.len()
