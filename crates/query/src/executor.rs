@@ -129,10 +129,23 @@ impl QueryExecutor {
         task: &Task,
     ) -> Result<StatementResult> {
         if ctx.read_only && !is_read_only(stmt) {
-            return Err(Error::msg(format!(
-                "{} query not allowed with GET; use POST",
-                statement_kind(stmt)
-            )));
+            // InfluxDB 1.6 runs it and warns.
+            let text = self.normalized(stmt, ctx).to_string();
+            let mut r = self.execute_statement(
+                stmt,
+                &ExecutionContext {
+                    read_only: false,
+                    ..ctx.clone()
+                },
+                task,
+            )?;
+            r.messages.push(crate::result::Message {
+                level: "warning".into(),
+                text: format!(
+                    "deprecated use of '{text}' in a read only context, please use a POST request instead"
+                ),
+            });
+            return Ok(r);
         }
         match stmt {
             Statement::Select(s) => self.select(s, ctx, task),
@@ -273,10 +286,34 @@ fn is_read_only(stmt: &Statement) -> bool {
     }
 }
 
-fn statement_kind(stmt: &Statement) -> String {
-    let s = stmt.to_string();
-    let mut words = s.split_whitespace();
-    let a = words.next().unwrap_or("");
-    let b = words.next().unwrap_or("");
-    format!("{a} {b}").trim().to_string()
+impl QueryExecutor {
+    /// The statement with SELECT sources and INTO target qualified by the
+    /// request's database and its default retention policy (as InfluxDB
+    /// echoes statements back).
+    fn normalized(&self, stmt: &Statement, ctx: &ExecutionContext) -> Statement {
+        let Statement::Select(sel) = stmt else {
+            return stmt.clone();
+        };
+        let data = self.meta.data();
+        let mut sel = sel.clone();
+        let qualify = |m: &mut influxql::Measurement| {
+            if m.database.is_empty() {
+                m.database = ctx.database.clone();
+            }
+            if m.retention_policy.is_empty() {
+                if let Some(d) = data.database(&m.database) {
+                    m.retention_policy = d.default_retention_policy.clone();
+                }
+            }
+        };
+        for s in sel.sources.iter_mut() {
+            if let influxql::Source::Measurement(m) = s {
+                qualify(m);
+            }
+        }
+        if let Some(t) = sel.target.as_mut() {
+            qualify(&mut t.measurement);
+        }
+        Statement::Select(sel)
+    }
 }
