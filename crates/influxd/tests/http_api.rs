@@ -136,3 +136,29 @@ fn config_command_prints_parseable_defaults() {
     assert!(text.contains("wal-fsync-delay"));
     assert!(text.contains("bind-address = \":8086\""));
 }
+
+#[test]
+fn debug_vars_and_pprof_answer() {
+    let (_d, n) = started("");
+    assert_eq!(n.query("CREATE DATABASE db", "").status, 200);
+    assert_eq!(n.write("db=db", "cpu v=1 1\ncpu v=2 2").status, 204);
+    let r = n.request("GET", "/debug/vars", &[], b"");
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["write"]["values"]["pointReq"], 2);
+    assert!(v["memstats"]["Sys"].as_u64().unwrap() > 0);
+    let shard = v
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("shard:"))
+        .map(|(_, s)| s.clone())
+        .expect("a shard entry");
+    assert_eq!(shard["tags"]["database"], "db");
+    assert_eq!(shard["values"]["writePointsOk"], 2);
+    let r = n.request("GET", "/debug/pprof/profile?seconds=1", &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(&r.bytes[..2], &[0x1f, 0x8b], "a gzipped pprof profile");
+    let r = n.request("GET", "/debug/pprof/heap", &[], b"");
+    assert_eq!(r.status, 501);
+}

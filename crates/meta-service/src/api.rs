@@ -60,8 +60,7 @@ pub fn router(srv: Srv) -> Router {
         .route("/internal/assign-id", post(assign_id))
         .route("/internal/reset", post(internal_reset))
         .route("/debug/vars", get(debug_vars))
-        .route("/debug/pprof", get(pprof))
-        .route("/debug/pprof/{*profile}", get(pprof))
+        .merge(profiling::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(srv.clone(), auth))
         .with_state(srv)
@@ -769,14 +768,6 @@ async fn internal_reset(State(srv): State<Srv>) -> Response {
         Ok(()) => reply(200, json!({})),
         Err(e) => error_reply(&e),
     }
-}
-
-/// Profiles are not implemented yet: say so rather than 404.
-async fn pprof() -> Response {
-    reply(
-        501,
-        json!({ "error": "pprof profiles are not implemented by this meta node yet" }),
-    )
 }
 
 async fn debug_vars(State(srv): State<Srv>) -> Response {

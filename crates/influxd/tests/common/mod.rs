@@ -31,6 +31,7 @@ pub struct Influxd {
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    pub bytes: Vec<u8>,
     pub headers: Vec<(String, String)>,
 }
 
@@ -193,14 +194,15 @@ bind-address = "127.0.0.1:{rpc}"
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let mut body = String::new();
+        let mut bytes = Vec::new();
         resp.body_mut()
             .as_reader()
-            .read_to_string(&mut body)
+            .read_to_end(&mut bytes)
             .expect("read body");
         Reply {
             status,
-            body,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
             headers,
         }
     }

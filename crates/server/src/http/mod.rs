@@ -31,12 +31,19 @@ pub const VERSION: &str = concat!("1.8.10-tidemark-", env!("CARGO_PKG_VERSION"))
 pub const BUILD: &str = "ENT";
 
 pub fn router(node: Arc<Node>) -> Router {
-    Router::new()
+    let pprof = node.config.http.pprof_enabled;
+    let router = Router::new()
         .route("/ping", get(ping::ping).head(ping::ping))
         .route("/health", get(ping::health))
         .route("/write", post(write::write))
         .route("/query", get(query::query_get).post(query::query_post))
-        .route("/debug/vars", get(debug::vars))
+        .route("/debug/vars", get(debug::vars));
+    let router = if pprof {
+        router.merge(profiling::routes())
+    } else {
+        router
+    };
+    router
         .layer(middleware::from_fn(common_headers))
         .with_state(node)
 }

@@ -1,0 +1,191 @@
+//! `/debug/pprof` for every Tidemark server: CPU profiles in Go's pprof
+//! format (gzipped protobuf, readable by `go tool pprof` and `pprof`),
+//! sampled for `?seconds=N` (default 30, at most 300), plus the `cmdline`
+//! and an index page. One CPU profile runs at a time per process.
+//!
+//! Owns only the HTTP surface and the sampling; it knows nothing of the
+//! server it is mounted in. Heap profiles need an allocator that records
+//! allocation sites, which Tidemark does not ship: `/debug/pprof/heap`
+//! answers 501 with a clear message rather than an empty profile.
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Sampling frequency of CPU profiles (Go's default rate).
+const SAMPLE_HZ: i32 = 100;
+/// Longest CPU profile accepted.
+const MAX_SECONDS: u64 = 300;
+const DEFAULT_SECONDS: u64 = 30;
+
+static PROFILING: AtomicBool = AtomicBool::new(false);
+
+/// Routes to merge into a server's router (stateless, so any state type).
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/debug/pprof", get(index))
+        .route("/debug/pprof/", get(index))
+        .route("/debug/pprof/{name}", get(named))
+}
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        format!("{}\n", serde_json::json!({ "error": msg })),
+    )
+        .into_response()
+}
+
+async fn index() -> Response {
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; charset=utf-8")],
+        "/debug/pprof/\n\nprofile  CPU profile (pprof protobuf, gzip); ?seconds=N (default 30)\ncmdline  the command line of this process\nheap     not supported by this build (501)\n",
+    )
+        .into_response()
+}
+
+async fn named(Path(name): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+    match name.as_str() {
+        "profile" => {
+            let seconds = match q.get("seconds").map(|s| s.parse::<u64>()) {
+                None => DEFAULT_SECONDS,
+                Some(Ok(s)) if (1..=MAX_SECONDS).contains(&s) => s,
+                Some(_) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        &format!("seconds must be an integer from 1 to {MAX_SECONDS}"),
+                    )
+                }
+            };
+            cpu_profile(Duration::from_secs(seconds)).await
+        }
+        "cmdline" => (
+            StatusCode::OK,
+            [("content-type", "text/plain; charset=utf-8")],
+            std::env::args().collect::<Vec<_>>().join("\x00"),
+        )
+            .into_response(),
+        "heap" | "allocs" => error(
+            StatusCode::NOT_IMPLEMENTED,
+            "heap profiles are not supported by this build (no allocation-recording allocator); use /debug/vars for memory figures",
+        ),
+        other => error(StatusCode::NOT_FOUND, &format!("unknown profile: {other}")),
+    }
+}
+
+/// Releases the one-profile-at-a-time flag when dropped.
+struct Running;
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        PROFILING.store(false, Ordering::SeqCst);
+    }
+}
+
+async fn cpu_profile(duration: Duration) -> Response {
+    if PROFILING.swap(true, Ordering::SeqCst) {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Could not enable CPU profiling: cpu profiling already in use",
+        );
+    }
+    let running = Running;
+    let guard = match pprof::ProfilerGuardBuilder::default()
+        .frequency(SAMPLE_HZ)
+        .blocklist(&["libc", "libgcc", "pthread", "vdso"])
+        .build()
+    {
+        Ok(g) => g,
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("Could not enable CPU profiling: {e}"),
+            )
+        }
+    };
+    tokio::time::sleep(duration).await;
+    let encoded = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let _running = running;
+        let report = guard.report().build().map_err(|e| e.to_string())?;
+        let profile = report.pprof().map_err(|e| e.to_string())?;
+        let mut raw = Vec::new();
+        pprof::protos::Message::encode(&profile, &mut raw).map_err(|e| e.to_string())?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&raw).map_err(|e| e.to_string())?;
+        gz.finish().map_err(|e| e.to_string())
+    })
+    .await;
+    match encoded {
+        Ok(Ok(body)) => (
+            StatusCode::OK,
+            [
+                ("content-type", "application/octet-stream"),
+                ("content-disposition", "attachment; filename=\"profile\""),
+            ],
+            body,
+        )
+            .into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn burn(ms: u64) {
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(ms) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cpu_profile_is_a_gzipped_pprof_protobuf() {
+        let burner = std::thread::spawn(|| burn(1500));
+        let resp = cpu_profile(Duration::from_secs(1)).await;
+        burner.join().unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&body[..2], &[0x1f, 0x8b], "gzip magic");
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        let profile: pprof::protos::Profile = pprof::protos::Message::decode(&raw[..]).unwrap();
+        assert!(
+            !profile.sample.is_empty(),
+            "no samples while a thread was busy"
+        );
+        assert!(!profile.string_table.is_empty());
+        // The flag is released: a second profile may start.
+        assert!(!PROFILING.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn bad_seconds_and_heap_are_refused_clearly() {
+        let r = named(
+            Path("profile".into()),
+            Query([("seconds".to_string(), "x".to_string())].into()),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = named(Path("heap".into()), Query(HashMap::new())).await;
+        assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
+        let r = named(Path("nope".into()), Query(HashMap::new())).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+}
