@@ -72,6 +72,15 @@ fn walk_time(e: &Expr, now: i64, b: &mut TimeBounds) -> Result<Option<Expr>> {
             let r = walk_time(&be.rhs, now, b)?;
             Ok(and(l, r))
         }
+        // InfluxDB lifts time comparisons out of an OR as well.
+        Expr::Binary(be) if be.op == BinaryOp::Or => {
+            let l = walk_time(&be.lhs, now, b)?;
+            let r = walk_time(&be.rhs, now, b)?;
+            Ok(match (l, r) {
+                (Some(l), Some(r)) => Some(Expr::binary(l, BinaryOp::Or, r)),
+                (x, None) | (None, x) => x,
+            })
+        }
         Expr::Binary(be) if be.op.is_comparison() => {
             let (op, other) = if is_time_ref(&be.lhs) {
                 (be.op, &be.rhs)

@@ -345,6 +345,20 @@ impl Builder<'_> {
                     .collect::<Result<_>>()?,
             ),
             Expr::Call(c) if is_transform(&c.name) => {
+                arg_count(c)?;
+                let inner_is_agg = c.args.first().is_some_and(contains_agg);
+                if !inner_is_agg && self.plan.interval > 0 {
+                    return Err(Error::msg(format!(
+                        "aggregate function required inside the call to {}",
+                        c.name
+                    )));
+                }
+                if inner_is_agg && self.plan.interval <= 0 {
+                    return Err(Error::msg(format!(
+                        "{} aggregate requires a GROUP BY interval",
+                        c.name
+                    )));
+                }
                 let unit_interval = if self.plan.aggregate {
                     self.plan.interval
                 } else {
@@ -390,6 +404,7 @@ impl Builder<'_> {
                 }))
             }
             Expr::Call(c) if is_agg_name(&c.name) => {
+                arg_count(c)?;
                 if let Some(Expr::Call(inner)) = c.args.first().map(|a| a.unparen()) {
                     if is_agg_name(&inner.name) {
                         return Err(Error::msg(format!(
@@ -425,6 +440,119 @@ impl Builder<'_> {
             other => Node::Lit(literal(other).unwrap_or(Value::Null)),
         })
     }
+}
+
+/// InfluxDB's argument-count checks.
+fn arg_count(c: &Call) -> Result<()> {
+    let got = c.args.len();
+    let exact = |n: usize| {
+        if got != n {
+            Err(Error::msg(format!(
+                "invalid number of arguments for {}, expected {n}, got {got}",
+                c.name
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    match c.name.as_str() {
+        "percentile" | "sample" | "moving_average" | "exponential_moving_average" => exact(2),
+        "top" | "bottom" if got < 2 => Err(Error::msg(format!(
+            "invalid number of arguments for {}, expected at least 2, got {got}",
+            c.name
+        ))),
+        "count" | "sum" | "mean" | "median" | "mode" | "spread" | "stddev" | "distinct" | "min"
+        | "max" | "first" | "last" | "cumulative_sum" => exact(1),
+        "derivative" | "non_negative_derivative" | "elapsed" | "integral" if got == 0 || got > 2 => {
+            Err(Error::msg(format!(
+                "invalid number of arguments for {}, expected at least 1 but no more than 2, got {got}",
+                c.name
+            )))
+        }
+        "difference" | "non_negative_difference" => exact(1),
+        _ => Ok(()),
+    }
+}
+
+/// Name of the function behind an aggregate kind.
+fn agg_name(k: &AggKind) -> &'static str {
+    match k {
+        AggKind::Count | AggKind::CountDistinct => "count",
+        AggKind::Sum => "sum",
+        AggKind::Mean => "mean",
+        AggKind::Median => "median",
+        AggKind::Mode => "mode",
+        AggKind::Spread => "spread",
+        AggKind::Stddev => "stddev",
+        AggKind::Distinct => "distinct",
+        AggKind::Integral(_) => "integral",
+        AggKind::Min => "min",
+        AggKind::Max => "max",
+        AggKind::First => "first",
+        AggKind::Last => "last",
+        AggKind::Percentile(_) => "percentile",
+        AggKind::Sample(_) => "sample",
+        AggKind::Top(_) => "top",
+        AggKind::Bottom(_) => "bottom",
+    }
+}
+
+/// `unsupported <fn> iterator type: ...` for a function over a field type
+/// it does not accept.
+fn check_types(plan: &Plan, schema: &Schema) -> Result<()> {
+    let iter_type = |t: FieldType| match t {
+        FieldType::String => "string",
+        FieldType::Boolean => "boolean",
+        FieldType::Integer => "integer",
+        FieldType::Unsigned => "unsigned",
+        FieldType::Float => "float",
+    };
+    for a in &plan.aggs {
+        let Some(t) = schema.fields.get(&a.field) else {
+            continue;
+        };
+        let name = agg_name(&a.kind);
+        if !accepts(name, *t) {
+            return Err(Error::msg(format!(
+                "unsupported {name} iterator type: *query.{}InterruptIterator",
+                iter_type(*t)
+            )));
+        }
+    }
+    fn raw_transform<'a>(n: &'a Node, out: &mut Vec<(&'a Transform, usize)>) {
+        match n {
+            Node::Tr(t, inner) => {
+                if let Node::Leaf(i) = **inner {
+                    out.push((t, i));
+                }
+                raw_transform(inner, out);
+            }
+            Node::Bin(_, a, b) => {
+                raw_transform(a, out);
+                raw_transform(b, out);
+            }
+            Node::Math(_, a) => a.iter().for_each(|x| raw_transform(x, out)),
+            _ => {}
+        }
+    }
+    if !plan.aggregate {
+        let mut trs = Vec::new();
+        plan.nodes.iter().for_each(|n| raw_transform(n, &mut trs));
+        for (t, i) in trs {
+            if let Some(ft) = schema.fields.get(&plan.vars[i]) {
+                if matches!(ft, FieldType::String | FieldType::Boolean)
+                    && !matches!(t, Transform::Elapsed(_))
+                {
+                    return Err(Error::msg(format!(
+                        "unsupported {} iterator type: *query.{}InterruptIterator",
+                        t.name(),
+                        iter_type(*ft)
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds the plan of `stmt` against `schema`.
@@ -530,6 +658,7 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
         *c += 1;
     }
     validate(&b.plan, stmt)?;
+    check_types(&b.plan, schema)?;
     Ok(b.plan)
 }
 

@@ -62,6 +62,25 @@ impl Transform {
 }
 
 impl Transform {
+    /// The function's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transform::Derivative {
+                non_negative: false,
+                ..
+            } => "derivative",
+            Transform::Derivative { .. } => "non_negative_derivative",
+            Transform::Difference {
+                non_negative: false,
+            } => "difference",
+            Transform::Difference { .. } => "non_negative_difference",
+            Transform::MovingAverage(_) => "moving_average",
+            Transform::CumulativeSum => "cumulative_sum",
+            Transform::Elapsed(_) => "elapsed",
+            Transform::ExponentialMovingAverage(_) => "exponential_moving_average",
+        }
+    }
+
     /// How many GROUP BY intervals before the query start the input must
     /// reach back so the first output window has a value.
     pub fn lookback(&self) -> i64 {
