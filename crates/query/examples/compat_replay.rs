@@ -73,7 +73,7 @@ fn main() {
             ..Default::default()
         };
         let store = Arc::new(tsdb::Store::open(cfg).unwrap());
-        let writer = Arc::new(cluster::PointsWriter::new(meta.clone(), store.clone()));
+        let writer = Arc::new(cluster::PointsWriter::new(meta.clone(), store.clone(), 1));
         let ex = QueryExecutor::new(
             meta.clone(),
             store,

@@ -183,6 +183,7 @@ pub fn has_transform(n: &Node) -> bool {
 }
 
 /// Builds the output series of one measurement.
+#[allow(clippy::too_many_arguments)]
 pub fn finish(
     plan: &Plan,
     stmt: &SelectStatement,
@@ -191,6 +192,7 @@ pub fn finish(
     bounds: TimeBounds,
     max: i64,
     out_min: i64,
+    keep_tag_rows: bool,
 ) -> Result<Vec<Series>> {
     let mut out = Vec::new();
     let mut columns = vec!["time".to_string()];
@@ -275,7 +277,7 @@ pub fn finish(
             let field_cols: Vec<bool> = plan
                 .nodes
                 .iter()
-                .map(|n| !matches!(n, Node::Leaf(i) if !is_field_var(plan, *i)))
+                .map(|n| keep_tag_rows || !matches!(n, Node::Leaf(i) if !is_field_var(plan, *i)))
                 .collect();
             let rows: Vec<(i64, Vec<Value>)> = joined
                 .into_iter()
@@ -538,6 +540,7 @@ fn fill_seq(s: &mut Seq, fill: Fill) {
 pub fn subquery_source(env: &Env<'_>, inner: &SelectStatement) -> Result<Vec<Resolved>> {
     let series = super::run(env, inner)?;
     let mut by_name: HashMap<String, Vec<models::Point>> = HashMap::new();
+    let mut seen: HashMap<(String, i64), usize> = HashMap::new();
     for s in series {
         for row in &s.values {
             let mut time = 0;
@@ -564,10 +567,15 @@ pub fn subquery_source(env: &Env<'_>, inner: &SelectStatement) -> Result<Vec<Res
             }
             let tags: Vec<(String, String)> =
                 s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            by_name
-                .entry(s.name.clone())
-                .or_default()
-                .push(models::Point::new(s.name.clone(), tags, fields, time));
+            let mut p = models::Point::new(s.name.clone(), tags, fields, time);
+            // Rows of one series may share a time (inner rows from several
+            // series): keep each as its own hidden series.
+            let n = seen.entry((p.key.clone(), time)).or_insert(0usize);
+            if *n > 0 {
+                p.key = format!("{}\u{0}{}", p.key, n);
+            }
+            *n += 1;
+            by_name.entry(s.name.clone()).or_default().push(p);
         }
     }
     let mut out: Vec<Resolved> = by_name
@@ -578,6 +586,7 @@ pub fn subquery_source(env: &Env<'_>, inner: &SelectStatement) -> Result<Vec<Res
             Resolved {
                 name,
                 shards: vec![Arc::new(sh) as Arc<dyn ShardReader>],
+                subquery: true,
             }
         })
         .collect();

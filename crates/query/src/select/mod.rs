@@ -46,6 +46,9 @@ pub struct Env<'a> {
 pub struct Resolved {
     pub name: String,
     pub shards: Vec<Arc<dyn ShardReader>>,
+    /// A subquery's result: every inner row is a row of the outer query,
+    /// even when only tags are selected from it.
+    pub subquery: bool,
 }
 
 /// A shard with the time span of its shard group.
@@ -162,7 +165,11 @@ fn resolve_sources(env: &Env<'_>, sources: &[Source], min: i64, max: i64) -> Res
     }
     Ok(by_name
         .into_iter()
-        .map(|(name, shards)| Resolved { name, shards })
+        .map(|(name, shards)| Resolved {
+            name,
+            shards,
+            subquery: false,
+        })
         .collect())
 }
 
@@ -298,6 +305,7 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
             max_points: env.max_select_point,
             series: &series_n,
             max_series: env.max_select_series,
+            all_fields: r.subquery,
             raw_limit: (!plan_ref.aggregate
                 && stmt.limit > 0
                 && !plan_ref.nodes.iter().any(merge::has_transform))
@@ -311,7 +319,7 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
         let outputs = scan_all(&r.shards, &spec)?;
         let merged = merge::combine(plan_ref, outputs);
         out.extend(merge::finish(
-            plan_ref, stmt, &r.name, merged, bounds, max, out_min,
+            plan_ref, stmt, &r.name, merged, bounds, max, out_min, r.subquery,
         )?);
     }
     if stmt.time_descending() {

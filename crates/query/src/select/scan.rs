@@ -64,6 +64,8 @@ pub struct ScanSpec<'a> {
     pub max_points: u64,
     pub series: &'a AtomicU64,
     pub max_series: u64,
+    /// Read every field so each stored row is a row (subquery sources).
+    pub all_fields: bool,
     /// Raw queries with LIMIT and no transformation: rows needed per series
     /// (limit + offset) and whether from the end (ORDER BY time DESC).
     pub raw_limit: Option<(usize, bool)>,
@@ -389,6 +391,14 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
     for c in cond_refs {
         if !vars.contains(&c) {
             vars.push(c);
+        }
+    }
+    if spec.all_fields {
+        // Subquery rows exist even when no selected field has a value.
+        for f in field_types.keys() {
+            if !vars.contains(f) {
+                vars.push(f.clone());
+            }
         }
     }
     let row_fields: Vec<Option<&str>> = vars

@@ -162,6 +162,7 @@ fn shard_outputs_are_serialisable() {
         max_points: 0,
         series: &series,
         max_series: 0,
+        all_fields: false,
         raw_limit: None,
     };
     let out = scan::scan_shard(sh.as_ref(), &spec).unwrap();
