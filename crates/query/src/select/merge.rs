@@ -223,7 +223,12 @@ pub fn finish(
                     r
                 }));
             }
-            rows.sort_by_key(|r| (r.time, r.series));
+            if keep_tag_rows {
+                // A subquery's rows stream series by series.
+                rows.sort_by_key(|r| (r.series, r.time));
+            } else {
+                rows.sort_by_key(|r| (r.time, r.series));
+            }
             let simple: Option<Vec<usize>> = plan
                 .nodes
                 .iter()
