@@ -21,6 +21,9 @@ pub mod show;
 pub mod storage;
 pub mod tsdb_storage;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::{Error, Result};
 pub use executor::{ExecutionContext, ExecutorConfig, QueryExecutor};
 pub use registry::RunningQuery;

@@ -1,0 +1,130 @@
+//! End-to-end tests of the executor over a real meta store, tsdb store and
+//! points writer in a temporary directory.
+
+use crate::result::{StatementResult, Value};
+use crate::{ExecutionContext, ExecutorConfig, QueryExecutor};
+use std::sync::Arc;
+
+struct Env {
+    _dir: tempfile::TempDir,
+    ex: QueryExecutor,
+    writer: Arc<cluster::PointsWriter>,
+}
+
+fn env(cfg: ExecutorConfig) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let meta: Arc<dyn meta::MetaStore> =
+        Arc::new(meta::local::LocalMetaStore::open(&dir.path().join("meta")).unwrap());
+    meta.execute(meta::Command::CreateDataNode {
+        host: "localhost:8086".into(),
+        tcp_host: "localhost:8088".into(),
+        passive: false,
+    })
+    .unwrap();
+    let store = Arc::new(
+        tsdb::Store::open(tsdb::EngineConfig {
+            dir: dir.path().join("data"),
+            wal_dir: dir.path().join("wal"),
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    let writer = Arc::new(cluster::PointsWriter::new(meta.clone(), store.clone(), 1));
+    let ex = QueryExecutor::new(meta, store, writer.clone(), cfg);
+    Env {
+        _dir: dir,
+        ex,
+        writer,
+    }
+}
+
+impl Env {
+    fn q(&self, db: &str, text: &str) -> Vec<StatementResult> {
+        let q = influxql::parse_query(text).unwrap();
+        let ctx = ExecutionContext {
+            database: db.into(),
+            now: 1_000_000_000_000_000_000,
+            ..Default::default()
+        };
+        self.ex.execute(&q, &ctx)
+    }
+
+    fn write(&self, db: &str, lines: &str) {
+        let pts = lineproto::parse_points(lines.as_bytes(), models::Precision::Second, 0);
+        assert!(pts.errors.is_empty(), "{:?}", pts.errors);
+        self.writer
+            .write(
+                db,
+                "",
+                pts.points,
+                cluster::Consistency::One,
+                1_000_000_000_000_000_000,
+            )
+            .unwrap();
+    }
+}
+
+#[test]
+fn ddl_show_select_into() {
+    let e = env(ExecutorConfig::default());
+    let r = e.q("", "CREATE DATABASE db0; SHOW DATABASES");
+    assert_eq!(r[0].error, None);
+    assert_eq!(
+        r[1].series[0].values,
+        vec![vec![Value::String("db0".into())]]
+    );
+    e.write(
+        "db0",
+        "cpu,host=a value=1 946684800\ncpu,host=b value=3 946684810\ncpu,host=a value=5 946771200",
+    );
+    let r = e.q("db0", "SHOW TAG VALUES WITH KEY = host; SHOW FIELD KEYS");
+    assert_eq!(r[0].series[0].values.len(), 2);
+    assert_eq!(
+        r[1].series[0].values,
+        vec![vec![
+            Value::String("value".into()),
+            Value::String("float".into())
+        ]]
+    );
+    // Two series merged into one group.
+    let r = e.q("db0", "SELECT mean(value), count(value) FROM cpu");
+    assert_eq!(
+        r[0].series[0].values[0],
+        vec![Value::Time(0), Value::Float(3.0), Value::Integer(3)]
+    );
+    let r = e.q(
+        "db0",
+        "SELECT max(value) INTO cpu_max FROM cpu GROUP BY host",
+    );
+    assert_eq!(r[0].series[0].name, "result");
+    assert_eq!(r[0].series[0].values[0][1], Value::Integer(2));
+    let r = e.q("db0", "SELECT * FROM cpu_max GROUP BY *");
+    assert_eq!(r[0].series.len(), 2);
+    // A failing statement stops the rest.
+    let r = e.q("db0", "SELECT nope(value) FROM cpu; SHOW DATABASES");
+    assert_eq!(r[0].error.as_deref(), Some("undefined function nope()"));
+    assert_eq!(r[1].error.as_deref(), Some("not executed"));
+    let r = e.q("db0", "DROP MEASUREMENT cpu_max; SHOW MEASUREMENTS");
+    assert_eq!(
+        r[1].series[0].values,
+        vec![vec![Value::String("cpu".into())]]
+    );
+}
+
+#[test]
+fn limits_come_from_config() {
+    let e = env(ExecutorConfig {
+        max_select_buckets: 10,
+        ..Default::default()
+    });
+    e.q("", "CREATE DATABASE db0");
+    e.write("db0", "cpu value=1 946684800");
+    let r = e.q(
+        "db0",
+        "SELECT mean(value) FROM cpu WHERE time >= '2000-01-01T00:00:00Z' AND time < '2000-01-02T00:00:00Z' GROUP BY time(1m)",
+    );
+    assert_eq!(
+        r[0].error.as_deref(),
+        Some("max-select-buckets limit exceeded: (1440/10)")
+    );
+}
