@@ -102,6 +102,19 @@ impl QueryExecutor {
                 out.push(StatementResult::error(i, "not executed"));
                 continue;
             }
+            let max = self.cfg.max_concurrent_queries;
+            if max > 0 && self.registry.len() as u64 >= max {
+                failed = true;
+                out.push(StatementResult::error(
+                    i,
+                    format!(
+                        "max-concurrent-queries limit exceeded({}, {})",
+                        self.registry.len(),
+                        max
+                    ),
+                ));
+                continue;
+            }
             let text = stmt.to_string();
             let guard = self
                 .registry
