@@ -44,6 +44,15 @@ pub enum WriteError {
     /// Some points were written, `dropped` were not; `reason` is InfluxDB's text.
     #[error("partial write: {reason} dropped={dropped}")]
     Partial { reason: String, dropped: usize },
+    /// The shard lives on other data nodes only. Node-to-node writes (the
+    /// cluster data path) are not built yet, so such a write is refused
+    /// rather than silently stored on the wrong node.
+    #[error("shard {shard} is owned by data node(s) {owners:?}, not by this node ({node}); writes to other data nodes need the cluster data path, which is not built yet")]
+    RemoteShard {
+        shard: u64,
+        owners: Vec<u64>,
+        node: u64,
+    },
     #[error("{0}")]
     Meta(#[from] meta::Error),
     #[error("{0}")]
@@ -64,14 +73,17 @@ pub struct WriteStats {
 pub struct PointsWriter {
     meta: Arc<dyn MetaStore>,
     store: Arc<tsdb::Store>,
+    /// This data node's id in the metadata.
+    node_id: u64,
     pub stats: WriteStats,
 }
 
 impl PointsWriter {
-    pub fn new(meta: Arc<dyn MetaStore>, store: Arc<tsdb::Store>) -> PointsWriter {
+    pub fn new(meta: Arc<dyn MetaStore>, store: Arc<tsdb::Store>, node_id: u64) -> PointsWriter {
         PointsWriter {
             meta,
             store,
+            node_id,
             stats: WriteStats::default(),
         }
     }
@@ -148,6 +160,16 @@ impl PointsWriter {
             };
             by_shard.entry(shard_id).or_default().push(p);
         }
+        for &shard_id in by_shard.keys() {
+            let owners = shard_owners(&data, shard_id);
+            if !owners.contains(&self.node_id) {
+                return Err(WriteError::RemoteShard {
+                    shard: shard_id,
+                    owners,
+                    node: self.node_id,
+                });
+            }
+        }
         for (shard_id, pts) in by_shard {
             match self.write_shard(db, &rp_name, shard_id, &pts) {
                 Ok(()) => {}
@@ -206,6 +228,12 @@ impl PointsWriter {
             .fetch_add(points.len() as u64, Ordering::Relaxed);
         shard.write_points(points)
     }
+}
+
+fn shard_owners(data: &Data, shard_id: u64) -> Vec<u64> {
+    data.shard_location(shard_id)
+        .map(|(_, _, _, s)| s.owners.clone())
+        .unwrap_or_default()
 }
 
 fn shard_for(data: &Data, db: &str, rp: &str, p: &Point) -> Option<u64> {

@@ -31,7 +31,7 @@ pub async fn run(
             addr: addr.clone(),
             source,
         })?;
-    let node = tokio::task::spawn_blocking(move || Node::open_standalone(config))
+    let node = tokio::task::spawn_blocking(move || Node::open(config))
         .await
         .map_err(|e| ServerError::Config(e.to_string()))??;
     let services = services::start(node.clone());

@@ -8,10 +8,26 @@ use cluster::PointsWriter;
 use meta::auth::CredentialCache;
 use meta::local::LocalMetaStore;
 use meta::{Command, MetaStore, Response};
+use meta_service::client::{ClientOptions, MetaClient};
 use query::{ExecutorConfig, QueryExecutor};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a starting data node keeps trying to reach the meta nodes.
+pub const META_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one metadata change (CREATE DATABASE, a new shard group) keeps
+/// retrying while the meta cluster has no leader before it fails.
+pub const META_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The address other nodes use to reach a listener bound to `bind`:
+/// `:8086` becomes `<hostname>:8086`; explicit hosts are kept.
+pub fn advertised(hostname: &str, bind: &str) -> String {
+    match bind.strip_prefix(':') {
+        Some(port) => format!("{hostname}:{port}"),
+        None => bind.to_string(),
+    }
+}
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -61,6 +77,53 @@ pub struct Node {
 }
 
 impl Node {
+    /// Opens the node: clustered when `[meta] meta-servers` lists meta
+    /// nodes, standalone (metadata embedded) otherwise.
+    pub fn open(config: Config) -> Result<Arc<Node>, ServerError> {
+        if config.meta.meta_servers.is_empty() {
+            Node::open_standalone(config)
+        } else {
+            Node::open_clustered(config)
+        }
+    }
+
+    /// Opens a data node of a cluster: connects to the meta nodes (retrying
+    /// while none answers, up to [`META_CONNECT_TIMEOUT`]), registers itself
+    /// (a restart gets its id back) and serves from the client's cached copy
+    /// of the metadata, which keeps working while the meta cluster has no
+    /// leader.
+    pub fn open_clustered(config: Config) -> Result<Arc<Node>, ServerError> {
+        let servers = config.meta.meta_servers.clone();
+        let opts = ClientOptions {
+            retry_for: META_REQUEST_TIMEOUT,
+            shared_secret: config.meta.meta_internal_shared_secret.clone(),
+            ..ClientOptions::default()
+        };
+        let client = MetaClient::with_options(servers.clone(), opts);
+        let started = Instant::now();
+        while let Err(e) = client.refresh() {
+            if started.elapsed() >= META_CONNECT_TIMEOUT {
+                return Err(ServerError::Config(format!(
+                    "cannot reach the meta nodes {servers:?}: {e}"
+                )));
+            }
+            tracing::warn!("waiting for the meta nodes {servers:?}: {e}");
+        }
+        client.start_watching();
+        let http = advertised(&config.hostname, &config.http.bind_address);
+        let tcp = advertised(&config.hostname, &config.bind_address);
+        let me = client
+            .register_data_node(&http, &tcp, false)
+            .map_err(|e| ServerError::Config(format!("register with the meta nodes: {e}")))?;
+        tracing::info!(
+            node_id = me.id,
+            http,
+            tcp,
+            "registered with the meta cluster"
+        );
+        Node::assemble(config, me.id, Arc::new(client))
+    }
+
     /// Opens a standalone node: embedded metadata in `[meta] dir`, this node
     /// registered as the only data node, shards under `[data] dir`.
     pub fn open_standalone(config: Config) -> Result<Arc<Node>, ServerError> {
@@ -101,7 +164,7 @@ impl Node {
             max_concurrent_compactions: usize::try_from(d.max_concurrent_compactions).unwrap_or(0),
         };
         let store = Arc::new(tsdb::Store::open(engine)?);
-        let writer = Arc::new(PointsWriter::new(meta.clone(), store.clone()));
+        let writer = Arc::new(PointsWriter::new(meta.clone(), store.clone(), node_id));
         let c = &config.coordinator;
         let executor = Arc::new(QueryExecutor::new(
             meta.clone(),

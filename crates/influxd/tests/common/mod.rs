@@ -51,6 +51,11 @@ impl Influxd {
     /// Starts a node in `dir` with extra TOML appended to the `[http]`
     /// section-free preamble (pass full sections in `extra`).
     pub fn start_in(dir: &Path, extra: &str) -> Influxd {
+        Influxd::start_with_meta(dir, "", extra)
+    }
+
+    /// Like [`Influxd::start_in`], with `meta_extra` added to `[meta]`.
+    pub fn start_with_meta(dir: &Path, meta_extra: &str, extra: &str) -> Influxd {
         let port = free_port();
         let rpc = free_port();
         let config = dir.join("influxdb.conf");
@@ -62,6 +67,7 @@ impl Influxd {
 bind-address = "127.0.0.1:{rpc}"
 [meta]
   dir = "{d}/meta"
+{meta_extra}
 [data]
   dir = "{d}/data"
   wal-dir = "{d}/wal"
