@@ -456,7 +456,7 @@ fn arg_count(c: &Call) -> Result<()> {
         }
     };
     match c.name.as_str() {
-        "percentile" | "sample" | "moving_average" | "exponential_moving_average" => exact(2),
+        "percentile" | "sample" | "moving_average" => exact(2),
         "top" | "bottom" if got < 2 => Err(Error::msg(format!(
             "invalid number of arguments for {}, expected at least 2, got {got}",
             c.name

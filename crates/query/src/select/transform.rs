@@ -12,12 +12,22 @@ use influxql::Expr;
 /// A transformation with its constant arguments.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transform {
-    Derivative { unit: i64, non_negative: bool },
-    Difference { non_negative: bool },
+    Derivative {
+        unit: i64,
+        non_negative: bool,
+    },
+    Difference {
+        non_negative: bool,
+    },
     MovingAverage(usize),
     CumulativeSum,
     Elapsed(i64),
+    /// Exponential moving average of order 1, 2 or 3 (EMA, DEMA, TEMA).
     ExponentialMovingAverage(usize),
+    DoubleExponentialMovingAverage(usize),
+    TripleExponentialMovingAverage(usize),
+    ChandeMomentumOscillator(usize),
+    KaufmansEfficiencyRatio(usize),
 }
 
 impl Transform {
@@ -56,6 +66,18 @@ impl Transform {
             "exponential_moving_average" => {
                 Transform::ExponentialMovingAverage(int(1)?.max(1) as usize)
             }
+            "double_exponential_moving_average" => {
+                Transform::DoubleExponentialMovingAverage(int(1)?.max(1) as usize)
+            }
+            "triple_exponential_moving_average" => {
+                Transform::TripleExponentialMovingAverage(int(1)?.max(1) as usize)
+            }
+            "chande_momentum_oscillator" => {
+                Transform::ChandeMomentumOscillator(int(1)?.max(1) as usize)
+            }
+            "kaufmans_efficiency_ratio" => {
+                Transform::KaufmansEfficiencyRatio(int(1)?.max(1) as usize)
+            }
             _ => return None,
         })
     }
@@ -78,6 +100,10 @@ impl Transform {
             Transform::CumulativeSum => "cumulative_sum",
             Transform::Elapsed(_) => "elapsed",
             Transform::ExponentialMovingAverage(_) => "exponential_moving_average",
+            Transform::DoubleExponentialMovingAverage(_) => "double_exponential_moving_average",
+            Transform::TripleExponentialMovingAverage(_) => "triple_exponential_moving_average",
+            Transform::ChandeMomentumOscillator(_) => "chande_momentum_oscillator",
+            Transform::KaufmansEfficiencyRatio(_) => "kaufmans_efficiency_ratio",
         }
     }
 
@@ -88,8 +114,8 @@ impl Transform {
             Transform::Derivative { .. } | Transform::Difference { .. } | Transform::Elapsed(_) => {
                 1
             }
-            Transform::MovingAverage(n) | Transform::ExponentialMovingAverage(n) => *n as i64 - 1,
-            Transform::CumulativeSum => 0,
+            Transform::MovingAverage(n) => *n as i64 - 1,
+            _ => 0,
         }
     }
 }
@@ -106,6 +132,10 @@ pub fn is_transform(name: &str) -> bool {
             | "cumulative_sum"
             | "elapsed"
             | "exponential_moving_average"
+            | "double_exponential_moving_average"
+            | "triple_exponential_moving_average"
+            | "chande_momentum_oscillator"
+            | "kaufmans_efficiency_ratio"
     )
 }
 
@@ -125,6 +155,36 @@ fn is_negative(v: &Value) -> bool {
         Value::Integer(i) => *i < 0,
         Value::Float(f) => *f < 0.0,
         _ => false,
+    }
+}
+
+/// An exponential moving average whose smoothing factor ramps up as
+/// 2/(k+1) over the first `n` values (InfluxDB's exponential warm-up).
+struct Ema {
+    n: usize,
+    count: usize,
+    value: f64,
+}
+
+impl Ema {
+    fn new(n: usize) -> Ema {
+        Ema {
+            n,
+            count: 0,
+            value: 0.0,
+        }
+    }
+
+    fn next(&mut self, x: f64) -> f64 {
+        self.count += 1;
+        if self.count == 1 {
+            self.value = x;
+        } else {
+            let k = self.count.min(self.n) as f64;
+            let alpha = 2.0 / (k + 1.0);
+            self.value += alpha * (x - self.value);
+        }
+        self.value
     }
 }
 
@@ -201,27 +261,71 @@ pub fn apply(t: &Transform, input: &[(i64, Value)]) -> Vec<(i64, Value)> {
                 out.push((w[1].0, Value::Integer((w[1].0 - w[0].0) / unit.max(&1))));
             }
         }
-        Transform::ExponentialMovingAverage(n) => {
-            let alpha = 2.0 / (*n as f64 + 1.0);
-            let mut ema: Option<f64> = None;
-            let mut seen = 0usize;
-            let mut warm = 0.0;
+        Transform::ExponentialMovingAverage(n)
+        | Transform::DoubleExponentialMovingAverage(n)
+        | Transform::TripleExponentialMovingAverage(n) => {
+            let order = match t {
+                Transform::ExponentialMovingAverage(_) => 1,
+                Transform::DoubleExponentialMovingAverage(_) => 2,
+                _ => 3,
+            };
+            let mut emas = [Ema::new(*n), Ema::new(*n), Ema::new(*n)];
             for p in pts {
                 let Some(x) = as_f64(&p.1) else { continue };
-                seen += 1;
-                match ema {
-                    None if seen < *n => warm += x,
-                    None => {
-                        let e = (warm + x) / *n as f64;
-                        ema = Some(e);
-                        out.push((p.0, Value::Float(e)));
-                    }
-                    Some(e) => {
-                        let e = alpha * x + (1.0 - alpha) * e;
-                        ema = Some(e);
-                        out.push((p.0, Value::Float(e)));
+                let e1 = emas[0].next(x);
+                let e2 = if order > 1 { emas[1].next(e1) } else { 0.0 };
+                let e3 = if order > 2 { emas[2].next(e2) } else { 0.0 };
+                if emas[0].count < *n {
+                    continue;
+                }
+                let v = match order {
+                    1 => e1,
+                    2 => 2.0 * e1 - e2,
+                    _ => 3.0 * e1 - 3.0 * e2 + e3,
+                };
+                out.push((p.0, Value::Float(v)));
+            }
+        }
+        Transform::ChandeMomentumOscillator(n) => {
+            let xs: Vec<(i64, f64)> = pts
+                .iter()
+                .filter_map(|p| as_f64(&p.1).map(|x| (p.0, x)))
+                .collect();
+            for k in 1..xs.len() {
+                if k + 1 < *n {
+                    continue;
+                }
+                let from = (k + 1).saturating_sub(*n + 1);
+                let (mut up, mut down) = (0.0, 0.0);
+                for w in xs[from..=k].windows(2) {
+                    let d = w[1].1 - w[0].1;
+                    if d > 0.0 {
+                        up += d;
+                    } else {
+                        down -= d;
                     }
                 }
+                let v = if up + down == 0.0 {
+                    0.0
+                } else {
+                    100.0 * (up - down) / (up + down)
+                };
+                out.push((xs[k].0, Value::Float(v)));
+            }
+        }
+        Transform::KaufmansEfficiencyRatio(n) => {
+            let xs: Vec<(i64, f64)> = pts
+                .iter()
+                .filter_map(|p| as_f64(&p.1).map(|x| (p.0, x)))
+                .collect();
+            for k in *n..xs.len() {
+                let change = (xs[k].1 - xs[k - n].1).abs();
+                let vol: f64 = xs[k - n..=k]
+                    .windows(2)
+                    .map(|w| (w[1].1 - w[0].1).abs())
+                    .sum();
+                let v = if vol == 0.0 { 0.0 } else { change / vol };
+                out.push((xs[k].0, Value::Float(v)));
             }
         }
     }
@@ -258,5 +362,35 @@ mod tests {
         assert_eq!(d, vec![(1_000_000_000, Value::Integer(5))]);
         let c = apply(&Transform::CumulativeSum, &s);
         assert_eq!(c.last().unwrap().1, Value::Integer(36));
+    }
+
+    fn floats(t: &Transform, xs: &[f64]) -> Vec<f64> {
+        let s: Vec<(i64, Value)> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (i as i64, Value::Float(*x)))
+            .collect();
+        apply(t, &s)
+            .into_iter()
+            .filter_map(|(_, v)| as_f64(&v))
+            .collect()
+    }
+
+    #[test]
+    fn exponential_family_matches_influxdb() {
+        // Values and answers observed on InfluxDB 1.6.7.
+        let xs = [1.0, 3.0, 2.0, 5.0, 4.0, 7.0, 6.0, 9.0];
+        let ema = floats(&Transform::ExponentialMovingAverage(3), &xs);
+        assert_eq!(ema[0], 2.1666666666666665);
+        assert_eq!(ema[1], 3.583333333333333);
+        let dema = floats(&Transform::DoubleExponentialMovingAverage(2), &xs);
+        assert!((dema[0] - 2.7777777777777777).abs() < 1e-12);
+        let tema = floats(&Transform::TripleExponentialMovingAverage(3), &xs);
+        assert!((tema[0] - 2.226851851851852).abs() < 1e-12);
+        let cmo = floats(&Transform::ChandeMomentumOscillator(3), &xs);
+        assert_eq!(cmo.len(), 6);
+        assert!((cmo[1] - 66.66666666666666).abs() < 1e-9);
+        let ker = floats(&Transform::KaufmansEfficiencyRatio(3), &xs);
+        assert!((ker[0] - 0.6666666666666666).abs() < 1e-12);
     }
 }
