@@ -308,7 +308,7 @@ pub fn apply(t: &Transform, input: &[(i64, Value)]) -> Vec<(i64, Value)> {
                 let v = if up + down == 0.0 {
                     0.0
                 } else {
-                    100.0 * (up - down) / (up + down)
+                    (up - down) / (up + down) * 100.0
                 };
                 out.push((xs[k].0, Value::Float(v)));
             }
