@@ -518,6 +518,28 @@ fn cardinality(
     }
     let ms = measurement_shards(&shards, &st.sources);
     let count = |n: usize| vec![vec![Value::Integer(n as i64)]];
+    // Plain SERIES/MEASUREMENT CARDINALITY: the database-wide estimate
+    // (exact here).
+    let plain =
+        !st.exact && st.sources.is_empty() && st.condition.is_none() && st.dimensions.is_empty();
+    if plain
+        && matches!(
+            st.kind,
+            CardinalityKind::Series | CardinalityKind::Measurement
+        )
+    {
+        let n = match st.kind {
+            CardinalityKind::Series => {
+                let mut keys = BTreeSet::new();
+                for (m, shs) in &ms {
+                    keys.extend(matching_series(shs, m, None, None)?.into_keys());
+                }
+                keys.len()
+            }
+            _ => ms.len(),
+        };
+        return Ok(one(series("", &["cardinality estimation"], count(n))));
+    }
     match &st.kind {
         CardinalityKind::Measurement => {
             let mut n = 0;

@@ -206,6 +206,9 @@ pub fn math_call(name: &str, args: &[Value]) -> Value {
     let Some(a0) = args.first() else {
         return Value::Null;
     };
+    if let Some(to) = name.strip_prefix("::") {
+        return cast(a0, to);
+    }
     if matches!(a0, Value::Null) {
         return Value::Null;
     }
@@ -251,6 +254,24 @@ pub fn math_call(name: &str, args: &[Value]) -> Value {
         _ => return Value::Null,
     };
     Value::Float(r)
+}
+
+/// `field::type` casts: numbers convert among themselves, a value of the
+/// named type passes, anything else is null.
+fn cast(v: &Value, to: &str) -> Value {
+    match (to, v) {
+        ("float", Value::Float(_)) => v.clone(),
+        ("float", Value::Integer(i)) => Value::Float(*i as f64),
+        ("float", Value::Unsigned(u)) => Value::Float(*u as f64),
+        ("integer", Value::Integer(_)) => v.clone(),
+        ("integer", Value::Float(f)) => Value::Integer(*f as i64),
+        ("integer", Value::Unsigned(u)) => Value::Integer(*u as i64),
+        ("unsigned", Value::Unsigned(_)) => v.clone(),
+        ("unsigned", Value::Float(f)) => Value::Unsigned(*f as u64),
+        ("unsigned", Value::Integer(i)) => Value::Unsigned(*i as u64),
+        ("string", Value::String(_)) | ("boolean", Value::Bool(_)) => v.clone(),
+        _ => Value::Null,
+    }
 }
 
 /// Go's math.Round: half away from zero.

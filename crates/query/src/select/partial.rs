@@ -235,17 +235,43 @@ pub fn push_block(
                 _ => *st = Partial::Count(n),
             }
         }
+        // Running sums continue across series in arrival order, as
+        // InfluxDB's reducers add point by point.
         (AggKind::Mean, Column::Float(v)) => {
-            let s: f64 = v[range.clone()].iter().sum();
-            merge_mean(st, s, range.len() as u64);
+            let (mut s, n) = match st {
+                Partial::Mean { sum, count } => (*sum, *count),
+                _ => (0.0, 0),
+            };
+            for x in &v[range.clone()] {
+                s += *x;
+            }
+            *st = Partial::Mean {
+                sum: s,
+                count: n + range.len() as u64,
+            };
         }
         (AggKind::Mean, Column::Integer(v)) => {
-            let s: f64 = v[range.clone()].iter().map(|x| *x as f64).sum();
-            merge_mean(st, s, range.len() as u64);
+            let (mut s, n) = match st {
+                Partial::Mean { sum, count } => (*sum, *count),
+                _ => (0.0, 0),
+            };
+            for x in &v[range.clone()] {
+                s += *x as f64;
+            }
+            *st = Partial::Mean {
+                sum: s,
+                count: n + range.len() as u64,
+            };
         }
         (AggKind::Sum, Column::Float(v)) => {
-            let s: f64 = v[range].iter().sum();
-            merge(kind, st, Partial::Sum(Value::Float(s)));
+            let mut s = match st {
+                Partial::Sum(Value::Float(f)) => *f,
+                _ => 0.0,
+            };
+            for x in &v[range] {
+                s += *x;
+            }
+            *st = Partial::Sum(Value::Float(s));
         }
         (AggKind::Sum, Column::Integer(v)) => {
             let s: i64 = v[range].iter().fold(0i64, |a, x| a.wrapping_add(*x));
@@ -408,12 +434,8 @@ pub fn rank_sort(top: bool, ps: &mut [Pt]) {
 }
 
 fn finalize_points(kind: &AggKind, mut ps: Vec<Pt>, start: i64) -> Vec<Pt> {
-    // Merge order must not matter: work in time order (value breaks ties).
-    ps.sort_by(|a, b| {
-        a.time
-            .cmp(&b.time)
-            .then(compare(&a.value, &b.value).unwrap_or(Ordering::Equal))
-    });
+    // Points are in arrival order (series by key, then time), as InfluxDB
+    // feeds its reducers; functions that need another order sort.
     let one = |v: Value| {
         vec![Pt {
             time: start,

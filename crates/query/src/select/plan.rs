@@ -321,10 +321,20 @@ impl Builder<'_> {
                 } else {
                     v.name.clone()
                 };
-                if self.plan.aggregate {
+                let node = if self.plan.aggregate {
                     Node::Aux(self.var(&name))
                 } else {
                     Node::Leaf(self.var(&name))
+                };
+                match v.data_type {
+                    influxql::DataType::Float
+                    | influxql::DataType::Integer
+                    | influxql::DataType::Unsigned
+                    | influxql::DataType::String
+                    | influxql::DataType::Boolean => {
+                        Node::Math(format!("::{}", v.data_type.as_str()), vec![node])
+                    }
+                    _ => node,
                 }
             }
             Expr::Distinct(n) => Node::Leaf(self.agg(AggSpec {

@@ -366,7 +366,9 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
     let tag_keys = shard.tag_keys(spec.measurement);
     let is_field = |n: &str| field_types.contains_key(n);
     let mut out = Acc::default();
-    let series = shard.series(spec.measurement, spec.filter);
+    let mut series = shard.series(spec.measurement, spec.filter);
+    // Series in key order, the order InfluxDB feeds a group's reducers.
+    series.sort_by(|a, b| a.key.cmp(&b.key));
     let total = spec
         .series
         .fetch_add(series.len() as u64, Ordering::Relaxed)

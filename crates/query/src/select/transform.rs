@@ -227,10 +227,19 @@ pub fn apply(t: &Transform, input: &[(i64, Value)]) -> Vec<(i64, Value)> {
             }
         }
         Transform::MovingAverage(n) => {
-            if pts.len() >= *n {
-                for w in pts.windows(*n) {
-                    let s: f64 = w.iter().filter_map(|p| as_f64(&p.1)).sum();
-                    out.push((w[n - 1].0, Value::Float(s / *n as f64)));
+            // A running sum, as InfluxDB keeps it.
+            let xs: Vec<(i64, f64)> = pts
+                .iter()
+                .filter_map(|p| as_f64(&p.1).map(|x| (p.0, x)))
+                .collect();
+            let mut sum = 0.0;
+            for (i, (t, x)) in xs.iter().enumerate() {
+                sum += x;
+                if i >= *n {
+                    sum -= xs[i - n].1;
+                }
+                if i + 1 >= *n {
+                    out.push((*t, Value::Float(sum / *n as f64)));
                 }
             }
         }
