@@ -327,16 +327,6 @@ pub fn push_block(
     }
 }
 
-fn merge_mean(st: &mut Partial, s: f64, n: u64) {
-    match st {
-        Partial::Mean { sum, count } => {
-            *sum += s;
-            *count += n;
-        }
-        _ => *st = Partial::Mean { sum: s, count: n },
-    }
-}
-
 /// One cell of a column as a value.
 pub fn col_value(col: &Column, i: usize) -> Value {
     match col {
