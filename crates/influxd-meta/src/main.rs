@@ -7,6 +7,8 @@
 //! influxd-meta version
 //! ```
 
+profiling::jemalloc_allocator!();
+
 use meta_service::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;

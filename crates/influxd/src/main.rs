@@ -2,6 +2,8 @@
 //! InfluxDB 1.x's `influxd` does (`run`, `config`, `version`; Go-style
 //! single-dash flags) and hands over to the `server` crate.
 
+profiling::jemalloc_allocator!();
+
 use anyhow::{bail, Context, Result};
 use server::Config;
 use std::path::PathBuf;

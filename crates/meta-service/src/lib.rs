@@ -23,7 +23,7 @@
 //! | `POST /add-data {"addr","httpAddr"?,"passive"?}` | `{"type":"node","node":..}` |
 //! | `POST /remove-data {"addr"|"id"}` | `{"node", "orphanedShards"}` |
 //! | `POST /update-data {"old","new","httpAddr"?}` | the updated node |
-//! | `GET /debug/vars` | index, leader, Raft metrics; `/debug/pprof/profile` CPU profile (pprof), `/debug/pprof/heap` 501 |
+//! | `GET /debug/vars` | index, leader, Raft metrics; `/debug/pprof/profile` CPU and `/debug/pprof/heap` heap profiles (pprof) |
 //!
 //! With `[meta] auth-enabled`, requests need the `internal-shared-secret`
 //! header, a JWT signed with `shared-secret`, or an admin user's Basic
