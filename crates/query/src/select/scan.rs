@@ -425,8 +425,9 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
             .map(|k| tag_of(&s.tags, k).to_string())
             .collect();
         if fast {
-            let windows = out.aggs.entry(key).or_default();
-            scan_aggs_fast(shard, s.id, spec, windows)?;
+            let mut local = Windows::new();
+            scan_aggs_fast(shard, s.id, spec, &mut local)?;
+            fold_series(plan, out.aggs.entry(key).or_default(), local);
             continue;
         }
         let cond = spec.residual.map(|r| {
@@ -487,7 +488,8 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
                 None => cols.get(i, row),
             }
         };
-        let windows = out.aggs.entry(key).or_default();
+        let mut local = Windows::new();
+        let windows = &mut local;
         for (row, &t) in cols.times.iter().enumerate() {
             if !keep_row(&cols, cond.as_ref(), row, t) {
                 continue;
@@ -512,12 +514,47 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
                 }
             }
         }
+        fold_series(plan, out.aggs.entry(key).or_default(), local);
     }
     out.aggs.retain(|_, w| !w.is_empty());
     Ok(ShardOutput {
         raw: out.raw.into_iter().collect(),
         aggs: out.aggs.into_iter().collect(),
     })
+}
+
+/// Adds one series' window states to its group's, the way InfluxDB's merge
+/// reducers combine per-series results: a mean arrives as mean × count.
+fn fold_series(plan: &Plan, dst: &mut Windows, src: Windows) {
+    for (w, states) in src {
+        match dst.get_mut(&w) {
+            None => {
+                let states = states
+                    .into_iter()
+                    .map(|st| match st {
+                        Partial::Mean { sum, count } => Partial::Mean {
+                            sum: sum / count as f64 * count as f64,
+                            count,
+                        },
+                        other => other,
+                    })
+                    .collect();
+                dst.insert(w, states);
+            }
+            Some(cur) => {
+                for (i, st) in states.into_iter().enumerate() {
+                    let st = match st {
+                        Partial::Mean { sum, count } => Partial::Mean {
+                            sum: sum / count as f64 * count as f64,
+                            count,
+                        },
+                        other => other,
+                    };
+                    super::partial::merge(&plan.aggs[i].kind, &mut cur[i], st);
+                }
+            }
+        }
+    }
 }
 
 /// first()/last() without GROUP BY time: read a small time slice at the
