@@ -306,6 +306,7 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
             series: &series_n,
             max_series: env.max_select_series,
             all_fields: r.subquery,
+            edge_hint: std::sync::atomic::AtomicI64::new(i64::MIN),
             raw_limit: (!plan_ref.aggregate
                 && stmt.limit > 0
                 && !plan_ref.nodes.iter().any(merge::has_transform))

@@ -69,6 +69,9 @@ pub struct ScanSpec<'a> {
     /// Raw queries with LIMIT and no transformation: rows needed per series
     /// (limit + offset) and whether from the end (ORDER BY time DESC).
     pub raw_limit: Option<(usize, bool)>,
+    /// The last edge time an edge probe found (series of a measurement
+    /// usually end together): the next probe starts there.
+    pub edge_hint: std::sync::atomic::AtomicI64,
 }
 
 impl ScanSpec<'_> {
@@ -239,6 +242,19 @@ fn edge_time(
 ) -> Result<Option<i64>> {
     let span = (hi as i128 - lo as i128) as u128;
     let mut w: u128 = (span / 4096).max(1);
+    let hint = spec.edge_hint.load(Ordering::Relaxed);
+    if hint != i64::MIN && (lo..=hi).contains(&hint) {
+        let to_hint = if desc {
+            (hi as i128 - hint as i128) as u128
+        } else {
+            (hint as i128 - lo as i128) as u128
+        };
+        w = w.max(to_hint.saturating_add(1));
+    }
+    let found = |t: i64| {
+        spec.edge_hint.store(t, Ordering::Relaxed);
+        Ok(Some(t))
+    };
     loop {
         (spec.cancel)()?;
         let (a, b) = if desc {
@@ -261,8 +277,8 @@ fn edge_time(
                 }
             }
         }
-        if edge.is_some() {
-            return Ok(edge);
+        if let Some(t) = edge {
+            return found(t);
         }
         if (desc && a <= lo) || (!desc && b >= hi) {
             return Ok(None);

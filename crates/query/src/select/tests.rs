@@ -189,6 +189,7 @@ fn shard_outputs_are_serialisable() {
         max_series: 0,
         all_fields: false,
         raw_limit: None,
+        edge_hint: std::sync::atomic::AtomicI64::new(i64::MIN),
     };
     let out = scan::scan_shard(sh.as_ref(), &spec).unwrap();
     let wire = serde_json::to_string(&out).unwrap();
