@@ -120,6 +120,17 @@ impl QueryExecutor {
                 .registry
                 .start(text, ctx.database.clone(), self.cfg.query_timeout);
             let r = self.execute_statement(stmt, ctx, &guard.task);
+            let took = guard.task.started.elapsed();
+            let slow = self.cfg.log_queries_after;
+            if !slow.is_zero() && took > slow {
+                tracing::warn!(
+                    query = %guard.task.query,
+                    qid = guard.task.id,
+                    database = %ctx.database,
+                    elapsed = ?took,
+                    "Detected slow query"
+                );
+            }
             drop(guard);
             match r {
                 Ok(mut res) => {
