@@ -387,10 +387,16 @@ pub fn execute(
                         continue;
                     }
                 }
-                if st.condition.is_some()
-                    && matching_series(&shs, &m, st.condition.as_ref(), None)?.is_empty()
-                {
-                    continue;
+                if let Some(c) = &st.condition {
+                    // A lone negative tag comparison works on the
+                    // measurement's tag values: excluded when any matches.
+                    if let Some(pos) = positive_of_negation(c) {
+                        if !matching_series(&shs, &m, Some(&pos), None)?.is_empty() {
+                            continue;
+                        }
+                    } else if matching_series(&shs, &m, Some(c), None)?.is_empty() {
+                        continue;
+                    }
                 }
                 names.insert(m);
             }
@@ -558,7 +564,15 @@ fn cardinality(
         kind => {
             let mut out = Vec::new();
             for (m, shs) in &ms {
-                let sers = matching_series(shs, m, st.condition.as_ref(), None)?;
+                let mut sers = matching_series(shs, m, st.condition.as_ref(), None)?;
+                if matches!(kind, CardinalityKind::TagValues(_)) {
+                    // Negative comparisons only match series having the tag.
+                    let mut neg = Vec::new();
+                    if let Some(c) = &st.condition {
+                        negated_tags(c, &mut neg);
+                    }
+                    sers.retain(|_, tags| neg.iter().all(|k| tags.iter().any(|(t, _)| t == k)));
+                }
                 let n = match kind {
                     CardinalityKind::Series => sers.len(),
                     CardinalityKind::TagKey => sers
@@ -585,6 +599,38 @@ fn cardinality(
             }
             Ok(many(out))
         }
+    }
+}
+
+/// `tag != v` / `tag !~ /re/` as its positive form, when that is the whole
+/// condition.
+fn positive_of_negation(e: &Expr) -> Option<Expr> {
+    let Expr::Binary(b) = e.unparen() else {
+        return None;
+    };
+    let op = match b.op {
+        influxql::BinaryOp::Neq => influxql::BinaryOp::Eq,
+        influxql::BinaryOp::NeqRegex => influxql::BinaryOp::EqRegex,
+        _ => return None,
+    };
+    matches!(b.lhs.unparen(), Expr::VarRef(_))
+        .then(|| Expr::binary(b.lhs.clone(), op, b.rhs.clone()))
+}
+
+/// Tag keys used in `!=` / `!~` comparisons.
+fn negated_tags(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Paren(i) => negated_tags(i, out),
+        Expr::Binary(b) => {
+            if matches!(b.op, influxql::BinaryOp::Neq | influxql::BinaryOp::NeqRegex) {
+                if let Expr::VarRef(v) = b.lhs.unparen() {
+                    out.push(v.name.clone());
+                }
+            }
+            negated_tags(&b.lhs, out);
+            negated_tags(&b.rhs, out);
+        }
+        _ => {}
     }
 }
 
