@@ -411,9 +411,10 @@ fn delete_data(
                 Some(e) => {
                     let (f, residual) = cond::split_tags(e, &|n| tags.iter().any(|t| t == n));
                     if residual.is_some() {
-                        return Err(Error::msg(
-                            "fields not supported in WHERE clause during deletion",
-                        ));
+                        return Err(Error::msg(format!(
+                            "shard {}: fields not supported in WHERE clause during deletion",
+                            sh.id()
+                        )));
                     }
                     f
                 }
