@@ -228,6 +228,16 @@ pub fn finish(
                 rows.sort_by_key(|r| (r.series, r.time));
             } else {
                 rows.sort_by_key(|r| (r.time, r.series));
+                // A row needs a value in at least one selected field (the
+                // projection itself may still be null, e.g. math on nulls).
+                let field_vars: Vec<usize> = (0..plan.vars.len())
+                    .filter(|&i| is_field_var(plan, i))
+                    .collect();
+                rows.retain(|r| {
+                    field_vars
+                        .iter()
+                        .any(|&i| !matches!(r.vals[i], Value::Null))
+                });
             }
             let simple: Option<Vec<usize>> = plan
                 .nodes
@@ -278,20 +288,7 @@ pub fn finish(
                         .collect()
                 }
             };
-            // A row needs at least one non-null field value.
-            let field_cols: Vec<bool> = plan
-                .nodes
-                .iter()
-                .map(|n| keep_tag_rows || !matches!(n, Node::Leaf(i) if !is_field_var(plan, *i)))
-                .collect();
-            let rows: Vec<(i64, Vec<Value>)> = joined
-                .into_iter()
-                .filter(|(_, v)| {
-                    v.iter()
-                        .zip(field_cols.iter())
-                        .any(|(x, f)| *f && !matches!(x, Value::Null))
-                })
-                .collect();
+            let rows = joined;
             push_series(&mut out, name, group_tags(&key), &columns, rows, stmt, plan);
         }
     }
@@ -541,6 +538,9 @@ fn fill_seq(s: &mut Seq, fill: Fill) {
     }
 }
 
+/// Hidden field marking every row of a subquery's result.
+pub const ROW_MARKER: &str = "\u{0}row";
+
 /// Runs a subquery and exposes its result as an in-memory shard.
 pub fn subquery_source(env: &Env<'_>, inner: &SelectStatement) -> Result<Vec<Resolved>> {
     let series = super::run(env, inner)?;
@@ -567,9 +567,8 @@ pub fn subquery_source(env: &Env<'_>, inner: &SelectStatement) -> Result<Vec<Res
                     fields.push((c.clone(), fv));
                 }
             }
-            if fields.is_empty() {
-                continue;
-            }
+            // Every inner row stays a row, even with only nulls.
+            fields.push((ROW_MARKER.to_string(), models::FieldValue::Boolean(true)));
             let tags: Vec<(String, String)> =
                 s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             let mut p = models::Point::new(s.name.clone(), tags, fields, time);

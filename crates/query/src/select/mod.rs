@@ -223,7 +223,9 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
     for r in &resolved {
         for sh in &r.shards {
             for (f, t) in sh.fields(&r.name) {
-                schema.fields.entry(f).or_insert(t);
+                if f != merge::ROW_MARKER {
+                    schema.fields.entry(f).or_insert(t);
+                }
             }
             for t in sh.tag_keys(&r.name) {
                 if !schema.tags.contains(&t) {
