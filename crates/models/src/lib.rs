@@ -152,6 +152,7 @@ impl TimeRange {
 }
 
 pub mod series_key;
+pub mod time;
 pub use series_key::{parse_series_key, series_key, SeriesKeyError};
 
 /// Current wall-clock time in nanoseconds since the epoch.

@@ -75,27 +75,7 @@ impl StatementResult {
 /// Formats nanoseconds since the epoch as RFC3339 with the fractional
 /// seconds trimmed of trailing zeros, as Go's `time.RFC3339Nano` does.
 pub fn format_rfc3339_nano(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let mut s = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        y,
-        m,
-        d,
-        sod / 3600,
-        (sod % 3600) / 60,
-        sod % 60
-    );
-    if nanos != 0 {
-        let frac = format!("{:09}", nanos);
-        s.push('.');
-        s.push_str(frac.trim_end_matches('0'));
-    }
-    s.push('Z');
-    s
+    models::time::format_rfc3339_nano(ns)
 }
 
 /// RFC3339 with nanoseconds in a zone `offset` seconds east of UTC, as Go
@@ -116,19 +96,7 @@ pub fn format_rfc3339_offset(ns: i64, offset: i32) -> String {
     )
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+pub use models::time::civil_from_days;
 
 /// Serialises a value with the chosen time format.
 pub struct ValueSer<'a>(pub &'a Value, pub TimeFormat);
