@@ -83,6 +83,10 @@ pub struct MetaConfig {
     /// Tidemark: committed log entries between automatic snapshots (after
     /// which the log before the snapshot is purged).
     pub raft_snapshot_threshold: u64,
+    /// Tidemark, for tests: peer Raft address -> address to dial instead
+    /// (a fault-injecting proxy in front of that peer). Empty in production.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub dial_overrides: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -126,6 +130,7 @@ impl Default for MetaConfig {
             password_hash: "bcrypt".to_string(),
             ensure_fips: false,
             raft_snapshot_threshold: 1000,
+            dial_overrides: Default::default(),
         }
     }
 }

@@ -25,13 +25,19 @@ pub const SECRET_HEADER: &str = "X-Tidemark-Internal-Secret";
 pub struct HttpNetwork {
     agent: ureq::Agent,
     secret: String,
+    /// `[meta] dial-overrides`: peer Raft address -> address actually dialled.
+    dial_overrides: std::collections::BTreeMap<String, String>,
 }
 
 impl HttpNetwork {
-    pub fn new(secret: String) -> HttpNetwork {
+    pub fn new(
+        secret: String,
+        dial_overrides: std::collections::BTreeMap<String, String>,
+    ) -> HttpNetwork {
         HttpNetwork {
             agent: http_util::agent(),
             secret,
+            dial_overrides,
         }
     }
 }
@@ -43,7 +49,11 @@ impl RaftNetworkFactory<TypeConfig> for HttpNetwork {
         PeerClient {
             agent: self.agent.clone(),
             target,
-            addr: node.raft_addr.clone(),
+            addr: self
+                .dial_overrides
+                .get(&node.raft_addr)
+                .cloned()
+                .unwrap_or_else(|| node.raft_addr.clone()),
             secret: self.secret.clone(),
         }
     }

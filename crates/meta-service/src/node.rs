@@ -215,7 +215,10 @@ impl MetaServer {
         let raft = Raft::new(
             id,
             self.raft_config.clone(),
-            HttpNetwork::new(self.cfg.meta.internal_shared_secret.clone()),
+            HttpNetwork::new(
+                self.cfg.meta.internal_shared_secret.clone(),
+                self.cfg.meta.dial_overrides.clone(),
+            ),
             self.log_store.clone(),
             self.sm.clone(),
         )

@@ -311,9 +311,32 @@ impl Cluster {
     /// index, e.g. `data-3`), with proxied links to and from every existing
     /// node when the cluster has them. Existing nodes' configs are not
     /// rewritten: they learn of it the way operators add nodes (meta API).
+    /// A node that loses the port race ("address in use") is removed with
+    /// its links and added again on new ports (3 attempts), like [`start`].
+    ///
+    /// [`start`]: ClusterBuilder::start
     pub fn add_node(&mut self, role: Role, spec: NodeSpec) -> Result<&mut NodeHandle> {
         let index = self.nodes_of(role).map(|n| n.index()).max().unwrap_or(0) + 1;
         let name = format!("{}-{index}", role.as_str());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_add_node(role, index, &name, spec.clone()) {
+                Err(e) if attempt < 3 && crate::node::is_port_clash(&e) => {
+                    self.nodes.retain(|n| n.name() != name);
+                    self.links.retain(|_, l| l.from != name && l.to != name);
+                }
+                Err(e) => return Err(e),
+                Ok(()) => {
+                    let last = self.nodes.len() - 1;
+                    return Ok(&mut self.nodes[last]);
+                }
+            }
+        }
+    }
+
+    fn try_add_node(&mut self, role: Role, index: usize, name: &str, spec: NodeSpec) -> Result<()> {
+        let name = name.to_string();
         let init = NodeInit::allocate(&name, role, index, &spec)?;
         if self.proxy_links {
             for other in &self.nodes {
@@ -355,9 +378,7 @@ impl Cluster {
         let node = NodeHandle::create(init, spec, &self.root, &lookup)?;
         self.nodes.push(node);
         let last = self.nodes.len() - 1;
-        let node = &mut self.nodes[last];
-        node.start()?;
-        Ok(node)
+        self.nodes[last].start()
     }
 
     /// The link from -> to (only with `proxy_links(true)`).

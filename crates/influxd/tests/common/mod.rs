@@ -56,6 +56,23 @@ impl Influxd {
 
     /// Like [`Influxd::start_in`], with `meta_extra` added to `[meta]`.
     pub fn start_with_meta(dir: &Path, meta_extra: &str, extra: &str) -> Influxd {
+        // Free ports are found by binding port 0 and letting go, so another
+        // test may take one before influxd binds it: retry on new ports.
+        for attempt in 1..=3 {
+            let mut n = Influxd::configure(dir, meta_extra, extra);
+            n.spawn_process();
+            match n.wait_ready_or_exit() {
+                Ok(()) => return n,
+                Err(log) if attempt < 3 && log.contains("Address already in use") => {
+                    let _ = std::fs::remove_file(dir.join("influxd.log"));
+                }
+                Err(log) => panic!("influxd did not start: {log}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn configure(dir: &Path, meta_extra: &str, extra: &str) -> Influxd {
         let port = free_port();
         let rpc = free_port();
         let config = dir.join("influxdb.conf");
@@ -85,18 +102,16 @@ bind-address = "127.0.0.1:{rpc}"
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        let mut n = Influxd {
+        Influxd {
             dir: dir.to_path_buf(),
             port,
             config,
             child: None,
             agent,
-        };
-        n.spawn();
-        n
+        }
     }
 
-    fn spawn(&mut self) {
+    fn spawn_process(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -110,25 +125,40 @@ bind-address = "127.0.0.1:{rpc}"
             .spawn()
             .expect("spawn influxd");
         self.child = Some(child);
+    }
+
+    fn spawn(&mut self) {
+        self.spawn_process();
         self.wait_ready();
     }
 
-    pub fn wait_ready(&mut self) {
+    /// Waits until `/ping` answers; Err(log) if the process exited first.
+    fn wait_ready_or_exit(&mut self) -> Result<(), String> {
         let start = Instant::now();
         while start.elapsed() < READY_TIMEOUT {
             if let Some(c) = self.child.as_mut() {
                 if let Ok(Some(status)) = c.try_wait() {
-                    panic!("influxd exited with {status}: {}", self.log());
+                    self.child = None;
+                    return Err(format!("exited with {status}: {}", self.log()));
                 }
             }
             if let Ok(r) = self.agent.get(format!("{}/ping", self.url())).call() {
                 if r.status().as_u16() == 204 {
-                    return;
+                    return Ok(());
                 }
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        panic!("influxd not ready within {READY_TIMEOUT:?}: {}", self.log());
+        Err(format!(
+            "not ready within {READY_TIMEOUT:?}: {}",
+            self.log()
+        ))
+    }
+
+    pub fn wait_ready(&mut self) {
+        if let Err(e) = self.wait_ready_or_exit() {
+            panic!("influxd: {e}");
+        }
     }
 
     pub fn url(&self) -> String {
