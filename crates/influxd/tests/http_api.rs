@@ -163,3 +163,25 @@ fn debug_vars_and_pprof_answer() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(&r.bytes[..2], &[0x1f, 0x8b], "a gzipped pprof heap profile");
 }
+
+#[test]
+fn https_enabled_is_refused_rather_than_served_in_clear_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("influxdb.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[meta]\n  dir = \"{d}/meta\"\n[data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n[http]\n  bind-address = \"127.0.0.1:0\"\n  https-enabled = true\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_influxd"))
+        .args(["run", "-config"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("https-enabled"), "{err}");
+}

@@ -24,6 +24,13 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ServerError> {
+    if config.http.https_enabled {
+        // Serving plain HTTP when the operator asked for HTTPS would send
+        // credentials in clear text: refuse to start instead.
+        return Err(ServerError::Config(
+            "[http] https-enabled = true is not supported yet; terminate TLS in a proxy in front of influxd, or set https-enabled = false".to_string(),
+        ));
+    }
     let addr = config::bind_addr(&config.http.bind_address);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
