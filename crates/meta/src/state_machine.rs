@@ -37,9 +37,7 @@ pub fn apply(data: &mut Data, cmd: Command) -> Result<Response> {
             make_default,
         } => update_retention_policy(data, &database, &name, update, make_default)?,
         Command::DropRetentionPolicy { database, name } => {
-            let db = data
-                .database_mut(&database)
-                .ok_or_else(|| Error::DatabaseNotFound(database.clone()))?;
+            let db = db_mut(data, &database)?;
             db.retention_policies.retain(|r| r.name != name);
             Response::None
         }
@@ -184,9 +182,7 @@ pub fn apply(data: &mut Data, cmd: Command) -> Result<Response> {
             name,
             query,
         } => {
-            let db = data
-                .database_mut(&database)
-                .ok_or_else(|| Error::DatabaseNotFound(database.clone()))?;
+            let db = db_mut(data, &database)?;
             if let Some(cq) = db.continuous_queries.iter().find(|c| c.name == name) {
                 if cq.query == query {
                     return finish(data, Response::None);
@@ -198,9 +194,7 @@ pub fn apply(data: &mut Data, cmd: Command) -> Result<Response> {
             Response::None
         }
         Command::DropContinuousQuery { database, name } => {
-            let db = data
-                .database_mut(&database)
-                .ok_or_else(|| Error::DatabaseNotFound(database.clone()))?;
+            let db = db_mut(data, &database)?;
             let before = db.continuous_queries.len();
             db.continuous_queries.retain(|c| c.name != name);
             if db.continuous_queries.len() == before {
@@ -358,10 +352,14 @@ fn finish(data: &mut Data, resp: Response) -> Result<Response> {
     Ok(resp)
 }
 
+/// The named database, or `database not found: <name>`.
+fn db_mut<'a>(data: &'a mut Data, name: &str) -> Result<&'a mut DatabaseInfo> {
+    data.database_mut(name)
+        .ok_or_else(|| Error::DatabaseNotFound(name.to_string()))
+}
+
 fn rp_mut<'a>(data: &'a mut Data, db: &str, rp: &str) -> Result<&'a mut RetentionPolicyInfo> {
-    let d = data
-        .database_mut(db)
-        .ok_or_else(|| Error::DatabaseNotFound(db.to_string()))?;
+    let d = db_mut(data, db)?;
     let name = if rp.is_empty() {
         d.default_retention_policy.clone()
     } else {
@@ -493,9 +491,7 @@ fn create_retention_policy(
     make_default: bool,
 ) -> Result<Response> {
     let policy = build_policy(&spec)?;
-    let db = data
-        .database_mut(database)
-        .ok_or_else(|| Error::DatabaseNotFound(database.to_string()))?;
+    let db = db_mut(data, database)?;
     if let Some(existing) = db.retention_policies.iter().find(|r| r.name == policy.name) {
         let is_default = db.default_retention_policy == policy.name;
         if same_policy(existing, &policy) && (!make_default || is_default) {
@@ -517,9 +513,7 @@ fn update_retention_policy(
     update: RetentionPolicyUpdate,
     make_default: bool,
 ) -> Result<Response> {
-    let db = data
-        .database_mut(database)
-        .ok_or_else(|| Error::DatabaseNotFound(database.to_string()))?;
+    let db = db_mut(data, database)?;
     let rp = db
         .retention_policies
         .iter_mut()
