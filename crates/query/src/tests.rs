@@ -128,3 +128,44 @@ fn limits_come_from_config() {
         Some("max-select-buckets limit exceeded: (1440/10)")
     );
 }
+
+#[test]
+fn holt_winters_through_the_executor_matches_influxdb() {
+    let e = env(ExecutorConfig::default());
+    e.q("", "CREATE DATABASE hw");
+    // The series InfluxDB 1.6.7 answered for (see select/holt_winters.rs).
+    let lines: String = (0..60)
+        .map(|i| {
+            let x = i as f64;
+            let v = 10.0
+                + 5.0 * (x * 2.0 * std::f64::consts::PI / 6.0).sin()
+                + 0.3 * x
+                + (i % 4) as f64 * 0.1;
+            format!("m v={v:?} {}\n", i * 60 + 7)
+        })
+        .collect();
+    e.write("hw", &lines);
+    let r = e.q(
+        "hw",
+        "SELECT holt_winters(mean(v), 5, 6) FROM m WHERE time >= 0 AND time < 3600s GROUP BY time(1m)",
+    );
+    let s = &r[0].series[0];
+    assert_eq!(s.columns, vec!["time", "holt_winters"]);
+    assert_eq!(s.values.len(), 5);
+    assert_eq!(s.values[0][0], Value::Time(3600 * 1_000_000_000));
+    assert_eq!(s.values[0][1], Value::Float(26.912334354979897));
+    assert_eq!(s.values[4][1], Value::Float(28.006782232235132));
+    let r = e.q("hw", "SELECT holt_winters(v, 4, 0) FROM m");
+    assert_eq!(
+        r[0].error.as_deref(),
+        Some("must use aggregate function with holt_winters")
+    );
+    let r = e.q(
+        "hw",
+        "SELECT holt_winters(mean(v), 0, 0) FROM m WHERE time < 3600s GROUP BY time(1m)",
+    );
+    assert_eq!(
+        r[0].error.as_deref(),
+        Some("second arg to holt_winters must be greater than 0, got 0")
+    );
+}

@@ -9,12 +9,13 @@
 
 pub mod cond;
 pub mod eval;
+mod holt_winters;
 pub mod merge;
 pub mod partial;
 pub mod plan;
 pub mod rowexpr;
 pub mod scan;
-pub mod transform;
+mod transform;
 pub mod tz;
 
 #[cfg(test)]

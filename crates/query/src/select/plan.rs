@@ -357,6 +357,9 @@ impl Builder<'_> {
             Expr::Call(c) if is_transform(&c.name) => {
                 arg_count(c)?;
                 let inner_is_agg = c.args.first().is_some_and(contains_agg);
+                if c.name.starts_with("holt_winters") {
+                    holt_winters_args(c, inner_is_agg)?;
+                }
                 if !inner_is_agg && self.plan.interval > 0 {
                     return Err(Error::msg(format!(
                         "aggregate function required inside the call to {}",
@@ -452,6 +455,38 @@ impl Builder<'_> {
     }
 }
 
+/// InfluxDB's checks of `holt_winters[_with_fit](agg, N, S)`.
+fn holt_winters_args(c: &Call, inner_is_agg: bool) -> Result<()> {
+    if !inner_is_agg {
+        return Err(Error::msg(format!(
+            "must use aggregate function with {}",
+            c.name
+        )));
+    }
+    let int = |i: usize, nth: &str| match c.args.get(i).map(|a| a.unparen()) {
+        Some(Expr::Integer(n)) => Ok(*n),
+        _ => Err(Error::msg(format!(
+            "expected integer argument as {nth} arg in {}",
+            c.name
+        ))),
+    };
+    let n = int(1, "second")?;
+    if n <= 0 {
+        return Err(Error::msg(format!(
+            "second arg to {} must be greater than 0, got {n}",
+            c.name
+        )));
+    }
+    let s = int(2, "third")?;
+    if s < 0 {
+        return Err(Error::msg(format!(
+            "third arg to {} cannot be negative, got {s}",
+            c.name
+        )));
+    }
+    Ok(())
+}
+
 /// InfluxDB's argument-count checks.
 fn arg_count(c: &Call) -> Result<()> {
     let got = c.args.len();
@@ -467,6 +502,7 @@ fn arg_count(c: &Call) -> Result<()> {
     };
     match c.name.as_str() {
         "percentile" | "sample" | "moving_average" => exact(2),
+        "holt_winters" | "holt_winters_with_fit" => exact(3),
         "top" | "bottom" if got < 2 => Err(Error::msg(format!(
             "invalid number of arguments for {}, expected at least 2, got {got}",
             c.name

@@ -28,6 +28,13 @@ pub enum Transform {
     TripleExponentialMovingAverage(usize),
     ChandeMomentumOscillator(usize),
     KaufmansEfficiencyRatio(usize),
+    /// `holt_winters[_with_fit](agg, h, m)` over GROUP BY `interval`.
+    HoltWinters {
+        h: usize,
+        m: usize,
+        with_fit: bool,
+        interval: i64,
+    },
 }
 
 impl Transform {
@@ -78,6 +85,12 @@ impl Transform {
             "kaufmans_efficiency_ratio" => {
                 Transform::KaufmansEfficiencyRatio(int(1)?.max(1) as usize)
             }
+            "holt_winters" | "holt_winters_with_fit" => Transform::HoltWinters {
+                h: usize::try_from(int(1)?).ok()?,
+                m: usize::try_from(int(2)?).ok()?,
+                with_fit: name == "holt_winters_with_fit",
+                interval: (interval > 0).then_some(interval)?,
+            },
             _ => return None,
         })
     }
@@ -104,6 +117,10 @@ impl Transform {
             Transform::TripleExponentialMovingAverage(_) => "triple_exponential_moving_average",
             Transform::ChandeMomentumOscillator(_) => "chande_momentum_oscillator",
             Transform::KaufmansEfficiencyRatio(_) => "kaufmans_efficiency_ratio",
+            Transform::HoltWinters {
+                with_fit: false, ..
+            } => "holt_winters",
+            Transform::HoltWinters { .. } => "holt_winters_with_fit",
         }
     }
 
@@ -136,6 +153,8 @@ pub fn is_transform(name: &str) -> bool {
             | "triple_exponential_moving_average"
             | "chande_momentum_oscillator"
             | "kaufmans_efficiency_ratio"
+            | "holt_winters"
+            | "holt_winters_with_fit"
     )
 }
 
@@ -197,6 +216,22 @@ pub fn apply(t: &Transform, input: &[(i64, Value)]) -> Vec<(i64, Value)> {
         .collect();
     let mut out = Vec::with_capacity(pts.len());
     match t {
+        Transform::HoltWinters {
+            h,
+            m,
+            with_fit,
+            interval,
+        } => {
+            let series: Vec<(i64, f64)> = pts
+                .iter()
+                .filter_map(|(t, v)| as_f64(v).map(|x| (*t, x)))
+                .collect();
+            out.extend(
+                super::holt_winters::forecast(&series, *h, *m, *with_fit, *interval)
+                    .into_iter()
+                    .map(|(t, v)| (t, Value::Float(v))),
+            );
+        }
         Transform::Derivative { unit, non_negative } => {
             for w in pts.windows(2) {
                 let (t0, v0) = (w[0].0, &w[0].1);
