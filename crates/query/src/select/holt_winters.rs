@@ -39,8 +39,9 @@ const SEASONALS: usize = 6;
 
 /// Forecasts `h` intervals past the last point (`with_fit`: also the fitted
 /// values from the first point on). `points` are `(time, value)` in time
-/// order; `interval` is the GROUP BY interval in ns. Returns `(time, value)`;
-/// empty when there are fewer than two points or fewer than `m`.
+/// order; `interval` is the GROUP BY interval in ns. Returns `(time, value)`,
+/// NaN forecasts left out; empty when there are fewer than two points, fewer
+/// than `m`, or all points fall in one interval.
 pub fn forecast(
     points: &[(i64, f64)],
     h: usize,
@@ -53,6 +54,10 @@ pub fn forecast(
     }
     let seasonal = m >= 2;
     let m = if seasonal { m } else { 0 };
+    let span = round_time(points[points.len() - 1].0, interval) - round_time(points[0].0, interval);
+    if span / interval <= 0 {
+        return Vec::new();
+    }
     let y = regularise(points, interval);
     let params = fit(&y, m);
     let mut params = params;

@@ -11,6 +11,7 @@ pub mod cond;
 pub mod eval;
 mod holt_winters;
 pub mod merge;
+mod momentum;
 pub mod partial;
 pub mod plan;
 pub mod rowexpr;

@@ -360,6 +360,14 @@ impl Builder<'_> {
                 if c.name.starts_with("holt_winters") {
                     holt_winters_args(c, inner_is_agg)?;
                 }
+                if matches!(
+                    c.name.as_str(),
+                    "relative_strength_index"
+                        | "triple_exponential_derivative"
+                        | "kaufmans_adaptive_moving_average"
+                ) {
+                    momentum_args(c)?;
+                }
                 if !inner_is_agg && self.plan.interval > 0 {
                     return Err(Error::msg(format!(
                         "aggregate function required inside the call to {}",
@@ -453,6 +461,54 @@ impl Builder<'_> {
             other => Node::Lit(literal(other).unwrap_or(Value::Null)),
         })
     }
+}
+
+/// InfluxDB's checks of the momentum indicators' (period, hold, warm-up).
+fn momentum_args(c: &Call) -> Result<()> {
+    let name = &c.name;
+    let max = if name == "kaufmans_adaptive_moving_average" {
+        3
+    } else {
+        4
+    };
+    let got = c.args.len();
+    if got < 2 || got > max {
+        return Err(Error::msg(format!(
+            "invalid number of arguments for {name}, expected at least 2 but no more than {max}, got {got}"
+        )));
+    }
+    match c.args[1].unparen() {
+        Expr::Integer(p) if *p >= 1 => {}
+        Expr::Integer(_) => {
+            return Err(Error::msg(format!(
+                "{name} period must be greater than or equal to 1"
+            )))
+        }
+        _ => return Err(Error::msg(format!("{name} period must be an integer"))),
+    }
+    if let Some(h) = c.args.get(2) {
+        match h.unparen() {
+            Expr::Integer(h) if *h >= -1 => {}
+            Expr::Integer(_) => {
+                return Err(Error::msg(format!(
+                    "{name} hold period must be greater than or equal to 0"
+                )))
+            }
+            _ => return Err(Error::msg(format!("{name} hold period must be an integer"))),
+        }
+    }
+    if let Some(w) = c.args.get(3) {
+        match w.unparen() {
+            Expr::String(w) if w == "exponential" || w == "simple" => {}
+            Expr::String(_) => {
+                return Err(Error::msg(format!(
+                    "{name} warmup type must be one of: 'exponential' 'simple'"
+                )))
+            }
+            _ => return Err(Error::msg(format!("{name} warmup type must be a string"))),
+        }
+    }
+    Ok(())
 }
 
 /// InfluxDB's checks of `holt_winters[_with_fit](agg, N, S)`.

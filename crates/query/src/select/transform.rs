@@ -28,6 +28,14 @@ pub enum Transform {
     TripleExponentialMovingAverage(usize),
     ChandeMomentumOscillator(usize),
     KaufmansEfficiencyRatio(usize),
+    /// `relative_strength_index`, `triple_exponential_derivative`,
+    /// `kaufmans_adaptive_moving_average` with (period, hold, warm-up).
+    Momentum {
+        kind: MomentumKind,
+        period: usize,
+        hold: Option<usize>,
+        warmup: super::momentum::Warmup,
+    },
     /// `holt_winters[_with_fit](agg, h, m)` over GROUP BY `interval`.
     HoltWinters {
         h: usize,
@@ -35,6 +43,14 @@ pub enum Transform {
         with_fit: bool,
         interval: i64,
     },
+}
+
+/// Which momentum indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MomentumKind {
+    Rsi,
+    Trix,
+    Kama,
 }
 
 impl Transform {
@@ -85,6 +101,33 @@ impl Transform {
             "kaufmans_efficiency_ratio" => {
                 Transform::KaufmansEfficiencyRatio(int(1)?.max(1) as usize)
             }
+            "relative_strength_index"
+            | "triple_exponential_derivative"
+            | "kaufmans_adaptive_moving_average" => {
+                let kind = match name {
+                    "relative_strength_index" => MomentumKind::Rsi,
+                    "triple_exponential_derivative" => MomentumKind::Trix,
+                    _ => MomentumKind::Kama,
+                };
+                let period = usize::try_from(int(1)?).ok().filter(|&p| p >= 1)?;
+                let hold = match args.get(2).map(|e| e.unparen()) {
+                    None => None,
+                    Some(Expr::Integer(-1)) => None,
+                    Some(Expr::Integer(h)) => Some(usize::try_from(*h).ok()?),
+                    Some(_) => return None,
+                };
+                let warmup = match args.get(3).map(|e| e.unparen()) {
+                    None => super::momentum::Warmup::Exponential,
+                    Some(Expr::String(w)) => super::momentum::Warmup::parse(w)?,
+                    Some(_) => return None,
+                };
+                Transform::Momentum {
+                    kind,
+                    period,
+                    hold,
+                    warmup,
+                }
+            }
             "holt_winters" | "holt_winters_with_fit" => Transform::HoltWinters {
                 h: usize::try_from(int(1)?).ok()?,
                 m: usize::try_from(int(2)?).ok()?,
@@ -117,6 +160,11 @@ impl Transform {
             Transform::TripleExponentialMovingAverage(_) => "triple_exponential_moving_average",
             Transform::ChandeMomentumOscillator(_) => "chande_momentum_oscillator",
             Transform::KaufmansEfficiencyRatio(_) => "kaufmans_efficiency_ratio",
+            Transform::Momentum { kind, .. } => match kind {
+                MomentumKind::Rsi => "relative_strength_index",
+                MomentumKind::Trix => "triple_exponential_derivative",
+                MomentumKind::Kama => "kaufmans_adaptive_moving_average",
+            },
             Transform::HoltWinters {
                 with_fit: false, ..
             } => "holt_winters",
@@ -155,6 +203,9 @@ pub fn is_transform(name: &str) -> bool {
             | "kaufmans_efficiency_ratio"
             | "holt_winters"
             | "holt_winters_with_fit"
+            | "relative_strength_index"
+            | "triple_exponential_derivative"
+            | "kaufmans_adaptive_moving_average"
     )
 }
 
@@ -216,6 +267,28 @@ pub fn apply(t: &Transform, input: &[(i64, Value)]) -> Vec<(i64, Value)> {
         .collect();
     let mut out = Vec::with_capacity(pts.len());
     match t {
+        Transform::Momentum {
+            kind,
+            period,
+            hold,
+            warmup,
+        } => {
+            use super::momentum::{run, Indicator};
+            let series: Vec<(i64, f64)> = pts
+                .iter()
+                .filter_map(|(t, v)| as_f64(v).map(|x| (*t, x)))
+                .collect();
+            let ind = match kind {
+                MomentumKind::Rsi => Indicator::rsi(*period, *warmup),
+                MomentumKind::Trix => Indicator::trix(*period, *warmup),
+                MomentumKind::Kama => Indicator::kama(*period),
+            };
+            out.extend(
+                run(ind, *hold, &series)
+                    .into_iter()
+                    .map(|(t, v)| (t, Value::Float(v))),
+            );
+        }
         Transform::HoltWinters {
             h,
             m,
