@@ -25,31 +25,45 @@ pub struct Node {
     pub raft: String,
     cfg: PathBuf,
     child: Option<Child>,
+    snapshot_threshold: u64,
+    /// Once a node has run, its addresses are part of the Raft membership
+    /// and must not change.
+    started_once: bool,
 }
 
 impl Node {
     pub fn new(root: &std::path::Path, i: usize, snapshot_threshold: u64) -> Node {
         let dir = root.join(format!("meta{i}"));
         std::fs::create_dir_all(&dir).unwrap();
+        let mut n = Node {
+            cfg: dir.join("meta.toml"),
+            dir,
+            http: String::new(),
+            raft: String::new(),
+            child: None,
+            snapshot_threshold,
+            started_once: false,
+        };
+        n.allocate_ports();
+        n
+    }
+
+    /// Picks free ports and writes the config for them.
+    fn allocate_ports(&mut self) {
         let (hp, rp) = (free_port(), free_port());
-        let cfg = dir.join("meta.toml");
+        self.http = format!("127.0.0.1:{hp}");
+        self.raft = format!("127.0.0.1:{rp}");
         std::fs::write(
-            &cfg,
+            &self.cfg,
             format!(
                 "hostname = \"127.0.0.1\"\n[meta]\ndir = \"{}\"\nbind-address = \"127.0.0.1:{rp}\"\n\
                  http-bind-address = \"127.0.0.1:{hp}\"\nelection-timeout = \"500ms\"\n\
-                 heartbeat-timeout = \"500ms\"\nraft-snapshot-threshold = {snapshot_threshold}\n",
-                dir.join("meta").display()
+                 heartbeat-timeout = \"500ms\"\nraft-snapshot-threshold = {}\n",
+                self.dir.join("meta").display(),
+                self.snapshot_threshold
             ),
         )
         .unwrap();
-        Node {
-            dir,
-            http: format!("127.0.0.1:{hp}"),
-            raft: format!("127.0.0.1:{rp}"),
-            cfg,
-            child: None,
-        }
     }
 
     pub fn start(&mut self) {
@@ -58,6 +72,24 @@ impl Node {
 
     /// Starts with extra `run` flags.
     pub fn start_with(&mut self, flags: &[&str]) {
+        // Free ports come from binding port 0 and letting go, so a parallel
+        // test may take one first: a first start that loses the race is
+        // retried on new ports.
+        for attempt in 1..=3 {
+            if self.try_start(flags) {
+                self.started_once = true;
+                return;
+            }
+            let clash = self.log().contains("Address already in use");
+            if self.started_once || !clash || attempt == 3 {
+                panic!("influxd-meta did not start: {}", self.log());
+            }
+            self.allocate_ports();
+        }
+    }
+
+    /// Spawns the node and waits for `/ping`; false if it exited first.
+    fn try_start(&mut self, flags: &[&str]) -> bool {
         assert!(self.child.is_none());
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -75,9 +107,21 @@ impl Node {
             .spawn()
             .unwrap();
         self.child = Some(child);
-        wait_until(Duration::from_secs(20), || {
+        let mut exited = false;
+        let ready = wait_until(Duration::from_secs(20), || {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(_)) = c.try_wait() {
+                    exited = true;
+                    return true;
+                }
+            }
             get(&self.http, "/ping").is_some_and(|(s, _)| s == 204)
         });
+        if exited {
+            self.child = None;
+            return false;
+        }
+        ready
     }
 
     /// SIGKILL, waits for the exit.
