@@ -100,53 +100,7 @@ pub fn format_duration(d: i64) -> String {
 /// `100ms`, `0s`), which InfluxDB uses in several error messages and in
 /// SHOW RETENTION POLICIES output.
 pub fn format_go_duration(d: i64) -> String {
-    if d == 0 {
-        return "0s".into();
-    }
-    let neg = d < 0;
-    let u = d.unsigned_abs();
-    let mut out = String::new();
-    if u < 1_000_000_000 {
-        // Sub-second: pick ns, µs or ms with a fraction.
-        let (unit, div) = if u < 1_000 {
-            ("ns", 1u64)
-        } else if u < 1_000_000 {
-            ("µs", 1_000)
-        } else {
-            ("ms", 1_000_000)
-        };
-        out.push_str(&frac(u, div));
-        out.push_str(unit);
-    } else {
-        let secs_total = u / 1_000_000_000;
-        let h = secs_total / 3600;
-        let m = (secs_total / 60) % 60;
-        let s_part = u % 60_000_000_000;
-        if h > 0 {
-            out.push_str(&format!("{h}h{m}m"));
-        } else if m > 0 {
-            out.push_str(&format!("{m}m"));
-        }
-        out.push_str(&frac(s_part, 1_000_000_000));
-        out.push('s');
-    }
-    if neg {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
-/// `v / div` with trailing-zero-trimmed decimal fraction.
-fn frac(v: u64, div: u64) -> String {
-    let whole = v / div;
-    let rem = v % div;
-    if rem == 0 {
-        return whole.to_string();
-    }
-    let width = div.to_string().len() - 1;
-    let f = format!("{rem:0width$}");
-    format!("{whole}.{}", f.trim_end_matches('0'))
+    models::go_duration::format_nanos(d)
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub mod api;
 pub mod base64;
 pub mod client;
 pub mod config;
-pub mod duration;
+pub use models::go_duration as duration;
 pub mod error;
 pub mod http_util;
 pub mod jwt;

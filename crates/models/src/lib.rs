@@ -151,6 +151,7 @@ impl TimeRange {
     }
 }
 
+pub mod go_duration;
 pub mod series_key;
 pub mod time;
 pub use series_key::{parse_series_key, series_key, SeriesKeyError};

@@ -21,78 +21,14 @@ pub struct GoDuration(pub Duration);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Size(pub u64);
 
-/// Parses Go duration syntax: a sequence of `<number><unit>` with units
-/// ns, us, µs, ms, s, m, h (fractions allowed); a bare `0` is zero.
+/// Parses Go duration syntax (`10m`, `1h30m`, `100ms`; a bare `0` is zero).
 pub fn parse_go_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    if s.is_empty() {
-        return None;
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let nanos_per = match &rest[..unit_end] {
-            "ns" => 1e0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        total += n * nanos_per;
-    }
-    Some(Duration::from_nanos(total as u64))
+    models::go_duration::parse(s).ok()
 }
 
 /// Formats a duration the way Go prints it (`10m0s`, `1h0m0s`, `100ms`, `0s`).
 pub fn format_go_duration(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns == 0 {
-        return "0s".to_string();
-    }
-    if ns < 1_000_000_000 {
-        return if ns.is_multiple_of(1_000_000) {
-            format!("{}ms", ns / 1_000_000)
-        } else if ns.is_multiple_of(1_000) {
-            format!("{}µs", ns / 1_000)
-        } else {
-            format!("{ns}ns")
-        };
-    }
-    let total_secs = ns / 1_000_000_000;
-    let frac = ns % 1_000_000_000;
-    let h = total_secs / 3600;
-    let m = (total_secs % 3600) / 60;
-    let s = total_secs % 60;
-    let secs = if frac == 0 {
-        format!("{s}s")
-    } else {
-        let f = format!("{frac:09}");
-        format!("{s}.{}s", f.trim_end_matches('0'))
-    };
-    if h > 0 {
-        format!("{h}h{m}m{secs}")
-    } else if m > 0 {
-        format!("{m}m{secs}")
-    } else {
-        secs
-    }
+    models::go_duration::format(d)
 }
 
 fn parse_size(s: &str) -> Option<u64> {

@@ -1,5 +1,7 @@
-//! Go-style durations (`1m0s`, `500ms`, `1h30m`) as the Enterprise config
-//! file writes them: parsing and Go's canonical formatting. No I/O.
+//! Go-style durations (`1m0s`, `500ms`, `1h30m`) as InfluxDB's config files
+//! write them and as its messages print them: parsing and Go's canonical
+//! `time.Duration.String()` formatting. One implementation for the data
+//! node's and the meta node's configs and for InfluxQL's messages. No I/O.
 
 use std::time::Duration;
 
@@ -76,6 +78,16 @@ pub fn format(d: Duration) -> String {
     }
 }
 
+/// [`format`] for signed nanoseconds (`-1h0m0s`).
+pub fn format_nanos(ns: i64) -> String {
+    let text = format(Duration::from_nanos(ns.unsigned_abs()));
+    if ns < 0 {
+        format!("-{text}")
+    } else {
+        text
+    }
+}
+
 /// `n / div` with its fractional digits, trailing zeros dropped.
 fn frac(n: u128, div: u128) -> String {
     let whole = n / div;
@@ -116,5 +128,8 @@ mod tests {
         for d in ["1m0s", "30s", "500ms", "1h0m0s", "1.5s"] {
             assert_eq!(format(parse(d).unwrap()), d);
         }
+        assert_eq!(format(Duration::from_nanos(1_500)), "1.5µs");
+        assert_eq!(format_nanos(-3_600_000_000_000), "-1h0m0s");
+        assert_eq!(format_nanos(90 * 60_000_000_000), "1h30m0s");
     }
 }
