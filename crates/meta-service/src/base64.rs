@@ -1,59 +1,39 @@
-//! Base64 (RFC 4648): standard, for HTTP Basic credentials, and URL-safe
-//! without padding, for JSON Web Tokens. No I/O.
+//! Base64 (RFC 4648) as the meta API needs it: standard, for HTTP Basic
+//! credentials, and URL-safe without padding, for JSON Web Tokens — thin
+//! wrappers over the `base64` crate (the data node's HTTP layer uses the same
+//! crate). No I/O.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+
+/// Standard alphabet; decoding accepts input with or without padding and
+/// non-canonical trailing bits, as lenient HTTP clients send them.
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// URL-safe alphabet, no padding.
 pub fn encode_url(input: &[u8]) -> String {
-    encode(input)
-        .trim_end_matches('=')
-        .replace('+', "-")
-        .replace('/', "_")
+    URL_SAFE_NO_PAD.encode(input)
 }
 
+/// URL-safe alphabet; padding and the standard alphabet's `+` and `/` are
+/// refused.
 pub fn decode_url(input: &str) -> Option<Vec<u8>> {
-    if input.contains(['+', '/', '=']) {
-        return None;
-    }
-    decode(&input.replace('-', "+").replace('_', "/"))
+    URL_SAFE_NO_PAD.decode(input).ok()
 }
 
 pub fn encode(input: &[u8]) -> String {
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    STANDARD_LENIENT.encode(input)
 }
 
 pub fn decode(input: &str) -> Option<Vec<u8>> {
-    let s = input.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    STANDARD_LENIENT.decode(input).ok()
 }
 
 #[cfg(test)]
@@ -68,5 +48,9 @@ mod tests {
         }
         assert_eq!(super::encode(b"admin:pw"), "YWRtaW46cHc=");
         assert!(super::decode("!!").is_none());
+        assert_eq!(super::decode("YWRtaW46cHc").unwrap(), b"admin:pw");
+        assert_eq!(super::encode_url(&[0xfb, 0xff]), "-_8");
+        assert!(super::decode_url("+/8").is_none());
+        assert!(super::decode_url("YQ==").is_none());
     }
 }
