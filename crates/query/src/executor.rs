@@ -94,7 +94,20 @@ impl QueryExecutor {
     }
 
     /// Executes every statement; one result per statement.
+    /// Runs every statement where it is called.
     pub fn execute(&self, query: &Query, ctx: &ExecutionContext) -> Vec<StatementResult> {
+        self.execute_with(query, ctx, &crate::offload::InPlace)
+    }
+
+    /// Runs small SELECTs where it is called and moves everything that may
+    /// take long — large scans, DDL, SELECT INTO, subqueries, SHOW — through
+    /// `offload` (see [`crate::offload`]).
+    pub fn execute_with(
+        &self,
+        query: &Query,
+        ctx: &ExecutionContext,
+        offload: &dyn crate::offload::Offload,
+    ) -> Vec<StatementResult> {
         let mut out = Vec::with_capacity(query.statements.len());
         let mut failed = false;
         for (i, stmt) in query.statements.iter().enumerate() {
@@ -115,11 +128,17 @@ impl QueryExecutor {
                 ));
                 continue;
             }
-            let text = stmt.to_string();
+            let text = crate::registry::QueryText::new(stmt.clone());
             let guard = self
                 .registry
                 .start(text, ctx.database.clone(), self.cfg.query_timeout);
-            let r = self.execute_statement(stmt, ctx, &guard.task);
+            let r = if may_run_inline(stmt) {
+                self.execute_statement(stmt, ctx, &guard.task, offload)
+            } else {
+                crate::offload::offloaded(offload, || {
+                    self.execute_statement(stmt, ctx, &guard.task, offload)
+                })
+            };
             let took = guard.task.started.elapsed();
             let slow = self.cfg.log_queries_after;
             if !slow.is_zero() && took > slow {
@@ -151,6 +170,7 @@ impl QueryExecutor {
         stmt: &Statement,
         ctx: &ExecutionContext,
         task: &Task,
+        offload: &dyn crate::offload::Offload,
     ) -> Result<StatementResult> {
         if ctx.read_only && !is_read_only(stmt) {
             // InfluxDB 1.6 runs it and warns.
@@ -162,6 +182,7 @@ impl QueryExecutor {
                     ..ctx.clone()
                 },
                 task,
+                offload,
             )?;
             r.messages.push(crate::result::Message {
                 level: "warning".into(),
@@ -172,7 +193,7 @@ impl QueryExecutor {
             return Ok(r);
         }
         match stmt {
-            Statement::Select(s) => self.select(s, ctx, task),
+            Statement::Select(s) => self.select(s, ctx, task, offload),
             Statement::Explain(e) => Ok(crate::show::explain(&e.statement)),
             _ => {
                 if let Some(r) = crate::show::execute(self, stmt, ctx)? {
@@ -189,6 +210,7 @@ impl QueryExecutor {
         stmt: &SelectStatement,
         ctx: &ExecutionContext,
         task: &Task,
+        offload: &dyn crate::offload::Offload,
     ) -> Result<StatementResult> {
         let data = self.meta.data();
         let cancel = || task.check();
@@ -202,6 +224,7 @@ impl QueryExecutor {
             max_select_series: self.cfg.max_select_series,
             max_select_buckets: self.cfg.max_select_buckets,
             cancel: &cancel,
+            offload,
         };
         let (series, into_tags) = select::run_into(&env, stmt)?;
         match &stmt.target {
@@ -282,6 +305,21 @@ impl QueryExecutor {
             }],
             ..Default::default()
         })
+    }
+}
+
+/// A SELECT that writes nothing and reads no subquery decides for itself
+/// whether it is small (see [`crate::select`]); every other statement runs
+/// through the offload.
+fn may_run_inline(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Select(s) => {
+            s.target.is_none()
+                && s.sources
+                    .iter()
+                    .all(|src| matches!(src, influxql::Source::Measurement(_)))
+        }
+        _ => false,
     }
 }
 

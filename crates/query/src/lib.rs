@@ -14,6 +14,7 @@
 pub mod ddl;
 pub mod error;
 pub mod executor;
+pub mod offload;
 pub mod registry;
 pub mod result;
 pub mod select;
@@ -26,4 +27,5 @@ mod tests;
 
 pub use error::{Error, Result};
 pub use executor::{ExecutionContext, ExecutorConfig, QueryExecutor};
+pub use offload::{InPlace, Offload};
 pub use registry::RunningQuery;

@@ -20,10 +20,51 @@ pub struct RunningQuery {
     pub status: String,
 }
 
+/// The text of a running query, formatted only when somebody looks
+/// (SHOW QUERIES, the slow-query log): most queries finish unobserved and
+/// printing the AST costs more than a small query's scan.
+pub struct QueryText {
+    statement: Option<influxql::Statement>,
+    text: std::sync::OnceLock<String>,
+}
+
+impl QueryText {
+    pub fn new(statement: influxql::Statement) -> Self {
+        QueryText {
+            statement: Some(statement),
+            text: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.text.get_or_init(|| {
+            self.statement
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl From<&str> for QueryText {
+    fn from(s: &str) -> Self {
+        QueryText {
+            statement: None,
+            text: std::sync::OnceLock::from(s.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for QueryText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Shared state of one running query.
 pub struct Task {
     pub id: u64,
-    pub query: String,
+    pub query: QueryText,
     pub database: String,
     pub started: Instant,
     pub killed: AtomicBool,
@@ -54,7 +95,7 @@ impl Registry {
     /// Registers a query; it stays listed until the returned guard drops.
     pub fn start(
         self: &Arc<Self>,
-        query: String,
+        query: QueryText,
         database: String,
         timeout: Duration,
     ) -> TaskGuard {
@@ -80,7 +121,7 @@ impl Registry {
             .values()
             .map(|t| RunningQuery {
                 id: t.id,
-                query: t.query.clone(),
+                query: t.query.as_str().to_string(),
                 database: t.database.clone(),
                 duration: t.started.elapsed(),
                 status: if t.killed.load(Ordering::Relaxed) {

@@ -73,6 +73,12 @@ pub trait ShardReader: Send + Sync {
     fn tag_values(&self, measurement: &str, key: &str) -> Vec<String>;
     fn fields(&self, measurement: &str) -> Vec<(String, FieldType)>;
     fn read(&self, series_id: u64, field: &str, range: TimeRange) -> Result<BlockIter<'_>>;
+    /// An upper bound of the values `read` would return, cheap to compute
+    /// (no decoding); `u64::MAX` when unknown, which makes the statement
+    /// count as large.
+    fn estimate_values(&self, _series_id: u64, _field: &str, _range: TimeRange) -> u64 {
+        u64::MAX
+    }
     fn delete(&self, series_ids: &[u64], range: TimeRange) -> Result<()>;
     fn drop_measurement(&self, name: &str) -> Result<()>;
     fn series_count(&self) -> u64;
@@ -296,6 +302,13 @@ pub mod mem {
                 .map(Ok)
                 .collect();
             Ok(Box::new(blocks.into_iter()))
+        }
+        fn estimate_values(&self, series_id: u64, field: &str, range: TimeRange) -> u64 {
+            let s = self.series.read();
+            s.values()
+                .find(|s| s.id == series_id)
+                .and_then(|sd| sd.fields.get(field))
+                .map_or(0, |f| f.range(range.min..=range.max).count() as u64)
         }
         fn delete(&self, series_ids: &[u64], range: TimeRange) -> Result<()> {
             let mut s = self.series.write();

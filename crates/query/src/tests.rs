@@ -169,3 +169,81 @@ fn holt_winters_through_the_executor_matches_influxdb() {
         Some("second arg to holt_winters must be greater than 0, got 0")
     );
 }
+
+/// Counts the statements the executor sends through the offload.
+struct CountingOffload(std::sync::atomic::AtomicUsize);
+
+impl crate::Offload for CountingOffload {
+    fn run(&self, work: &mut dyn FnMut()) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        work()
+    }
+}
+
+impl Env {
+    /// Runs `text` and returns how many times it went through the offload.
+    fn offloads(&self, db: &str, text: &str) -> usize {
+        let q = influxql::parse_query(text).unwrap();
+        let ctx = ExecutionContext {
+            database: db.into(),
+            now: 1_000_000_000_000_000_000,
+            ..Default::default()
+        };
+        let off = CountingOffload(Default::default());
+        let r = self.ex.execute_with(&q, &ctx, &off);
+        assert!(r.iter().all(|r| r.error.is_none()), "{r:?}");
+        off.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[test]
+fn small_selects_run_in_place_and_everything_else_is_offloaded() {
+    let e = env(ExecutorConfig::default());
+    assert_eq!(e.offloads("", "CREATE DATABASE db0"), 1);
+    // 30,000 points of host=big, 10 of host=small, one day from 2000-01-01.
+    let mut lines = String::new();
+    for i in 0..30_000 {
+        lines.push_str(&format!("cpu,host=big v={i} {}\n", 946_684_800 + i));
+    }
+    for i in 0..10 {
+        lines.push_str(&format!("cpu,host=small v={i} {}\n", 946_684_800 + i));
+    }
+    e.write("db0", &lines);
+    let window = "time >= '2000-01-01T00:00:00Z' AND time < '2000-01-01T01:00:00Z'";
+    let small =
+        format!("SELECT max(v) FROM cpu WHERE host = 'small' AND {window} GROUP BY time(1m)");
+    assert_eq!(e.offloads("db0", &small), 0);
+    assert_eq!(
+        e.offloads("db0", "SELECT v FROM cpu WHERE host = 'small'"),
+        0
+    );
+    // Over the value limit (30,000 > 20,000 by the block headers).
+    assert_eq!(
+        e.offloads("db0", "SELECT max(v) FROM cpu WHERE host = 'big'"),
+        1
+    );
+    // Few values but too many windows to fill: one per second for a day.
+    let many_windows = "SELECT max(v) FROM cpu WHERE host = 'small' AND time >= '2000-01-01T00:00:00Z' AND time < '2000-01-02T00:00:00Z' GROUP BY time(1s)";
+    assert_eq!(e.offloads("db0", many_windows), 1);
+    // The same with fill(none) fills nothing.
+    assert_eq!(e.offloads("db0", &format!("{many_windows} fill(none)")), 0);
+    // SHOW, subqueries and SELECT INTO always leave.
+    assert_eq!(e.offloads("db0", "SHOW MEASUREMENTS"), 1);
+    // (the outer scan of the materialised subquery asks again: harmless,
+    // an offloaded thread runs nested work in place)
+    assert!(
+        e.offloads(
+            "db0",
+            "SELECT max(v) FROM (SELECT v FROM cpu WHERE host = 'small')"
+        ) >= 1
+    );
+    assert_eq!(
+        e.offloads("db0", "SELECT v INTO copy FROM cpu WHERE host = 'small'"),
+        1
+    );
+    // Several statements decide one by one.
+    assert_eq!(
+        e.offloads("db0", &format!("{small}; SHOW DATABASES; {small}")),
+        1
+    );
+}

@@ -62,6 +62,9 @@ impl ShardReader for TsdbShard {
         let c = self.0.read(series_id, field, range).map_err(storage_err)?;
         Ok(Box::new(c.map(|b| b.map_err(storage_err))))
     }
+    fn estimate_values(&self, series_id: u64, field: &str, range: TimeRange) -> u64 {
+        self.0.estimate_values(series_id, field, range)
+    }
     fn delete(&self, series_ids: &[u64], range: TimeRange) -> Result<()> {
         self.0.delete(series_ids, range).map_err(storage_err)
     }

@@ -125,6 +125,25 @@ impl CacheData {
         Some(e.read(range))
     }
 
+    /// At most how many values of (series, field) lie in `range` (duplicates
+    /// not yet merged count twice).
+    pub(crate) fn count(&self, series: u64, field: u32, range: TimeRange) -> u64 {
+        let Some(e) = self
+            .series
+            .get(&series)
+            .and_then(|fs| fs.iter().find(|e| e.field == field))
+        else {
+            return 0;
+        };
+        if e.sorted {
+            let lo = e.times.partition_point(|&t| t < range.min);
+            let hi = e.times.partition_point(|&t| t <= range.max);
+            (hi - lo) as u64
+        } else {
+            e.times.iter().filter(|&&t| range.contains(t)).count() as u64
+        }
+    }
+
     /// Removes values of `ids` in `range` (whole entries for an all-time range).
     pub(crate) fn delete(&mut self, ids: &[u64], range: TimeRange) {
         for id in ids {

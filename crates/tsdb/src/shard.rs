@@ -374,6 +374,34 @@ impl Shard {
         self.read_ordered(series_id, field, range, true)
     }
 
+    /// An upper bound of the values of (series, field) in `range`, from
+    /// block headers and cache counts alone (nothing is decoded): lets a
+    /// query decide up front whether it is small.
+    pub fn estimate_values(&self, series_id: u64, field: &str, range: TimeRange) -> u64 {
+        let Some((fid, _)) = self.index.field_of_series(series_id, field) else {
+            return 0;
+        };
+        if range.is_empty() {
+            return 0;
+        }
+        let st = self.state.read();
+        let mut n: u64 = 0;
+        for f in st.files.iter() {
+            if let Some(e) = f.entry(series_id, fid) {
+                n += e
+                    .blocks
+                    .iter()
+                    .filter(|m| range.overlaps(m.min, m.max))
+                    .map(|m| u64::from(m.count))
+                    .sum::<u64>();
+            }
+        }
+        if let Some(s) = &st.snapshot {
+            n += s.count(series_id, fid, range);
+        }
+        n + self.cache.read().count(series_id, fid, range)
+    }
+
     fn read_ordered(
         &self,
         series_id: u64,

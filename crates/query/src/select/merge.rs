@@ -37,6 +37,10 @@ pub fn combine(plan: &Plan, outputs: Vec<ShardOutput>) -> Merged {
         }
         for (k, ws) in o.aggs {
             let dst = m.aggs.entry(k).or_default();
+            if dst.is_empty() {
+                *dst = ws;
+                continue;
+            }
             for (w, states) in ws {
                 match dst.get_mut(&w) {
                     Some(cur) => {

@@ -42,6 +42,8 @@ pub struct Env<'a> {
     pub max_select_series: u64,
     pub max_select_buckets: u64,
     pub cancel: &'a (dyn Fn() -> Result<()> + Sync),
+    /// Where a large statement runs (see [`crate::offload`]).
+    pub offload: &'a dyn crate::offload::Offload,
 }
 
 /// A resolved measurement with the shards holding it.
@@ -80,6 +82,9 @@ impl ShardReader for Bounded {
     }
     fn read(&self, sid: u64, f: &str, r: TimeRange) -> Result<crate::storage::BlockIter<'_>> {
         self.inner.read(sid, f, r)
+    }
+    fn estimate_values(&self, sid: u64, f: &str, r: TimeRange) -> u64 {
+        self.inner.estimate_values(sid, f, r)
     }
     fn delete(&self, ids: &[u64], r: TimeRange) -> Result<()> {
         self.inner.delete(ids, r)
@@ -260,73 +265,61 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
             )));
         }
     }
+    // Per measurement: its plan (GROUP BY * names its tags) and the split of
+    // the residual condition into a series filter and a row condition.
+    let prepared: Vec<Prepared> = resolved
+        .iter()
+        .map(|r| prepare(r, &plan, residual.as_ref()))
+        .collect();
     let points = AtomicU64::new(0);
     let series_n = AtomicU64::new(0);
-    let mut out = Vec::new();
-    for r in &resolved {
-        let tags: Vec<String> = {
-            let mut t: Vec<String> = r.shards.iter().flat_map(|s| s.tag_keys(&r.name)).collect();
-            t.sort();
-            t.dedup();
-            t
-        };
-        let mplan;
-        let plan_ref = if plan.group_all {
-            let mut p = plan.clone();
-            p.group_tags = tags.clone();
-            mplan = p;
-            &mplan
-        } else {
-            &plan
-        };
-        let fields: std::collections::HashSet<String> = r
-            .shards
-            .iter()
-            .flat_map(|s| s.fields(&r.name).into_iter().map(|f| f.0))
-            .collect();
-        // Identifiers that are not fields compare as tags (missing tag = "").
-        let (filter, rest) = match &residual {
-            Some(e) => cond::split_tags(e, &|n| {
-                !fields.contains(n) && !n.eq_ignore_ascii_case("time")
-            }),
-            None => (crate::storage::TagFilter::True, None),
-        };
-        let spec = scan::ScanSpec {
-            measurement: &r.name,
-            plan: plan_ref,
-            filter: &filter,
-            residual: rest.as_ref(),
-            range,
-            fixed_window: if plan.interval > 0 {
-                0
-            } else if bounds.min.is_some() {
-                min
-            } else {
-                0
-            },
-            cancel: env.cancel,
-            points: &points,
-            max_points: env.max_select_point,
-            series: &series_n,
-            max_series: env.max_select_series,
-            all_fields: r.subquery,
-            edge_hint: std::sync::atomic::AtomicI64::new(i64::MIN),
-            raw_limit: (!plan_ref.aggregate
-                && stmt.limit > 0
-                && !plan_ref.nodes.iter().any(merge::has_transform))
-            .then(|| {
-                (
-                    (stmt.limit.saturating_add(stmt.offset)).min(usize::MAX as u64) as usize,
-                    stmt.time_descending(),
-                )
-            }),
-        };
-        let outputs = scan_all(&r.shards, &spec)?;
-        let merged = merge::combine(plan_ref, outputs);
-        out.extend(merge::finish(
-            plan_ref, stmt, &r.name, merged, bounds, max, out_min, r.subquery,
-        )?);
-    }
+    let scan_and_merge = || -> Result<Vec<Series>> {
+        let mut out = Vec::new();
+        for (r, p) in resolved.iter().zip(&prepared) {
+            let plan_ref = p.plan.as_ref().unwrap_or(&plan);
+            let spec = scan::ScanSpec {
+                measurement: &r.name,
+                plan: plan_ref,
+                filter: &p.filter,
+                residual: p.rest.as_ref(),
+                range,
+                fixed_window: if plan.interval > 0 {
+                    0
+                } else if bounds.min.is_some() {
+                    min
+                } else {
+                    0
+                },
+                cancel: env.cancel,
+                points: &points,
+                max_points: env.max_select_point,
+                series: &series_n,
+                max_series: env.max_select_series,
+                all_fields: r.subquery,
+                edge_hint: std::sync::atomic::AtomicI64::new(i64::MIN),
+                raw_limit: (!plan_ref.aggregate
+                    && stmt.limit > 0
+                    && !plan_ref.nodes.iter().any(merge::has_transform))
+                .then(|| {
+                    (
+                        (stmt.limit.saturating_add(stmt.offset)).min(usize::MAX as u64) as usize,
+                        stmt.time_descending(),
+                    )
+                }),
+            };
+            let outputs = scan_all(&r.shards, &spec)?;
+            let merged = merge::combine(plan_ref, outputs);
+            out.extend(merge::finish(
+                plan_ref, stmt, &r.name, merged, bounds, max, out_min, r.subquery,
+            )?);
+        }
+        Ok(out)
+    };
+    let mut out = if is_light(&resolved, &prepared, &plan, stmt.fill, range) {
+        scan_and_merge()?
+    } else {
+        crate::offload::offloaded(env.offload, scan_and_merge)?
+    };
     if stmt.time_descending() {
         out.reverse();
     }
@@ -336,6 +329,85 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
         out.truncate(stmt.slimit as usize);
     }
     Ok((out, plan.into_tags))
+}
+
+/// What one resolved measurement scans with.
+struct Prepared {
+    /// The statement's plan with GROUP BY * expanded, when it differs.
+    plan: Option<plan::Plan>,
+    filter: crate::storage::TagFilter,
+    rest: Option<Expr>,
+}
+
+fn prepare(r: &Resolved, plan: &plan::Plan, residual: Option<&Expr>) -> Prepared {
+    let plan = plan.group_all.then(|| {
+        let mut tags: Vec<String> = r.shards.iter().flat_map(|s| s.tag_keys(&r.name)).collect();
+        tags.sort();
+        tags.dedup();
+        let mut p = plan.clone();
+        p.group_tags = tags;
+        p
+    });
+    let fields: std::collections::HashSet<String> = r
+        .shards
+        .iter()
+        .flat_map(|s| s.fields(&r.name).into_iter().map(|f| f.0))
+        .collect();
+    // Identifiers that are not fields compare as tags (missing tag = "").
+    let (filter, rest) = match residual {
+        Some(e) => cond::split_tags(e, &|n| {
+            !fields.contains(n) && !n.eq_ignore_ascii_case("time")
+        }),
+        None => (crate::storage::TagFilter::True, None),
+    };
+    Prepared { plan, filter, rest }
+}
+
+/// Whether a statement is small enough to run on the thread that received
+/// it (see [`crate::offload`]): one shard per measurement, at most
+/// [`crate::offload::INLINE_MAX_VALUES`] values to read by the block
+/// headers, at most [`crate::offload::INLINE_MAX_WINDOWS`] windows to fill.
+fn is_light(
+    resolved: &[Resolved],
+    prepared: &[Prepared],
+    plan: &plan::Plan,
+    fill: influxql::Fill,
+    range: TimeRange,
+) -> bool {
+    use crate::offload::{INLINE_MAX_VALUES, INLINE_MAX_WINDOWS};
+    let fields: Vec<&str> = plan
+        .aggs
+        .iter()
+        .map(|a| a.field.as_str())
+        .chain(plan.vars.iter().map(String::as_str))
+        .collect();
+    let mut values: u64 = 0;
+    let mut series_total: u64 = 0;
+    for (r, p) in resolved.iter().zip(prepared) {
+        if r.subquery || r.shards.len() > 1 {
+            return false;
+        }
+        for sh in &r.shards {
+            let series = sh.series(&r.name, &p.filter);
+            series_total += series.len() as u64;
+            for s in &series {
+                for f in &fields {
+                    values = values.saturating_add(sh.estimate_values(s.id, f, range));
+                    if values > INLINE_MAX_VALUES {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+    if plan.interval > 0 && fill != influxql::Fill::None {
+        let span = range.max.saturating_sub(range.min);
+        let windows = (span / plan.interval).saturating_add(1) as u64;
+        if windows.saturating_mul(series_total.max(1)) > INLINE_MAX_WINDOWS {
+            return false;
+        }
+    }
+    true
 }
 
 /// Scans shards, in parallel when there are several.

@@ -541,32 +541,34 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
 
 /// Adds one series' window states to its group's, the way InfluxDB's merge
 /// reducers combine per-series results: a mean arrives as mean × count.
-fn fold_series(plan: &Plan, dst: &mut Windows, src: Windows) {
+fn fold_series(plan: &Plan, dst: &mut Windows, mut src: Windows) {
+    let as_merged = |st: Partial| match st {
+        Partial::Mean { sum, count } => Partial::Mean {
+            sum: sum / count as f64 * count as f64,
+            count,
+        },
+        other => other,
+    };
+    if dst.is_empty() {
+        // The group's first series (often its only one): keep its map.
+        for states in src.values_mut() {
+            for st in states.iter_mut() {
+                if matches!(st, Partial::Mean { .. }) {
+                    *st = as_merged(std::mem::replace(st, Partial::Empty));
+                }
+            }
+        }
+        *dst = src;
+        return;
+    }
     for (w, states) in src {
         match dst.get_mut(&w) {
             None => {
-                let states = states
-                    .into_iter()
-                    .map(|st| match st {
-                        Partial::Mean { sum, count } => Partial::Mean {
-                            sum: sum / count as f64 * count as f64,
-                            count,
-                        },
-                        other => other,
-                    })
-                    .collect();
-                dst.insert(w, states);
+                dst.insert(w, states.into_iter().map(as_merged).collect());
             }
             Some(cur) => {
                 for (i, st) in states.into_iter().enumerate() {
-                    let st = match st {
-                        Partial::Mean { sum, count } => Partial::Mean {
-                            sum: sum / count as f64 * count as f64,
-                            count,
-                        },
-                        other => other,
-                    };
-                    super::partial::merge(&plan.aggs[i].kind, &mut cur[i], st);
+                    super::partial::merge(&plan.aggs[i].kind, &mut cur[i], as_merged(st));
                 }
             }
         }

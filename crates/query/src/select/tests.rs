@@ -83,6 +83,7 @@ fn run_spread(k: usize, q: &str) -> Result<Vec<Series>> {
         max_select_series: 0,
         max_select_buckets: 0,
         cancel: &cancel,
+        offload: &crate::offload::InPlace,
     };
     let stmt = match influxql::parse_statement(q) {
         Ok(influxql::Statement::Select(s)) => s,
@@ -219,6 +220,7 @@ fn limits_and_cancel_stop_queries() {
         max_select_series: 0,
         max_select_buckets: 0,
         cancel: &ok,
+        offload: &crate::offload::InPlace,
     };
     let e = run(&env, &stmt).unwrap_err().to_string();
     assert!(e.starts_with("max-select-point limit exceeed"), "{e}");

@@ -19,6 +19,27 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Rows an answer may have to be encoded on the async worker.
+const INLINE_ENCODE_ROWS: usize = 5_000;
+
+/// Runs the executor's long statements off the async worker: the worker's
+/// other tasks move to another thread and this one may block.
+struct LeaveWorker;
+
+impl query::Offload for LeaveWorker {
+    fn run(&self, work: &mut dyn FnMut()) {
+        tokio::task::block_in_place(work)
+    }
+}
+
+fn row_count(results: &[StatementResult]) -> usize {
+    results
+        .iter()
+        .flat_map(|r| &r.series)
+        .map(|s| s.values.len())
+        .sum()
+}
+
 /// Default rows per chunk when `chunked=true` without `chunk_size`.
 const DEFAULT_CHUNK_SIZE: usize = 10_000;
 
@@ -147,28 +168,31 @@ async fn handle(
         read_only,
         host: node.host_name(),
     };
-    let executor = node.executor.clone();
-    // Execution and encoding are CPU work: they leave the async workers.
-    // `block_in_place` runs them on this thread after handing its other tasks
-    // to another worker, which costs no thread-to-thread wake-up: for the
-    // common sub-millisecond query that handoff would dominate the latency.
-    let (content_type, body) = tokio::task::block_in_place(move || {
-        let mut results = executor.execute(&parsed, &ctx);
-        if !chunked {
-            mark_merged_chunks(&mut results);
-        }
-        match format {
-            Format::Csv => ("application/csv", encode_csv(&results, time_format)),
-            Format::Json { pretty } if chunked => (
-                "application/json",
-                encode_chunked(&results, time_format, chunk_size, pretty),
-            ),
-            Format::Json { pretty } => (
-                "application/json",
-                encode_json(&Results(&results, time_format), pretty),
-            ),
-        }
-    });
+    // Small SELECTs run right here on the async worker: handing the worker's
+    // queue to another thread costs more than they do. The executor moves
+    // everything else off the worker through `LeaveWorker`, and a large
+    // answer is encoded off it too.
+    let mut results = node.executor.execute_with(&parsed, &ctx, &LeaveWorker);
+    if !chunked {
+        mark_merged_chunks(&mut results);
+    }
+    let large = row_count(&results) > INLINE_ENCODE_ROWS;
+    let encode = move || match format {
+        Format::Csv => ("application/csv", encode_csv(&results, time_format)),
+        Format::Json { pretty } if chunked => (
+            "application/json",
+            encode_chunked(&results, time_format, chunk_size, pretty),
+        ),
+        Format::Json { pretty } => (
+            "application/json",
+            encode_json(&Results(&results, time_format), pretty),
+        ),
+    };
+    let (content_type, body) = if large {
+        tokio::task::block_in_place(encode)
+    } else {
+        encode()
+    };
     node.http_stats.query();
     Ok((StatusCode::OK, [("content-type", content_type)], body).into_response())
 }
@@ -363,17 +387,87 @@ fn encode_csv(results: &[StatementResult], tf: TimeFormat) -> Vec<u8> {
 /// plain notation unless the magnitude is below 1e-6 or at least 1e21, where
 /// it switches to exponents (`1e-7`, `1e+21`).
 pub fn go_float(f: f64) -> String {
+    let mut out = Vec::with_capacity(24);
+    // Writing to a Vec cannot fail.
+    let _ = write_go_float(&mut out, f);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`go_float`] written to `w`, without the formatting machinery or an
+/// allocation: the shortest digits come from `ryu`, laid out in Go's
+/// notation in a stack buffer.
+pub fn write_go_float<W: std::io::Write + ?Sized>(w: &mut W, f: f64) -> std::io::Result<()> {
     let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = format!("{f:e}");
-        match s.split_once('e') {
-            // Rust prints `1e-7` / `1e21`; Go prints `1e-07` and json trims it
-            // back to `1e-7`, and writes `1e+21`.
-            Some((mant, exp)) if !exp.starts_with('-') => format!("{mant}e+{exp}"),
-            _ => s,
+    if !f.is_finite() || (abs != 0.0 && !(1e-6..1e21).contains(&abs)) {
+        return w.write_all(go_float_exponent(f).as_bytes());
+    }
+    let mut buf = ryu::Buffer::new();
+    let s = buf.format_finite(f);
+    let Some(e) = s.find('e') else {
+        // ryu writes whole numbers as `3.0`; Go as `3`.
+        return w.write_all(s.strip_suffix(".0").unwrap_or(s).as_bytes());
+    };
+    // ryu chose an exponent (`1.5e-5`, `1e20`) where Go writes plain digits:
+    // at most 17 significant digits, the point at most 21 digits away.
+    let (mant, exp) = (&s[..e], &s[e + 1..]);
+    let Ok(exp) = exp.parse::<i32>() else {
+        return w.write_all(go_float_exponent(f).as_bytes());
+    };
+    let (neg, mant) = match mant.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mant),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    let mut digits = [0u8; 24];
+    let n = int.len() + frac.len();
+    if n > digits.len() {
+        return w.write_all(go_float_exponent(f).as_bytes());
+    }
+    digits[..int.len()].copy_from_slice(int.as_bytes());
+    digits[int.len()..n].copy_from_slice(frac.as_bytes());
+    let digits = &digits[..n];
+    // The decimal point sits `point` digits after the first one.
+    let point = int.len() as i32 + exp;
+    let mut out = [0u8; 64];
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        out[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    if neg {
+        put(b"-");
+    }
+    if point <= 0 {
+        put(b"0.");
+        for _ in 0..-point {
+            put(b"0");
+        }
+        put(digits);
+    } else if point as usize >= n {
+        put(digits);
+        for _ in 0..point as usize - n {
+            put(b"0");
         }
     } else {
-        format!("{f}")
+        put(&digits[..point as usize]);
+        put(b".");
+        put(&digits[point as usize..]);
+    }
+    w.write_all(&out[..len])
+}
+
+/// Go's exponent notation (and Rust's text for NaN and infinities, which
+/// JSON cannot carry anyway).
+fn go_float_exponent(f: f64) -> String {
+    if !f.is_finite() {
+        return format!("{f}");
+    }
+    let s = format!("{f:e}");
+    match s.split_once('e') {
+        // Rust prints `1e-7` / `1e21`; Go prints `1e-07` and json trims it
+        // back to `1e-7`, and writes `1e+21`.
+        Some((mant, exp)) if !exp.starts_with('-') => format!("{mant}e+{exp}"),
+        _ => s,
     }
 }
 
@@ -383,7 +477,7 @@ struct GoFloats<F>(F);
 
 impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for GoFloats<F> {
     fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
-        w.write_all(go_float(v).as_bytes())
+        write_go_float(w, v)
     }
     fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.begin_array(w)
@@ -492,6 +586,54 @@ mod tests {
         assert_eq!(go_float(1e-7), "1e-7");
         assert_eq!(go_float(-0.000001), "-0.000001");
         assert_eq!(go_float(123456789.125), "123456789.125");
+        assert_eq!(go_float(1e20), "100000000000000000000");
+        assert_eq!(go_float(1.5e-5), "0.000015");
+        assert_eq!(go_float(-0.0), "-0");
+        assert_eq!(go_float(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    /// Over the whole plain range the text reads back as the same float and
+    /// is as short as Rust's `{}` (shortest digits). The two differ only on
+    /// exact ties, where Go (and ryu) round half to even:
+    /// 13037290494569.3125 is `13037290494569.312` in InfluxDB 1.6.7's JSON.
+    #[test]
+    fn fast_float_text_matches_the_formatter() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut checked = 0;
+        for i in 0..200_000 {
+            let f = match i % 3 {
+                // Any bit pattern.
+                0 => f64::from_bits(next()),
+                // Every decade of the plain range, full precision.
+                1 => {
+                    let e = (next() % 28) as i32 - 6;
+                    (next() as f64 / u64::MAX as f64) * 10f64.powi(e)
+                }
+                // Few decimals, as sensors write them.
+                _ => (next() % 2_000_000) as f64 / 100.0 - 10_000.0,
+            };
+            let abs = f.abs();
+            if !f.is_finite() || (abs != 0.0 && !(1e-6..1e21).contains(&abs)) {
+                continue;
+            }
+            let ours = go_float(f);
+            assert_eq!(ours.parse::<f64>().ok(), Some(f), "{f:e} printed {ours}");
+            assert_eq!(ours.len(), format!("{f}").len(), "{f:e} printed {ours}");
+            assert!(!ours.contains('e'), "{f:e} printed {ours}");
+            checked += 1;
+        }
+        assert!(checked > 100_000);
+        // 13037290494569.3125 exactly, halfway between ...312 and ...313.
+        assert_eq!(
+            go_float(f64::from_bits(0x42A7_B6F6_2334_D2A0)),
+            "13037290494569.312"
+        );
     }
 
     #[test]
