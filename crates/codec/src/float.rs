@@ -173,7 +173,7 @@ pub(crate) fn encode(v: &[f64], out: &mut Vec<u8>) {
     keep_smaller(out, start, alt);
 }
 
-fn decode_xor(c: &mut Cursor<'_>, out: &mut Vec<f64>) -> Result<()> {
+fn decode_xor(c: &mut Cursor<'_>, out: &mut Vec<f64>, limit: usize) -> Result<()> {
     let data = c.rest();
     // Each value after the first takes at least one bit.
     let n = c.count((data.len() * 8).saturating_sub(63))?;
@@ -181,6 +181,10 @@ fn decode_xor(c: &mut Cursor<'_>, out: &mut Vec<f64>) -> Result<()> {
     if n == 0 {
         return Err(Error::Corrupt("empty xor block"));
     }
+    if limit == 0 {
+        return Ok(());
+    }
+    let n = n.min(limit);
     out.reserve(n);
     let mut r = BitReader::new(data);
     let mut prev = r.read_long(64);
@@ -215,6 +219,11 @@ fn decode_xor(c: &mut Cursor<'_>, out: &mut Vec<f64>) -> Result<()> {
 }
 
 pub(crate) fn decode(buf: &[u8], out: &mut Vec<f64>) -> Result<()> {
+    decode_prefix(buf, out, usize::MAX)
+}
+
+/// Decodes at most the first `limit` values (the XOR stream stops there).
+pub(crate) fn decode_prefix(buf: &[u8], out: &mut Vec<f64>, limit: usize) -> Result<()> {
     let mut c = Cursor::new(buf);
     match c.u8()? {
         RAW => {
@@ -222,14 +231,14 @@ pub(crate) fn decode(buf: &[u8], out: &mut Vec<f64>) -> Result<()> {
             if !rest.len().is_multiple_of(8) {
                 return Err(Error::Corrupt("length"));
             }
-            out.extend(rest.chunks_exact(8).map(|b| {
+            out.extend(rest.chunks_exact(8).take(limit).map(|b| {
                 let mut a = [0u8; 8];
                 a.copy_from_slice(b);
                 f64::from_bits(u64::from_le_bytes(a))
             }));
             Ok(())
         }
-        XOR => decode_xor(&mut c, out),
+        XOR => decode_xor(&mut c, out, limit),
         DECIMAL => {
             let d = c.u8()?;
             if u32::from(d) > MAX_D {
@@ -238,13 +247,13 @@ pub(crate) fn decode(buf: &[u8], out: &mut Vec<f64>) -> Result<()> {
             let p = P10F[d as usize];
             let mut ms = Vec::new();
             integer::decode(c.rest(), &mut ms)?;
-            out.extend(ms.iter().map(|&m| m as f64 / p));
+            out.extend(ms.iter().take(limit).map(|&m| m as f64 / p));
             Ok(())
         }
         BITS => {
             let mut bits = Vec::new();
             integer::decode(c.rest(), &mut bits)?;
-            out.extend(bits.iter().map(|&b| f64::from_bits(b as u64)));
+            out.extend(bits.iter().take(limit).map(|&b| f64::from_bits(b as u64)));
             Ok(())
         }
         h => Err(Error::UnknownEncoding(h)),
@@ -264,6 +273,21 @@ mod tests {
         assert_eq!(dec.len(), v.len());
         for (a, b) in dec.iter().zip(v) {
             assert_eq!(a.to_bits(), b.to_bits(), "{a} vs {b}");
+        }
+        // Every prefix decodes to the same leading values.
+        for limit in [
+            0,
+            1,
+            2,
+            v.len() / 2,
+            v.len().saturating_sub(1),
+            v.len(),
+            v.len() + 5,
+        ] {
+            let mut part = Vec::new();
+            decode_prefix(&enc, &mut part, limit).unwrap();
+            assert_eq!(part.len(), limit.min(v.len()));
+            assert!(part.iter().zip(v).all(|(a, b)| a.to_bits() == b.to_bits()));
         }
         enc
     }

@@ -65,6 +65,11 @@ pub fn encode_floats(v: &[f64], out: &mut Vec<u8>) {
 pub fn decode_floats(buf: &[u8], out: &mut Vec<f64>) -> Result<()> {
     atomic(out, |o| float::decode(buf, o))
 }
+/// Appends at most the first `limit` decoded floats of `buf` to `out`:
+/// a reader that needs only the start of a block stops decoding there.
+pub fn decode_floats_prefix(buf: &[u8], out: &mut Vec<f64>, limit: usize) -> Result<()> {
+    atomic(out, |o| float::decode_prefix(buf, o, limit))
+}
 /// Appends the encoding of `v` to `out`.
 pub fn encode_integers(v: &[i64], out: &mut Vec<u8>) {
     integer::encode(v, out)

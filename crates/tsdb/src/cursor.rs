@@ -71,7 +71,7 @@ fn ordered_chunks(b: Block, descending: bool) -> VecDeque<Block> {
 fn load(typ: FieldType, range: TimeRange, s: Source) -> Result<Block> {
     match s {
         Source::File { file, meta, tombs } => {
-            let mut b = file.read_block(typ, &meta)?;
+            let mut b = file.read_block_until(typ, &meta, range.max)?;
             trim_to_range(&mut b, range.min, range.max);
             remove_ranges(&mut b, &tombs);
             Ok(b)

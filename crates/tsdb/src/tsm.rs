@@ -84,12 +84,15 @@ fn encode_values(c: &Column, out: &mut Vec<u8>) {
     }
 }
 
+/// Decodes the first `count` values of a block (all of them, or the prefix a
+/// reader bounded in time needs; only floats stop early, the others are
+/// decoded whole and cut).
 fn decode_values(t: FieldType, buf: &[u8], count: usize) -> Result<Column, codec::Error> {
     let mut c = empty_column(t);
     match &mut c {
         Column::Float(v) => {
             v.reserve(count);
-            codec::decode_floats(buf, v)?
+            codec::decode_floats_prefix(buf, v, count)?
         }
         Column::Integer(v) => {
             v.reserve(count);
@@ -109,6 +112,16 @@ fn decode_values(t: FieldType, buf: &[u8], count: usize) -> Result<Column, codec
         }
     }
     Ok(c)
+}
+
+fn truncate_column(c: &mut Column, n: usize) {
+    match c {
+        Column::Float(v) => v.truncate(n),
+        Column::Integer(v) => v.truncate(n),
+        Column::Unsigned(v) => v.truncate(n),
+        Column::Boolean(v) => v.truncate(n),
+        Column::String(v) => v.truncate(n),
+    }
 }
 
 /// Writes one data file. Keys must be added in ascending (series, field)
@@ -391,6 +404,17 @@ impl TsmFile {
 
     /// Reads and decodes one block, verifying its checksum.
     pub(crate) fn read_block(&self, typ: FieldType, m: &BlockMeta) -> Result<Block> {
+        self.read_block_until(typ, m, i64::MAX)
+    }
+
+    /// Like [`TsmFile::read_block`], without the values after `max` (a
+    /// bounded read skips decoding the block's tail).
+    pub(crate) fn read_block_until(
+        &self,
+        typ: FieldType,
+        m: &BlockMeta,
+        max: i64,
+    ) -> Result<Block> {
         let corrupt = |d: String| Error::corrupt(&self.path, d);
         let mut buf = vec![0u8; m.size as usize];
         self.file.read_exact_at(&mut buf, m.offset)?;
@@ -420,11 +444,18 @@ impl TsmFile {
         let mut times = Vec::with_capacity(count);
         codec::decode_timestamps(ts, &mut times)
             .map_err(|e| corrupt(format!("timestamps: {e}")))?;
-        let values =
-            decode_values(typ, vals, count).map_err(|e| corrupt(format!("values: {e}")))?;
-        if times.len() != count || values.len() != count {
+        if times.len() != count {
             return Err(corrupt("block value count mismatch".into()));
         }
+        let keep = times.partition_point(|&t| t <= max);
+        times.truncate(keep);
+        let mut values =
+            decode_values(typ, vals, keep).map_err(|e| corrupt(format!("values: {e}")))?;
+        // Floats stop at `keep`; other types decode the whole block.
+        if values.len() != keep && values.len() != count {
+            return Err(corrupt("block value count mismatch".into()));
+        }
+        truncate_column(&mut values, keep);
         Ok(Block { times, values })
     }
 }

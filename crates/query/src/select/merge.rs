@@ -373,7 +373,8 @@ fn agg_rows(
         windows.keys().copied().collect()
     };
     let single_selector = plan.interval == 0 && n == 1 && plan.aggs[0].kind.is_selector();
-    let mut windows = windows;
+    // Keys ascend, like the map: walk both instead of a lookup per window.
+    let mut windows = windows.into_iter().peekable();
     let mut leaves: Vec<Seq> = vec![Vec::new(); n];
     let mut aux: Vec<Seq> = vec![Vec::new(); plan.vars.len()];
     let mut tagcols: Vec<Vec<Seq>> = plan
@@ -383,12 +384,14 @@ fn agg_rows(
         .collect();
     let fill = stmt.fill;
     for w in &keys {
-        let states = windows.remove(w);
+        while windows.next_if(|(k, _)| k < w).is_some() {}
+        let mut states = windows.next_if(|(k, _)| k == w).map(|(_, s)| s);
         for ai in 0..n {
             let spec = &plan.aggs[ai];
             let st = states
-                .as_ref()
-                .map(|s| s[ai].clone())
+                .as_mut()
+                .and_then(|s| s.get_mut(ai))
+                .map(|st| std::mem::replace(st, Partial::Empty))
                 .unwrap_or(Partial::Empty);
             let empty = matches!(st, Partial::Empty);
             let mut pts: Vec<Pt> = if empty {
