@@ -128,9 +128,16 @@ impl Wal {
         fs::create_dir_all(dir)?;
         let ids = list_segments(dir)?;
         let mut total = 0u64;
+        let mut empty = Vec::new();
         for (n, &id) in ids.iter().enumerate() {
             let path = segment_path(dir, id);
             let data = fs::read(&path)?;
+            if data.is_empty() {
+                // Opened and never written (a start without writes): nothing
+                // to replay or keep.
+                empty.push(path);
+                continue;
+            }
             let last = n + 1 == ids.len();
             let mut pos = 0usize;
             let good_end = loop {
@@ -151,6 +158,12 @@ impl Wal {
                 }
             }
             total += good_end.unwrap_or(data.len()) as u64;
+        }
+        for p in &empty {
+            fs::remove_file(p)?;
+        }
+        if !empty.is_empty() {
+            fsync_dir(dir)?;
         }
         let next = ids.last().map_or(1, |l| l + 1);
         let segment = create_segment(dir, next)?;
@@ -331,6 +344,22 @@ mod tests {
             w.remove_upto(closed).unwrap();
         }
         assert_eq!(replay(d.path()), vec![b"two".to_vec()]);
+    }
+
+    #[test]
+    fn restarts_without_writes_leave_one_empty_segment() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+            w.commit(b"kept", &|| Ok(())).unwrap();
+        }
+        for _ in 0..3 {
+            assert_eq!(replay(d.path()), vec![b"kept".to_vec()]);
+        }
+        // The written segment and the one the last open started.
+        let ids = list_segments(d.path()).unwrap();
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert!(ids[1] > ids[0] + 1, "numbers keep increasing: {ids:?}");
     }
 
     fn last_segment(dir: &Path) -> PathBuf {
