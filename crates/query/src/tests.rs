@@ -247,3 +247,64 @@ fn small_selects_run_in_place_and_everything_else_is_offloaded() {
         1
     );
 }
+
+/// InfluxDB's subquery rules: the outer GROUP BY tags group the inner query
+/// too, and the outer reducer sees the inner rows one by one (no per-series
+/// partial sums), which decides the last bits of a float sum.
+#[test]
+fn subqueries_take_outer_tags_and_reduce_row_by_row() {
+    let e = env(ExecutorConfig::default());
+    e.q("", "CREATE DATABASE db0");
+    e.write(
+        "db0",
+        "cpu,host=server01 usage_user=70i,usage_system=30i 946684800\n\
+         cpu,host=server01 usage_user=45i,usage_system=55i 946684810\n\
+         cpu,host=server01 usage_user=23i,usage_system=77i 946684820\n\
+         cpu,host=server02 usage_user=11i,usage_system=89i 946684800\n\
+         cpu,host=server02 usage_user=28i,usage_system=72i 946684810\n\
+         cpu,host=server02 usage_user=12i,usage_system=53i 946684820",
+    );
+    let window = "time >= '2000-01-01T00:00:00Z' AND time < '2000-01-01T00:00:30Z'";
+    // top(usage_user, 2) per host, because the outer query groups by host.
+    let r = e.q(
+        "db0",
+        &format!("SELECT min(value) FROM (SELECT top(usage_user, 2), usage_user - usage_system AS value FROM cpu) WHERE {window} GROUP BY host"),
+    );
+    let got: Vec<(String, Vec<Vec<Value>>)> = r[0]
+        .series
+        .iter()
+        .map(|s| (s.tags["host"].clone(), s.values.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "server01".to_string(),
+                vec![vec![
+                    Value::Time(946_684_810_000_000_000),
+                    Value::Integer(-10)
+                ]]
+            ),
+            (
+                "server02".to_string(),
+                vec![vec![
+                    Value::Time(946_684_810_000_000_000),
+                    Value::Integer(-44)
+                ]]
+            ),
+        ]
+    );
+    // -2.5 + -2.2 + 1.7 + -1.6 in one reducer is -4.6; per-host partial sums
+    // would give -4.6000000000000005.
+    let r = e.q(
+        "db0",
+        &format!("SELECT sum(derivative) FROM (SELECT derivative(usage_user) FROM cpu GROUP BY host) WHERE {window}"),
+    );
+    assert_eq!(
+        r[0].series[0].values,
+        vec![vec![
+            Value::Time(946_684_800_000_000_000),
+            Value::Float(-4.6)
+        ]]
+    );
+}

@@ -221,6 +221,22 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
                     None => c,
                 });
             }
+            // The outer GROUP BY tags group the inner query too, as in
+            // InfluxDB: `SELECT min(x) FROM (SELECT top(v, 2) ...) GROUP BY
+            // host` takes the top two of every host.
+            for d in &stmt.dimensions {
+                if let Expr::VarRef(v) = d.expr.unparen() {
+                    let present = inner
+                        .dimensions
+                        .iter()
+                        .any(|e| matches!(e.expr.unparen(), Expr::VarRef(w) if w.name == v.name));
+                    if !present {
+                        inner.dimensions.push(influxql::Dimension {
+                            expr: Expr::VarRef(v.clone()),
+                        });
+                    }
+                }
+            }
             resolved.extend(merge::subquery_source(env, &inner)?);
         }
     }

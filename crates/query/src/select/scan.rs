@@ -440,10 +440,18 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
             .iter()
             .map(|k| tag_of(&s.tags, k).to_string())
             .collect();
+        // A subquery's rows feed one reducer per group in series order, as
+        // InfluxDB reduces a subquery's output; stored series reduce one by
+        // one and merge (mean as mean × count), as its engine does.
+        let direct = spec.all_fields;
         if fast {
-            let mut local = Windows::new();
-            scan_aggs_fast(shard, s.id, spec, &mut local)?;
-            fold_series(plan, out.aggs.entry(key).or_default(), local);
+            if direct {
+                scan_aggs_fast(shard, s.id, spec, out.aggs.entry(key).or_default())?;
+            } else {
+                let mut local = Windows::new();
+                scan_aggs_fast(shard, s.id, spec, &mut local)?;
+                fold_series(plan, out.aggs.entry(key).or_default(), local);
+            }
             continue;
         }
         let cond = spec.residual.map(|r| {
@@ -505,7 +513,11 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
             }
         };
         let mut local = Windows::new();
-        let windows = &mut local;
+        let windows = if direct {
+            out.aggs.entry(key.clone()).or_default()
+        } else {
+            &mut local
+        };
         for (row, &t) in cols.times.iter().enumerate() {
             if !keep_row(&cols, cond.as_ref(), row, t) {
                 continue;
@@ -530,7 +542,9 @@ pub fn scan_shard(shard: &dyn ShardReader, spec: &ScanSpec<'_>) -> Result<ShardO
                 }
             }
         }
-        fold_series(plan, out.aggs.entry(key).or_default(), local);
+        if !direct {
+            fold_series(plan, out.aggs.entry(key).or_default(), local);
+        }
     }
     out.aggs.retain(|_, w| !w.is_empty());
     Ok(ShardOutput {
