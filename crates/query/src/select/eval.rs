@@ -80,6 +80,23 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Value {
             })
         }
         EqRegex | NeqRegex | In => Value::Bool(false),
+        BitAnd | BitOr | BitXor if matches!(l, Value::Bool(_)) || matches!(r, Value::Bool(_)) => {
+            // InfluxDB reads a missing side next to a boolean as false, and a
+            // boolean with anything but a boolean gives false.
+            let side = |v: &Value| match v {
+                Value::Bool(b) => Some(*b),
+                Value::Null => Some(false),
+                _ => None,
+            };
+            let (Some(a), Some(b)) = (side(l), side(r)) else {
+                return Value::Bool(false);
+            };
+            Value::Bool(match op {
+                BitAnd => a & b,
+                BitOr => a | b,
+                _ => a ^ b,
+            })
+        }
         _ => math(op, l, r),
     }
 }

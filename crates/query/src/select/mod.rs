@@ -17,6 +17,7 @@ pub mod plan;
 pub mod rowexpr;
 pub mod scan;
 mod transform;
+pub mod typecheck;
 pub mod tz;
 
 #[cfg(test)]

@@ -41,6 +41,10 @@ pub enum Node {
     Tr(Transform, Box<Node>),
 }
 
+/// The field a cast to an impossible type reads (`f::string` of a float
+/// field): no shard holds it, so it reads nothing, as in InfluxDB.
+pub const ABSENT_FIELD: &str = "\u{0}absent";
+
 /// A planned SELECT for one set of measurements.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -302,13 +306,23 @@ impl Builder<'_> {
         self.plan.aggs.len() - 1
     }
 
-    fn field_arg(c: &Call) -> Result<String> {
+    fn field_arg(&self, c: &Call) -> Result<String> {
         match c.args.first().map(|a| a.unparen()) {
-            Some(Expr::VarRef(v)) => Ok(v.name.clone()),
+            Some(Expr::VarRef(v)) => Ok(self.read_name(v)),
             _ => Err(Error::msg(format!(
                 "expected field argument in {}()",
                 c.name
             ))),
+        }
+    }
+
+    /// The name a field reference reads: its own, or [`ABSENT_FIELD`] when
+    /// a cast asks for a type the stored field cannot give.
+    fn read_name(&self, v: &influxql::VarRef) -> String {
+        if super::typecheck::cast_reads_field(v, self.schema) {
+            v.name.clone()
+        } else {
+            ABSENT_FIELD.to_string()
         }
     }
 
@@ -319,7 +333,7 @@ impl Builder<'_> {
                 let name = if v.data_type == influxql::DataType::Tag {
                     format!("{}{TAG_SUFFIX}", v.name)
                 } else {
-                    v.name.clone()
+                    self.read_name(v)
                 };
                 let node = if self.plan.aggregate {
                     Node::Aux(self.var(&name))
@@ -407,7 +421,7 @@ impl Builder<'_> {
                 };
                 Node::Leaf(self.agg(AggSpec {
                     kind: AggKind::CountDistinct,
-                    field: Self::field_arg(d)?,
+                    field: self.field_arg(d)?,
                     tag_args: vec![],
                 }))
             }
@@ -436,7 +450,7 @@ impl Builder<'_> {
                 }
                 let kind = AggKind::from_call(&c.name, &c.args)
                     .ok_or_else(|| Error::msg(format!("invalid arguments to {}()", c.name)))?;
-                let field = Self::field_arg(c)?;
+                let field = self.field_arg(c)?;
                 let tag_args = if matches!(kind, AggKind::Top(_) | AggKind::Bottom(_)) {
                     c.args[1..c.args.len() - 1]
                         .iter()
@@ -645,9 +659,13 @@ fn check_types(plan: &Plan, schema: &Schema) -> Result<()> {
                 if matches!(ft, FieldType::String | FieldType::Boolean)
                     && !matches!(t, Transform::Elapsed(_))
                 {
+                    // InfluxDB names the iterator in words, and the
+                    // non-negative variants after their base function.
+                    let name = t.name();
+                    let name = name.strip_prefix("non_negative_").unwrap_or(name);
                     return Err(Error::msg(format!(
                         "unsupported {} iterator type: *query.{}InterruptIterator",
-                        t.name(),
+                        name.replace('_', " "),
                         iter_type(*ft)
                     )));
                 }
@@ -693,6 +711,7 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
     }
     group_tags.sort();
     let fields = expand_fields(stmt, schema, &group_tags);
+    super::typecheck::check_literals(fields.iter().map(|f| &f.expr))?;
     let aggregate = fields.iter().any(|f| contains_agg(&f.expr));
     let mut b = Builder {
         plan: Plan {
@@ -716,9 +735,13 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
         schema,
     };
     let mut aliased = Vec::new();
+    let mut nodes = Vec::with_capacity(fields.len());
     for f in &fields {
+        nodes.push(b.compile(&f.expr)?);
+    }
+    super::typecheck::check_fields(fields.iter().map(|f| &f.expr), schema)?;
+    for (f, node) in fields.iter().zip(nodes) {
         aliased.push(f.alias.is_some());
-        let node = b.compile(&f.expr)?;
         let tag_cols = match &node {
             Node::Leaf(i) if aggregate => b.plan.aggs[*i].tag_args.clone(),
             _ => vec![],

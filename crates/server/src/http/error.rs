@@ -29,13 +29,8 @@ impl HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.message }).to_string();
-        let mut resp = (
-            self.status,
-            [("content-type", "application/json")],
-            format!("{body}\n"),
-        )
-            .into_response();
+        let body = super::query::encode_json(&serde_json::json!({ "error": self.message }), false);
+        let mut resp = (self.status, [("content-type", "application/json")], body).into_response();
         // Header values cannot hold newlines; InfluxDB sends the first line.
         let first_line = self.message.lines().next().unwrap_or_default();
         if let Ok(v) = HeaderValue::from_str(first_line) {

@@ -253,16 +253,16 @@ impl Serialize for Results<'_> {
     }
 }
 
-fn encode_json<T: Serialize>(value: &T, pretty: bool) -> Vec<u8> {
+pub(crate) fn encode_json<T: Serialize>(value: &T, pretty: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     let ok = if pretty {
-        let fmt = GoFloats(serde_json::ser::PrettyFormatter::with_indent(b"    "));
+        let fmt = GoJson(serde_json::ser::PrettyFormatter::with_indent(b"    "));
         let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
         value.serialize(&mut ser).is_ok()
     } else {
         let mut ser = serde_json::Serializer::with_formatter(
             &mut out,
-            GoFloats(serde_json::ser::CompactFormatter),
+            GoJson(serde_json::ser::CompactFormatter),
         );
         value.serialize(&mut ser).is_ok()
     };
@@ -471,11 +471,56 @@ fn go_float_exponent(f: f64) -> String {
     }
 }
 
-/// A serde_json formatter that writes floats the way Go does, so that
-/// clients comparing bytes with InfluxDB's output see the same text.
-struct GoFloats<F>(F);
+/// A serde_json formatter that writes what Go's encoding/json writes, so
+/// that clients comparing bytes with InfluxDB's output see the same text:
+/// floats in Go's notation, `<`, `>`, `&`, U+2028 and U+2029 escaped as
+/// `\u003c`-style sequences, and `\b`/`\f` as `\u0008`/`\u000c`.
+struct GoJson<F>(F);
 
-impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for GoFloats<F> {
+/// Whether `fragment` holds something Go escapes and serde_json does not.
+fn needs_go_escape(fragment: &str) -> bool {
+    fragment
+        .bytes()
+        .any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2))
+}
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for GoJson<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if !needs_go_escape(fragment) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let esc: &[u8] = match c {
+                '<' => b"\\u003c",
+                '>' => b"\\u003e",
+                '&' => b"\\u0026",
+                '\u{2028}' => b"\\u2028",
+                '\u{2029}' => b"\\u2029",
+                _ => continue,
+            };
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(esc)?;
+            start = i + c.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        use serde_json::ser::CharEscape;
+        match escape {
+            CharEscape::Backspace => w.write_all(b"\\u0008"),
+            CharEscape::FormFeed => w.write_all(b"\\u000c"),
+            other => self.0.write_char_escape(w, other),
+        }
+    }
     fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
         write_go_float(w, v)
     }
@@ -575,6 +620,16 @@ mod tests {
         assert_eq!(
             lines[1],
             r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[2,2.5]]}]}]}"#
+        );
+    }
+
+    /// Bytes Go's encoding/json (InfluxDB 1.6.7) writes for these strings.
+    #[test]
+    fn strings_escape_like_go() {
+        let v = serde_json::json!({ "error": "found &, expected <x> \u{8}\u{c}\n\u{2028}é\"" });
+        assert_eq!(
+            String::from_utf8(encode_json(&v, false)).unwrap(),
+            "{\"error\":\"found \\u0026, expected \\u003cx\\u003e \\u0008\\u000c\\n\\u2028é\\\"\"}\n"
         );
     }
 
