@@ -308,3 +308,55 @@ fn subqueries_take_outer_tags_and_reduce_row_by_row() {
         ]]
     );
 }
+
+/// Every call is its own stream in InfluxDB: LIMIT counts each column's
+/// points, ORDER BY time DESC feeds transformations newest first, and
+/// transformations of raw values do not mix with plain fields.
+#[test]
+fn transformations_stream_per_column_like_influxdb() {
+    let e = env(ExecutorConfig::default());
+    e.q("", "CREATE DATABASE db0");
+    e.write(
+        "db0",
+        "m v=1 946684800\nm v=4 946684810\nm v=9 946684820\nm v=16 946684830\nm v=25 946684840",
+    );
+    let t = |s: i64| Value::Time((946_684_800 + s) * 1_000_000_000);
+    let r = e.q(
+        "db0",
+        "SELECT difference(v), moving_average(v, 3) FROM m LIMIT 2",
+    );
+    assert_eq!(
+        r[0].series[0].values,
+        vec![
+            vec![t(10), Value::Float(3.0), Value::Null],
+            vec![t(20), Value::Float(5.0), Value::Float(14.0 / 3.0)],
+            vec![t(30), Value::Null, Value::Float(29.0 / 3.0)],
+        ]
+    );
+    let r = e.q(
+        "db0",
+        "SELECT difference(v) FROM m ORDER BY time DESC LIMIT 2",
+    );
+    assert_eq!(
+        r[0].series[0].values,
+        vec![
+            vec![t(30), Value::Float(-9.0)],
+            vec![t(20), Value::Float(-7.0)]
+        ]
+    );
+    let r = e.q(
+        "db0",
+        "SELECT derivative(v, 10s) FROM m ORDER BY time DESC LIMIT 1",
+    );
+    assert_eq!(r[0].series[0].values, vec![vec![t(30), Value::Float(-9.0)]]);
+    let r = e.q("db0", "SELECT derivative(v), v FROM m");
+    assert_eq!(
+        r[0].error.as_deref(),
+        Some("mixing aggregate and non-aggregate queries is not supported")
+    );
+    let r = e.q("db0", "SELECT top(v, 2), max(v) FROM m");
+    assert_eq!(
+        r[0].error.as_deref(),
+        Some("selector function top() cannot be combined with other functions")
+    );
+}

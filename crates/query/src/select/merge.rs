@@ -120,7 +120,7 @@ fn join(cols: Vec<Seq>) -> Vec<(i64, Vec<Value>)> {
     out
 }
 
-fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq) -> Seq {
+fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq, desc: bool) -> Seq {
     match node {
         Node::Leaf(i) => leaves.get(*i).cloned().unwrap_or_default(),
         Node::Aux(i) => aux.get(*i).cloned().unwrap_or_default(),
@@ -132,11 +132,11 @@ fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq) -> Seq {
                     .iter()
                     .map(|(t, _)| (*t, binary(*op, a, b)))
                     .collect(),
-                (Node::Lit(a), other) => eval_node(other, leaves, aux, len_hint)
+                (Node::Lit(a), other) => eval_node(other, leaves, aux, len_hint, desc)
                     .into_iter()
                     .map(|(t, v)| (t, binary(*op, a, &v)))
                     .collect(),
-                (other, Node::Lit(b)) => eval_node(other, leaves, aux, len_hint)
+                (other, Node::Lit(b)) => eval_node(other, leaves, aux, len_hint, desc)
                     .into_iter()
                     .map(|(t, v)| (t, binary(*op, &v, b)))
                     .collect(),
@@ -144,8 +144,8 @@ fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq) -> Seq {
             }
         }
         Node::Bin(op, l, r) => {
-            let l = eval_node(l, leaves, aux, len_hint);
-            let r = eval_node(r, leaves, aux, len_hint);
+            let l = eval_node(l, leaves, aux, len_hint, desc);
+            let r = eval_node(r, leaves, aux, len_hint, desc);
             join(vec![l, r])
                 .into_iter()
                 .map(|(t, v)| (t, binary(*op, &v[0], &v[1])))
@@ -154,7 +154,7 @@ fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq) -> Seq {
         Node::Math(name, args) => {
             let cols: Vec<Seq> = args
                 .iter()
-                .map(|a| eval_node(a, leaves, aux, len_hint))
+                .map(|a| eval_node(a, leaves, aux, len_hint, desc))
                 .collect();
             join(cols)
                 .into_iter()
@@ -162,8 +162,17 @@ fn eval_node(node: &Node, leaves: &[Seq], aux: &[Seq], len_hint: &Seq) -> Seq {
                 .collect()
         }
         Node::Tr(t, inner) => {
-            let s = eval_node(inner, leaves, aux, len_hint);
-            transform::apply(t, &s)
+            let s = eval_node(inner, leaves, aux, len_hint, desc);
+            if desc && !matches!(t, transform::Transform::HoltWinters { .. }) {
+                // InfluxDB feeds the transformation newest first: run it
+                // over the reversed sequence, keep the output ascending.
+                let rev: Seq = s.into_iter().rev().collect();
+                let mut out = transform::apply(t, &rev);
+                out.reverse();
+                out
+            } else {
+                transform::apply(t, &s)
+            }
         }
     }
 }
@@ -210,12 +219,19 @@ pub fn finish(
     };
     if plan.aggregate {
         for (key, windows) in merged.aggs {
-            let mut rows = agg_rows(plan, stmt, windows, bounds, max);
-            if plan.lookback > 0 && plan.interval > 0 {
-                let start = plan.window_start(out_min);
-                rows.retain(|r| r.0 >= start);
-            }
-            push_series(&mut out, name, group_tags(&key), &columns, rows, stmt, plan);
+            let start =
+                (plan.lookback > 0 && plan.interval > 0).then(|| plan.window_start(out_min));
+            let rows = agg_rows(plan, stmt, windows, bounds, max, start);
+            push_series(
+                &mut out,
+                name,
+                group_tags(&key),
+                &columns,
+                rows,
+                stmt,
+                plan,
+                true,
+            );
         }
     } else {
         for (key, mut per_series) in merged.raw {
@@ -255,6 +271,7 @@ pub fn finish(
                 let mut seen = std::collections::HashSet::new();
                 idx.iter().all(|i| seen.insert(*i))
             });
+            let mut per_column_limit = false;
             let joined: Vec<(i64, Vec<Value>)> = if let Some(idx) = simple.filter(|_| distinct) {
                 // Plain projection: move values, no per-column sequences.
                 rows.into_iter()
@@ -274,10 +291,13 @@ pub fn finish(
                 let cols: Vec<Seq> = plan
                     .nodes
                     .iter()
-                    .map(|n| eval_node(n, &leaves, &[], &hint))
+                    .map(|n| eval_node(n, &leaves, &[], &hint, plan.descending))
                     .collect();
                 if plan.nodes.iter().any(has_transform) {
-                    join(cols)
+                    // Every transformation is its own stream in InfluxDB:
+                    // LIMIT and OFFSET count its points, not joined rows.
+                    per_column_limit = true;
+                    join(cols.into_iter().map(|c| limit_column(c, stmt)).collect())
                 } else {
                     // Same length as rows: zip directly.
                     let mut its: Vec<_> = cols.into_iter().map(|c| c.into_iter()).collect();
@@ -293,7 +313,16 @@ pub fn finish(
                 }
             };
             let rows = joined;
-            push_series(&mut out, name, group_tags(&key), &columns, rows, stmt, plan);
+            push_series(
+                &mut out,
+                name,
+                group_tags(&key),
+                &columns,
+                rows,
+                stmt,
+                plan,
+                per_column_limit,
+            );
         }
     }
     Ok(out)
@@ -304,6 +333,29 @@ fn is_field_var(plan: &Plan, i: usize) -> bool {
     !plan.tag_vars.contains(&plan.vars[i])
 }
 
+/// LIMIT and OFFSET over one column's points (from the newest end under
+/// ORDER BY time DESC); the sequence stays ascending.
+fn limit_column(col: Seq, stmt: &SelectStatement) -> Seq {
+    if stmt.limit == 0 && stmt.offset == 0 {
+        return col;
+    }
+    let n = col.len();
+    let skip = (stmt.offset as usize).min(n);
+    let take = if stmt.limit > 0 {
+        (stmt.limit as usize).min(n - skip)
+    } else {
+        n - skip
+    };
+    let (lo, hi) = if stmt.time_descending() {
+        (n - skip - take, n - skip)
+    } else {
+        (skip, skip + take)
+    };
+    col.into_iter().skip(lo).take(hi - lo).collect()
+}
+
+/// `limited`: LIMIT and OFFSET were applied per column already.
+#[allow(clippy::too_many_arguments)]
 fn push_series(
     out: &mut Vec<Series>,
     name: &str,
@@ -312,18 +364,27 @@ fn push_series(
     mut rows: Vec<(i64, Vec<Value>)>,
     stmt: &SelectStatement,
     plan: &Plan,
+    limited: bool,
 ) {
     if stmt.time_descending() {
         rows.reverse();
     }
+    let (skip, take) = if limited {
+        (0, usize::MAX)
+    } else {
+        (
+            stmt.offset as usize,
+            if stmt.limit > 0 {
+                stmt.limit as usize
+            } else {
+                usize::MAX
+            },
+        )
+    };
     let rows: Vec<Vec<Value>> = rows
         .into_iter()
-        .skip(stmt.offset as usize)
-        .take(if stmt.limit > 0 {
-            stmt.limit as usize
-        } else {
-            usize::MAX
-        })
+        .skip(skip)
+        .take(take)
         .map(|(t, vals)| {
             let mut r = Vec::with_capacity(vals.len() + 1);
             r.push(plan.time_value(t));
@@ -343,12 +404,16 @@ fn push_series(
     });
 }
 
+/// `start`: the first window to output when transformations read earlier
+/// ones (lookback). LIMIT and OFFSET apply to every column's points, as
+/// InfluxDB runs each call as its own stream.
 fn agg_rows(
     plan: &Plan,
     stmt: &SelectStatement,
     windows: Windows,
     bounds: TimeBounds,
     max: i64,
+    start: Option<i64>,
 ) -> Vec<(i64, Vec<Value>)> {
     let n = plan.aggs.len();
     // Window list.
@@ -463,7 +528,13 @@ fn agg_rows(
         .iter()
         .map(|nd| match nd {
             Node::TagArg(a, j) => tagcols[*a][*j].clone(),
-            _ => eval_node(nd, &leaves, &aux, &hint),
+            _ => eval_node(nd, &leaves, &aux, &hint, plan.descending),
+        })
+        .map(|mut c: Seq| {
+            if let Some(start) = start {
+                c.retain(|p| p.0 >= start);
+            }
+            limit_column(c, stmt)
         })
         .collect();
     let mut rows = join(cols);

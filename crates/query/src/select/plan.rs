@@ -66,6 +66,9 @@ pub struct Plan {
     pub lookback: i64,
     /// Columns written as tags by SELECT INTO (top/bottom tag arguments).
     pub into_tags: Vec<String>,
+    /// ORDER BY time DESC: transformations run over the newest point first,
+    /// as InfluxDB streams them.
+    pub descending: bool,
     /// Zone of `tz()`: windows align on local time, times carry the offset.
     pub zone: Option<std::sync::Arc<super::tz::Zone>>,
 }
@@ -726,6 +729,7 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
             group_all,
             tag_vars: vec![],
             lookback: 0,
+            descending: stmt.time_descending(),
             into_tags: vec![],
             zone: match &stmt.location {
                 Some(name) => Some(std::sync::Arc::new(super::tz::Zone::load(name)?)),
@@ -739,7 +743,6 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
     for f in &fields {
         nodes.push(b.compile(&f.expr)?);
     }
-    super::typecheck::check_fields(fields.iter().map(|f| &f.expr), schema)?;
     for (f, node) in fields.iter().zip(nodes) {
         aliased.push(f.alias.is_some());
         let tag_cols = match &node {
@@ -783,12 +786,51 @@ pub fn build(stmt: &SelectStatement, schema: &Schema) -> Result<Plan> {
         *c += 1;
     }
     validate(&b.plan, stmt)?;
+    super::typecheck::check_fields(fields.iter().map(|f| &f.expr), schema)?;
     check_types(&b.plan, schema)?;
     Ok(b.plan)
 }
 
 fn validate(plan: &Plan, stmt: &SelectStatement) -> Result<()> {
+    if !plan.aggregate {
+        // A transformation of raw values (derivative(usage)) is a function
+        // call to InfluxDB: it does not mix with plain fields.
+        fn has_tr(n: &Node) -> bool {
+            match n {
+                Node::Tr(..) => true,
+                Node::Bin(_, a, b) => has_tr(a) || has_tr(b),
+                Node::Math(_, a) => a.iter().any(has_tr),
+                _ => false,
+            }
+        }
+        fn bare_var(n: &Node) -> bool {
+            match n {
+                Node::Leaf(_) | Node::Aux(_) => true,
+                Node::Bin(_, a, b) => bare_var(a) || bare_var(b),
+                Node::Math(_, a) => a.iter().any(bare_var),
+                _ => false,
+            }
+        }
+        if plan.nodes.iter().any(has_tr) && plan.nodes.iter().any(bare_var) {
+            return Err(Error::msg(
+                "mixing aggregate and non-aggregate queries is not supported",
+            ));
+        }
+    }
     if plan.aggregate {
+        // top() and bottom() pick whole points: nothing else may share them.
+        if plan.aggs.len() > 1 {
+            if let Some(a) = plan
+                .aggs
+                .iter()
+                .find(|a| matches!(a.kind, AggKind::Top(_) | AggKind::Bottom(_)))
+            {
+                return Err(Error::msg(format!(
+                    "selector function {}() cannot be combined with other functions",
+                    agg_name(&a.kind)
+                )));
+            }
+        }
         let selectors = plan.aggs.iter().filter(|a| a.kind.is_selector()).count();
         for a in &plan.aggs {
             if matches!(a.kind, AggKind::Distinct) && (plan.aggs.len() > 1 || !plan.vars.is_empty())

@@ -315,7 +315,9 @@ pub fn apply(t: &Transform, input: &[(i64, Value)]) -> Vec<(i64, Value)> {
                 let (Some(a), Some(b)) = (as_f64(v0), as_f64(v1)) else {
                     continue;
                 };
-                let d = (b - a) / ((t1 - t0) as f64 / *unit as f64);
+                // The elapsed time counts positive in either direction:
+                // under ORDER BY time DESC the points arrive newest first.
+                let d = (b - a) / ((t1 - t0).unsigned_abs() as f64 / *unit as f64);
                 if *non_negative && d < 0.0 {
                     continue;
                 }
@@ -335,17 +337,19 @@ pub fn apply(t: &Transform, input: &[(i64, Value)]) -> Vec<(i64, Value)> {
             }
         }
         Transform::MovingAverage(n) => {
-            // A running sum, as InfluxDB keeps it.
+            // A running sum, as InfluxDB keeps it: the value leaving the
+            // window is subtracted before the new one is added (the order
+            // decides the last bits).
             let xs: Vec<(i64, f64)> = pts
                 .iter()
                 .filter_map(|p| as_f64(&p.1).map(|x| (p.0, x)))
                 .collect();
             let mut sum = 0.0;
             for (i, (t, x)) in xs.iter().enumerate() {
-                sum += x;
                 if i >= *n {
                     sum -= xs[i - n].1;
                 }
+                sum += x;
                 if i + 1 >= *n {
                     out.push((*t, Value::Float(sum / *n as f64)));
                 }
