@@ -10,7 +10,7 @@
 
 /// Values a SELECT may read on the thread that received it; more and the
 /// statement is offloaded before it scans.
-pub const INLINE_MAX_VALUES: u64 = 20_000;
+pub const INLINE_MAX_VALUES: u64 = 50_000;
 
 /// Output windows (GROUP BY time buckets times groups) a SELECT may fill on
 /// the receiving thread.

@@ -200,9 +200,9 @@ impl Env {
 fn small_selects_run_in_place_and_everything_else_is_offloaded() {
     let e = env(ExecutorConfig::default());
     assert_eq!(e.offloads("", "CREATE DATABASE db0"), 1);
-    // 30,000 points of host=big, 10 of host=small, one day from 2000-01-01.
+    // 60,000 points of host=big, 10 of host=small, from 2000-01-01.
     let mut lines = String::new();
-    for i in 0..30_000 {
+    for i in 0..60_000 {
         lines.push_str(&format!("cpu,host=big v={i} {}\n", 946_684_800 + i));
     }
     for i in 0..10 {
@@ -217,7 +217,7 @@ fn small_selects_run_in_place_and_everything_else_is_offloaded() {
         e.offloads("db0", "SELECT v FROM cpu WHERE host = 'small'"),
         0
     );
-    // Over the value limit (30,000 > 20,000 by the block headers).
+    // Over the value limit (60,000 > 50,000 by the block headers).
     assert_eq!(
         e.offloads("db0", "SELECT max(v) FROM cpu WHERE host = 'big'"),
         1

@@ -374,8 +374,9 @@ impl Shard {
         self.read_ordered(series_id, field, range, true)
     }
 
-    /// An upper bound of the values of (series, field) in `range`, from
-    /// block headers and cache counts alone (nothing is decoded): lets a
+    /// About how many values of (series, field) lie in `range`, from block
+    /// headers and cache counts alone (nothing is decoded): a block partly
+    /// inside the range counts in proportion to the time it overlaps. Lets a
     /// query decide up front whether it is small.
     pub fn estimate_values(&self, series_id: u64, field: &str, range: TimeRange) -> u64 {
         let Some((fid, _)) = self.index.field_of_series(series_id, field) else {
@@ -392,7 +393,7 @@ impl Shard {
                     .blocks
                     .iter()
                     .filter(|m| range.overlaps(m.min, m.max))
-                    .map(|m| u64::from(m.count))
+                    .map(|m| overlap_share(m.min, m.max, u64::from(m.count), range))
                     .sum::<u64>();
             }
         }
@@ -640,5 +641,39 @@ impl Shard {
             snapshots: s.snapshots.load(Ordering::Relaxed),
             compactions: s.compactions.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// The part of a block's `count` values spread over `[min, max]` that falls
+/// in `range` (rounded up; the whole count for a single-instant block).
+fn overlap_share(min: i64, max: i64, count: u64, range: TimeRange) -> u64 {
+    let lo = min.max(range.min);
+    let hi = max.min(range.max);
+    if hi < lo {
+        return 0;
+    }
+    let span = max.saturating_sub(min);
+    if span == 0 || (lo == min && hi == max) {
+        return count;
+    }
+    let part = (hi - lo) as f64 / span as f64;
+    ((count as f64 * part).ceil() as u64).min(count)
+}
+
+#[cfg(test)]
+mod estimate_tests {
+    use super::*;
+
+    #[test]
+    fn partly_covered_blocks_count_in_proportion() {
+        let r = |a, b| TimeRange::new(a, b);
+        assert_eq!(overlap_share(0, 1000, 1000, r(0, 1000)), 1000);
+        assert_eq!(overlap_share(0, 1000, 1000, r(-5, 5000)), 1000);
+        assert_eq!(overlap_share(0, 1000, 1000, r(0, 250)), 250);
+        assert_eq!(overlap_share(0, 1000, 1000, r(900, 5000)), 100);
+        assert_eq!(overlap_share(0, 1000, 1000, r(2000, 3000)), 0);
+        assert_eq!(overlap_share(7, 7, 3, r(0, 10)), 3);
+        // Rounded up: a sliver still counts one value.
+        assert_eq!(overlap_share(0, 1_000_000, 10, r(0, 1)), 1);
     }
 }
