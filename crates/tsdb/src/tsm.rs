@@ -415,9 +415,33 @@ impl TsmFile {
         m: &BlockMeta,
         max: i64,
     ) -> Result<Block> {
+        // One read buffer per thread, grown to the largest block seen and
+        // never zeroed again: every read overwrites the bytes it uses.
+        thread_local! {
+            static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        READ_BUF.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                let size = m.size as usize;
+                if buf.len() < size {
+                    buf.resize(size, 0);
+                }
+                self.decode_block(typ, m, max, &mut buf[..size])
+            }
+            // Re-entered on this thread (not expected): use a fresh buffer.
+            Err(_) => self.decode_block(typ, m, max, &mut vec![0u8; m.size as usize]),
+        })
+    }
+
+    fn decode_block(
+        &self,
+        typ: FieldType,
+        m: &BlockMeta,
+        max: i64,
+        buf: &mut [u8],
+    ) -> Result<Block> {
         let corrupt = |d: String| Error::corrupt(&self.path, d);
-        let mut buf = vec![0u8; m.size as usize];
-        self.file.read_exact_at(&mut buf, m.offset)?;
+        self.file.read_exact_at(buf, m.offset)?;
         if buf.len() < 4 {
             return Err(corrupt("block too short".into()));
         }
