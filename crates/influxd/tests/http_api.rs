@@ -185,3 +185,45 @@ fn https_enabled_is_refused_rather_than_served_in_clear_text() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("https-enabled"), "{err}");
 }
+
+/// `chunked=true` streams: 120,000 rows arrive as lines of `chunk_size`
+/// rows with InfluxDB's partial flags, the same rows as the whole answer,
+/// and a following statement answers after them.
+#[test]
+fn chunked_answers_stream_the_same_rows() {
+    let (_d, n) = started("");
+    assert_eq!(n.query("CREATE DATABASE db0", "").status, 200);
+    let mut body = String::new();
+    for i in 0..120_000 {
+        body.push_str(&format!("m,host=h{} v={i} {}\n", i % 3, 946_684_800 + i));
+    }
+    assert_eq!(n.write("db=db0&precision=s", &body).status, 204);
+    let q = "SELECT v FROM m WHERE time >= '2000-01-01T00:00:00Z'; SELECT count(v) FROM m";
+    let whole = n.query(q, "db=db0&epoch=s");
+    let whole_rows = whole.json()["results"][0]["series"][0]["values"].clone();
+    assert_eq!(whole_rows.as_array().map(Vec::len), Some(120_000));
+    let chunked = n.query(q, "db=db0&epoch=s&chunked=true&chunk_size=7000");
+    assert_eq!(chunked.status, 200);
+    let lines: Vec<serde_json::Value> = chunked
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // ceil(120000 / 7000) = 18 lines of rows, then the count.
+    assert_eq!(lines.len(), 19, "{} lines", lines.len());
+    let mut rows = Vec::new();
+    for (i, l) in lines[..18].iter().enumerate() {
+        let r = &l["results"][0];
+        let s = &r["series"][0];
+        let last = i == 17;
+        assert_eq!(s["partial"].as_bool().unwrap_or(false), !last, "line {i}");
+        assert_eq!(r["partial"].as_bool().unwrap_or(false), !last, "line {i}");
+        rows.extend(s["values"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(serde_json::Value::Array(rows), whole_rows);
+    assert_eq!(lines[18]["results"][0]["statement_id"], 1);
+    assert_eq!(
+        lines[18]["results"][0]["series"][0]["values"][0][1],
+        120_000
+    );
+}

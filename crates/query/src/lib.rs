@@ -26,6 +26,6 @@ pub mod tsdb_storage;
 mod tests;
 
 pub use error::{Error, Result};
-pub use executor::{ExecutionContext, ExecutorConfig, QueryExecutor};
+pub use executor::{ExecutionContext, ExecutorConfig, Fragment, QueryExecutor};
 pub use offload::{InPlace, Offload};
 pub use registry::RunningQuery;

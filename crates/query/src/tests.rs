@@ -360,3 +360,60 @@ fn transformations_stream_per_column_like_influxdb() {
         Some("selector function top() cannot be combined with other functions")
     );
 }
+
+/// A raw SELECT streams in time slices: the rows are the same as the whole
+/// answer's, in order, and no slice holds much more than the target.
+#[test]
+fn raw_selects_stream_in_bounded_slices() {
+    let e = env(ExecutorConfig {
+        stream_slice_rows: 5_000,
+        ..Default::default()
+    });
+    e.q("", "CREATE DATABASE db0");
+    let mut lines = String::new();
+    for i in 0..45_000 {
+        lines.push_str(&format!("m,host=a v={i} {}\n", 946_684_800 + i));
+        if i % 1000 == 0 {
+            lines.push_str(&format!("m,host=b v={i} {}\n", 946_684_800 + i));
+        }
+    }
+    e.write("db0", &lines);
+    let text = "SELECT * FROM m WHERE v >= 10; SELECT count(v) FROM m; SELECT nosuch FROM m";
+    let q = influxql::parse_query(text).unwrap();
+    let ctx = ExecutionContext {
+        database: "db0".into(),
+        now: 1_000_000_000_000_000_000,
+        ..Default::default()
+    };
+    let whole = e.ex.execute(&q, &ctx);
+    let mut fragments = Vec::new();
+    e.ex.execute_streaming(&q, &ctx, &mut |f| {
+        fragments.push(f);
+        true
+    });
+    // Statement 0 streamed: several pieces, each bounded, rows identical.
+    let first: Vec<&crate::Fragment> = fragments
+        .iter()
+        .filter(|f| f.result.statement_id == 0)
+        .collect();
+    assert!(first.len() > 3, "{} pieces", first.len());
+    assert!(first.last().is_some_and(|f| f.done));
+    let mut rows = Vec::new();
+    for f in &first {
+        let n: usize = f.result.series.iter().map(|s| s.values.len()).sum();
+        assert!(n <= 2 * 5_000, "{n} rows in one piece");
+        for s in &f.result.series {
+            assert_eq!(s.columns, whole[0].series[0].columns);
+            rows.extend(s.values.iter().cloned());
+        }
+    }
+    assert_eq!(rows.len(), 44_990 + 44);
+    assert_eq!(rows, whole[0].series[0].values);
+    // The others arrive whole, as `execute` answers them.
+    let rest: Vec<StatementResult> = fragments
+        .into_iter()
+        .filter(|f| f.result.statement_id > 0)
+        .map(|f| f.result)
+        .collect();
+    assert_eq!(rest, whole[1..].to_vec());
+}

@@ -177,6 +177,7 @@ impl Node {
                 query_timeout: c.query_timeout.0,
                 log_queries_after: c.log_queries_after.0,
                 max_concurrent_queries: c.max_concurrent_queries,
+                ..Default::default()
             },
         ));
         Ok(Arc::new(Node {

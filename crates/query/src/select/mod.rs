@@ -181,6 +181,129 @@ fn resolve_sources(env: &Env<'_>, sources: &[Source], min: i64, max: i64) -> Res
         .collect())
 }
 
+/// Whether a SELECT can stream in time slices with bounded memory
+/// (`chunked=true`): raw fields of one measurement, one output series, no
+/// LIMIT/OFFSET, ascending — every slice's rows follow the previous ones.
+pub fn streamable(stmt: &SelectStatement) -> bool {
+    fn has_call(e: &Expr) -> bool {
+        match e {
+            Expr::Call(_) | Expr::Distinct(_) => true,
+            Expr::Binary(b) => has_call(&b.lhs) || has_call(&b.rhs),
+            Expr::Paren(i) => has_call(i),
+            _ => false,
+        }
+    }
+    stmt.target.is_none()
+        && matches!(stmt.sources.as_slice(), [Source::Measurement(m)] if m.regex.is_none())
+        && stmt.dimensions.is_empty()
+        && stmt.limit == 0
+        && stmt.offset == 0
+        && stmt.slimit == 0
+        && stmt.soffset == 0
+        && !stmt.time_descending()
+        && !stmt.fields.iter().any(|f| has_call(&f.expr))
+}
+
+/// A [`streamable`] SELECT made ready for slicing: its projection expanded
+/// (`*`, regexes) against every shard of its whole time range, so every
+/// slice answers with the columns the whole query would have, and the span
+/// that holds data. `None` when nothing can match.
+pub fn prepare_stream(
+    env: &Env<'_>,
+    stmt: &SelectStatement,
+) -> Result<Option<(SelectStatement, TimeRange)>> {
+    let (_, bounds) = cond::split_time(stmt.condition.as_ref(), env.now)?;
+    let min = bounds.min.unwrap_or(models::MIN_NANOS);
+    let max = bounds.max.unwrap_or(models::MAX_NANOS);
+    if min > max {
+        return Ok(None);
+    }
+    let resolved = resolve_sources(env, &stmt.sources, min, max)?;
+    let mut schema = plan::Schema::default();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for r in &resolved {
+        for sh in &r.shards {
+            for (f, t) in sh.fields(&r.name) {
+                schema.fields.entry(f).or_insert(t);
+            }
+            for t in sh.tag_keys(&r.name) {
+                if !schema.tags.contains(&t) {
+                    schema.tags.push(t);
+                }
+            }
+            let b = sh.time_bounds().unwrap_or(TimeRange::new(min, max));
+            lo = lo.min(b.min);
+            hi = hi.max(b.max);
+        }
+    }
+    if lo > hi {
+        return Ok(None);
+    }
+    schema.tags.sort();
+    let mut expanded = stmt.clone();
+    expanded.fields = plan::expand_fields(stmt, &schema, &[]);
+    Ok(Some((expanded, TimeRange::new(min.max(lo), max.min(hi)))))
+}
+
+/// About how many values `stmt` reads in `range` by the block headers
+/// (every series of its measurements, tag conditions ignored), counting no
+/// further than just past `cap`.
+pub fn estimate_values(
+    env: &Env<'_>,
+    stmt: &SelectStatement,
+    range: TimeRange,
+    cap: u64,
+) -> Result<u64> {
+    fn names(e: &Expr, out: &mut Vec<String>) {
+        match e {
+            Expr::VarRef(v) => out.push(v.name.clone()),
+            Expr::Binary(b) => {
+                names(&b.lhs, out);
+                names(&b.rhs, out);
+            }
+            Expr::Paren(i) => names(i, out),
+            Expr::Call(c) => c.args.iter().for_each(|a| names(a, out)),
+            _ => {}
+        }
+    }
+    let mut fields = Vec::new();
+    for f in &stmt.fields {
+        names(&f.expr, &mut fields);
+    }
+    fields.sort();
+    fields.dedup();
+    let mut n: u64 = 0;
+    for r in resolve_sources(env, &stmt.sources, range.min, range.max)? {
+        for sh in &r.shards {
+            for s in sh.series(&r.name, &crate::storage::TagFilter::True) {
+                for f in &fields {
+                    n = n.saturating_add(sh.estimate_values(s.id, f, range));
+                    if n > cap {
+                        return Ok(n);
+                    }
+                }
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// `stmt` restricted to `[min, max]` (nanoseconds, inclusive).
+pub fn with_time_range(stmt: &SelectStatement, min: i64, max: i64) -> SelectStatement {
+    let mut s = stmt.clone();
+    let tref = || Expr::VarRef(influxql::VarRef::new("time"));
+    let range = Expr::binary(
+        Expr::binary(tref(), influxql::BinaryOp::Gte, Expr::Time(min)),
+        influxql::BinaryOp::And,
+        Expr::binary(tref(), influxql::BinaryOp::Lte, Expr::Time(max)),
+    );
+    s.condition = Some(match s.condition.take() {
+        Some(e) => Expr::binary(Expr::Paren(Box::new(e)), influxql::BinaryOp::And, range),
+        None => range,
+    });
+    s
+}
+
 /// Executes a SELECT and returns its series (INTO is handled by the caller).
 pub fn run(env: &Env<'_>, stmt: &SelectStatement) -> Result<Vec<Series>> {
     run_into(env, stmt).map(|r| r.0)

@@ -5,6 +5,7 @@
 mod auth;
 mod authorize;
 mod body;
+mod chunked;
 mod debug;
 mod error;
 mod ping;

@@ -168,6 +168,17 @@ async fn handle(
         read_only,
         host: node.host_name(),
     };
+    if let (true, Format::Json { pretty }) = (chunked, &format) {
+        node.http_stats.query();
+        return Ok(stream_chunked(
+            &node,
+            parsed,
+            ctx,
+            time_format,
+            chunk_size,
+            *pretty,
+        ));
+    }
     // Small SELECTs run right here on the async worker: handing the worker's
     // queue to another thread costs more than they do. The executor moves
     // everything else off the worker through `LeaveWorker`, and a large
@@ -179,10 +190,6 @@ async fn handle(
     let large = row_count(&results) > INLINE_ENCODE_ROWS;
     let encode = move || match format {
         Format::Csv => ("application/csv", encode_csv(&results, time_format)),
-        Format::Json { pretty } if chunked => (
-            "application/json",
-            encode_chunked(&results, time_format, chunk_size, pretty),
-        ),
         Format::Json { pretty } => (
             "application/json",
             encode_json(&Results(&results, time_format), pretty),
@@ -232,7 +239,7 @@ fn parse_bound_params(text: &str) -> Result<HashMap<String, influxql::Param>, Ht
     Ok(out)
 }
 
-struct Results<'a>(&'a [StatementResult], TimeFormat);
+pub(crate) struct Results<'a>(pub(crate) &'a [StatementResult], pub(crate) TimeFormat);
 
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -277,51 +284,63 @@ pub(crate) fn encode_json<T: Serialize>(value: &T, pretty: bool) -> Vec<u8> {
 /// Splits each statement's series into chunks of at most `chunk_size` rows,
 /// marking every chunk but a result's last as partial, one JSON document per
 /// line — what InfluxDB streams for `chunked=true`.
-fn encode_chunked(
+/// A finished answer in chunks (the same cuts a streamed one gets).
+#[cfg(test)]
+pub(crate) fn encode_chunked(
     results: &[StatementResult],
     tf: TimeFormat,
     chunk_size: usize,
     pretty: bool,
 ) -> Vec<u8> {
     let mut out = Vec::new();
-    for r in results {
-        if r.series.is_empty() {
-            out.extend(encode_json(&Results(std::slice::from_ref(r), tf), pretty));
-            continue;
-        }
-        let mut pieces: Vec<StatementResult> = Vec::new();
-        for (si, s) in r.series.iter().enumerate() {
-            let rows = s.values.len().max(1);
-            let mut start = 0;
-            while start < rows {
-                let end = (start + chunk_size).min(s.values.len());
-                let mut series = s.clone();
-                series.values = s
-                    .values
-                    .get(start..end)
-                    .map(<[_]>::to_vec)
-                    .unwrap_or_default();
-                series.partial = end < s.values.len();
-                let last_of_result = si + 1 == r.series.len() && !series.partial;
-                pieces.push(StatementResult {
-                    statement_id: r.statement_id,
-                    series: vec![series],
-                    messages: if last_of_result {
-                        r.messages.clone()
-                    } else {
-                        Vec::new()
-                    },
-                    error: None,
-                    partial: !last_of_result,
-                });
-                start = end.max(start + 1);
-            }
-        }
-        for p in &pieces {
-            out.extend(encode_json(&Results(std::slice::from_ref(p), tf), pretty));
+    {
+        let mut chunker = super::chunked::Chunker::new(chunk_size, tf, pretty, |line| {
+            out.extend(line);
+            true
+        });
+        for r in results {
+            chunker.push(query::Fragment {
+                result: r.clone(),
+                done: true,
+            });
         }
     }
     out
+}
+
+/// `chunked=true` with JSON: the statements run on the blocking pool and
+/// every line goes out as soon as it is cut; a bounded channel makes a slow
+/// client slow the query down instead of buffering, and a client that
+/// leaves stops it.
+fn stream_chunked(
+    node: &Arc<Node>,
+    parsed: influxql::Query,
+    ctx: ExecutionContext,
+    tf: TimeFormat,
+    chunk_size: usize,
+    pretty: bool,
+) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let executor = node.executor.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut chunker = super::chunked::Chunker::new(chunk_size, tf, pretty, |line| {
+            tx.blocking_send(line).is_ok()
+        });
+        executor.execute_streaming(&parsed, &ctx, &mut |f| chunker.push(f));
+    });
+    let lines = futures_util::stream::unfold(rx, |mut rx| async move {
+        let line = rx.recv().await?;
+        Some((
+            Ok::<_, std::convert::Infallible>(bytes::Bytes::from(line)),
+            rx,
+        ))
+    });
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        Body::from_stream(lines),
+    )
+        .into_response()
 }
 
 /// CSV as InfluxDB writes it: a header `name,tags,<columns>` whenever the
