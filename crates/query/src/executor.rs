@@ -353,7 +353,7 @@ impl QueryExecutor {
         }
         match stmt {
             Statement::Select(s) => self.select(s, ctx, task, offload),
-            Statement::Explain(e) => Ok(crate::show::explain(&e.statement)),
+            Statement::Explain(e) => self.explain(e, ctx, task, offload),
             _ => {
                 if let Some(r) = crate::show::execute(self, stmt, ctx)? {
                     return Ok(r);
@@ -361,6 +361,46 @@ impl QueryExecutor {
                 crate::ddl::execute(self, stmt, ctx)
             }
         }
+    }
+
+    /// EXPLAIN: where each iterator's data lives; EXPLAIN ANALYZE also runs
+    /// the statement and reports its times and output.
+    fn explain(
+        &self,
+        e: &influxql::ExplainStatement,
+        ctx: &ExecutionContext,
+        task: &Task,
+        offload: &dyn crate::offload::Offload,
+    ) -> Result<StatementResult> {
+        let data = self.meta.data();
+        let cancel = || task.check();
+        let env = select::Env {
+            data: &data,
+            storage: self.storage.as_ref(),
+            database: &ctx.database,
+            retention_policy: &ctx.retention_policy,
+            now: ctx.now,
+            max_select_point: self.cfg.max_select_point,
+            max_select_series: self.cfg.max_select_series,
+            max_select_buckets: self.cfg.max_select_buckets,
+            cancel: &cancel,
+            offload,
+        };
+        let started = std::time::Instant::now();
+        let (iters, shown) = select::explain(&env, &e.statement)?;
+        if !e.analyze {
+            return Ok(crate::show::query_plan(
+                "QUERY PLAN",
+                crate::explain::plan_lines(&iters),
+            ));
+        }
+        let planning = started.elapsed();
+        select::run(&env, &e.statement)?;
+        let execution = started.elapsed() - planning;
+        Ok(crate::show::query_plan(
+            "EXPLAIN ANALYZE",
+            crate::explain::analyze_tree(&shown, &iters, planning, execution),
+        ))
     }
 
     /// Environment for running a SELECT.

@@ -14,6 +14,7 @@
 pub mod ddl;
 pub mod error;
 pub mod executor;
+pub mod explain;
 pub mod offload;
 pub mod registry;
 pub mod result;

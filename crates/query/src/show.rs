@@ -10,7 +10,7 @@ use crate::executor::{ExecutionContext, QueryExecutor};
 use crate::result::{Series, StatementResult, Value};
 use crate::select::cond;
 use crate::storage::{ShardReader, TagFilter};
-use influxql::{CardinalityKind, Expr, SelectStatement, Source, Statement, TagKeyFilter};
+use influxql::{CardinalityKind, Expr, Source, Statement, TagKeyFilter};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -649,13 +649,11 @@ fn format_short_duration(d: std::time::Duration) -> String {
 }
 
 /// EXPLAIN: a textual plan.
-pub fn explain(stmt: &SelectStatement) -> StatementResult {
-    let mut lines = vec![];
-    lines.push(format!("EXPRESSION: {}", stmt));
-    lines.push("NUMBER OF SHARDS: scanned in parallel, merged exactly".to_string());
+/// A `QUERY PLAN` answer, one line per row.
+pub fn query_plan(column: &str, lines: Vec<String>) -> StatementResult {
     one(series(
         "",
-        &["QUERY PLAN"],
+        &[column],
         lines.into_iter().map(|l| vec![Value::String(l)]).collect(),
     ))
 }

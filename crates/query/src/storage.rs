@@ -52,6 +52,18 @@ impl TagFilter {
     }
 }
 
+/// Where a read finds its values (see [`ShardReader::read_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Values still in the write cache.
+    pub cached: u64,
+    /// Data files holding the key.
+    pub files: u64,
+    /// Blocks overlapping the range, and their bytes on disk.
+    pub blocks: u64,
+    pub block_bytes: u64,
+}
+
 /// One series of a shard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesRef {
@@ -78,6 +90,11 @@ pub trait ShardReader: Send + Sync {
     /// count as large.
     fn estimate_values(&self, _series_id: u64, _field: &str, _range: TimeRange) -> u64 {
         u64::MAX
+    }
+    /// Where a read of (series, field) in `range` would find its values, for
+    /// EXPLAIN; all zero when the storage cannot tell.
+    fn read_stats(&self, _series_id: u64, _field: &str, _range: TimeRange) -> ReadStats {
+        ReadStats::default()
     }
     fn delete(&self, series_ids: &[u64], range: TimeRange) -> Result<()>;
     fn drop_measurement(&self, name: &str) -> Result<()>;
@@ -302,6 +319,12 @@ pub mod mem {
                 .map(Ok)
                 .collect();
             Ok(Box::new(blocks.into_iter()))
+        }
+        fn read_stats(&self, series_id: u64, field: &str, range: TimeRange) -> ReadStats {
+            ReadStats {
+                cached: self.estimate_values(series_id, field, range),
+                ..Default::default()
+            }
         }
         fn estimate_values(&self, series_id: u64, field: &str, range: TimeRange) -> u64 {
             let s = self.series.read();

@@ -417,3 +417,81 @@ fn raw_selects_stream_in_bounded_slices() {
         .collect();
     assert_eq!(rest, whole[1..].to_vec());
 }
+
+/// EXPLAIN answers in InfluxDB 1.6.7's lines; on data still in the write
+/// cache its counts are the same as InfluxDB's (recorded from a live 1.6.7).
+#[test]
+fn explain_lists_iterators_like_influxdb() {
+    let e = env(ExecutorConfig::default());
+    e.q("", "CREATE DATABASE db0");
+    let mut lines = String::new();
+    for (h, off) in [("a", 0), ("b", 1), ("c", 0)] {
+        for k in 0..40 {
+            lines.push_str(&format!(
+                "cpu,host={h} usage={k}.5,n={k}i {}\n",
+                946_684_800 + k * 10 + off
+            ));
+        }
+    }
+    e.write("db0", &lines);
+    let plan = |q: &str| -> Vec<String> {
+        let r = e.q("db0", q);
+        assert_eq!(r[0].error, None, "{q}");
+        r[0].series[0]
+            .values
+            .iter()
+            .map(|v| match &v[0] {
+                Value::String(s) => s.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let block = |expr: &str, aux: Option<&str>, series: u64, cached: u64| {
+        let mut v = vec![format!("EXPRESSION: {expr}")];
+        if let Some(a) = aux {
+            v.push(format!("AUXILIARY FIELDS: {a}"));
+        }
+        v.extend([
+            "NUMBER OF SHARDS: 1".to_string(),
+            format!("NUMBER OF SERIES: {series}"),
+            format!("CACHED VALUES: {cached}"),
+            "NUMBER OF FILES: 0".to_string(),
+            "NUMBER OF BLOCKS: 0".to_string(),
+            "SIZE OF BLOCKS: 0".to_string(),
+        ]);
+        v
+    };
+    assert_eq!(
+        plan("EXPLAIN SELECT mean(usage) FROM cpu GROUP BY host"),
+        block("mean(usage::float)", None, 3, 120)
+    );
+    assert_eq!(
+        plan("EXPLAIN SELECT usage, host FROM cpu"),
+        block("<nil>", Some("host::tag, usage::float"), 3, 120)
+    );
+    assert_eq!(
+        plan("EXPLAIN SELECT usage FROM cpu WHERE usage > 50 AND host = 'a'"),
+        block("<nil>", Some("usage::float"), 1, 80)
+    );
+    let mut two = block("mean(usage::float)", None, 3, 100);
+    two.push(String::new());
+    two.extend(block("max(n::integer)", None, 3, 100));
+    assert_eq!(
+        plan("EXPLAIN SELECT mean(usage), max(n) FROM cpu WHERE time > '2000-01-01T00:01:00Z'"),
+        two
+    );
+    assert_eq!(
+        plan("EXPLAIN SELECT usage FROM nosuch"),
+        vec![String::new()]
+    );
+    let tree = plan("EXPLAIN ANALYZE SELECT usage, n FROM cpu WHERE host = 'a' AND usage > 1");
+    assert_eq!(tree[1], "└── select");
+    assert!(tree.iter().any(|l| l.ends_with(
+        "statement: SELECT usage::float, n::integer FROM db0.autogen.cpu WHERE host::tag = 'a' AND usage::float > 1"
+    )));
+    assert!(tree
+        .iter()
+        .any(|l| l.ends_with("auxiliary_fields: n::integer, usage::float")));
+    assert!(tree.iter().any(|l| l.ends_with("cursors_aux: 2")));
+    assert!(tree.iter().any(|l| l.ends_with("cursors_cond: 1")));
+}

@@ -65,6 +65,20 @@ impl ShardReader for TsdbShard {
     fn estimate_values(&self, series_id: u64, field: &str, range: TimeRange) -> u64 {
         self.0.estimate_values(series_id, field, range)
     }
+    fn read_stats(
+        &self,
+        series_id: u64,
+        field: &str,
+        range: TimeRange,
+    ) -> crate::storage::ReadStats {
+        let s = self.0.read_stats(series_id, field, range);
+        crate::storage::ReadStats {
+            cached: s.cached,
+            files: s.files,
+            blocks: s.blocks,
+            block_bytes: s.block_bytes,
+        }
+    }
     fn delete(&self, series_ids: &[u64], range: TimeRange) -> Result<()> {
         self.0.delete(series_ids, range).map_err(storage_err)
     }

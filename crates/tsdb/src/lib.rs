@@ -91,7 +91,7 @@ pub use config::EngineConfig;
 pub use cursor::BlockCursor;
 pub use error::{Error, Result};
 pub use predicate::TagPredicate;
-pub use shard::Shard;
+pub use shard::{ReadStats, Shard};
 pub use store::Store;
 
 /// One series as listed by the index.

@@ -403,6 +403,34 @@ impl Shard {
         n + self.cache.read().count(series_id, fid, range)
     }
 
+    /// Where the values of (series, field) in `range` live, for EXPLAIN:
+    /// values in the write cache, data files holding the key, and the blocks
+    /// (count and bytes) a read would decode.
+    pub fn read_stats(&self, series_id: u64, field: &str, range: TimeRange) -> ReadStats {
+        let mut out = ReadStats::default();
+        let Some((fid, _)) = self.index.field_of_series(series_id, field) else {
+            return out;
+        };
+        if range.is_empty() {
+            return out;
+        }
+        let st = self.state.read();
+        for f in st.files.iter() {
+            if let Some(e) = f.entry(series_id, fid) {
+                out.files += 1;
+                for m in e.blocks.iter().filter(|m| range.overlaps(m.min, m.max)) {
+                    out.blocks += 1;
+                    out.block_bytes += u64::from(m.size);
+                }
+            }
+        }
+        if let Some(s) = &st.snapshot {
+            out.cached += s.count(series_id, fid, range);
+        }
+        out.cached += self.cache.read().count(series_id, fid, range);
+        out
+    }
+
     fn read_ordered(
         &self,
         series_id: u64,
@@ -642,6 +670,15 @@ impl Shard {
             compactions: s.compactions.load(Ordering::Relaxed),
         }
     }
+}
+
+/// See [`Shard::read_stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    pub cached: u64,
+    pub files: u64,
+    pub blocks: u64,
+    pub block_bytes: u64,
 }
 
 /// The part of a block's `count` values spread over `[min, max]` that falls

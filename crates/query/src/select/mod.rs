@@ -87,6 +87,9 @@ impl ShardReader for Bounded {
     fn estimate_values(&self, sid: u64, f: &str, r: TimeRange) -> u64 {
         self.inner.estimate_values(sid, f, r)
     }
+    fn read_stats(&self, sid: u64, f: &str, r: TimeRange) -> crate::storage::ReadStats {
+        self.inner.read_stats(sid, f, r)
+    }
     fn delete(&self, ids: &[u64], r: TimeRange) -> Result<()> {
         self.inner.delete(ids, r)
     }
@@ -243,6 +246,236 @@ pub fn prepare_stream(
     let mut expanded = stmt.clone();
     expanded.fields = plan::expand_fields(stmt, &schema, &[]);
     Ok(Some((expanded, TimeRange::new(min.max(lo), max.min(hi)))))
+}
+
+/// What EXPLAIN knows of one iterator the statement builds: a function
+/// call, or the raw fields together.
+pub struct IteratorPlan {
+    /// The call with typed references (`mean(usage::float)`), or None for
+    /// raw fields.
+    pub expr: Option<String>,
+    /// References outside calls, typed and sorted.
+    pub aux: Vec<String>,
+    pub shards: Vec<ShardPlan>,
+}
+
+/// One shard an iterator reads.
+pub struct ShardPlan {
+    pub shard_id: u64,
+    pub measurement: String,
+    /// The tag condition, typed (`host::tag = 'a'`).
+    pub cond: Option<String>,
+    pub series: u64,
+    /// Series × fields read for the call, for auxiliary fields, and for the
+    /// row condition.
+    pub cursors_ref: u64,
+    pub cursors_aux: u64,
+    pub cursors_cond: u64,
+    /// Per field type: where the values live.
+    pub stats: Vec<(models::FieldType, crate::storage::ReadStats)>,
+    /// Time spent planning this shard's part.
+    pub planning: std::time::Duration,
+}
+
+/// EXPLAIN's view of a SELECT: its iterators and where their data lives
+/// (Tidemark's own files and blocks), and the statement as EXPLAIN ANALYZE
+/// labels it (typed references, qualified sources).
+pub fn explain(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<IteratorPlan>, String)> {
+    let (residual, bounds) = cond::split_time(stmt.condition.as_ref(), env.now)?;
+    let min = bounds.min.unwrap_or(models::MIN_NANOS);
+    let max = bounds.max.unwrap_or(models::MAX_NANOS);
+    let resolved = if min > max {
+        vec![]
+    } else {
+        resolve_sources(env, &stmt.sources, min, max)?
+    };
+    let range = TimeRange::new(min, max);
+    let mut schema = plan::Schema::default();
+    for r in &resolved {
+        for sh in &r.shards {
+            for (f, t) in sh.fields(&r.name) {
+                schema.fields.entry(f).or_insert(t);
+            }
+            for t in sh.tag_keys(&r.name) {
+                if !schema.tags.contains(&t) {
+                    schema.tags.push(t);
+                }
+            }
+        }
+    }
+    schema.tags.sort();
+    // Calls are iterators of their own; references outside calls ride along
+    // as auxiliary fields.
+    fn split<'e>(e: &'e Expr, calls: &mut Vec<&'e Expr>, aux: &mut Vec<&'e Expr>) {
+        match e {
+            // A transformation of an aggregate reads through the aggregate's
+            // iterator.
+            Expr::Call(c)
+                if merge::is_transform_name(&c.name)
+                    && c.args
+                        .first()
+                        .is_some_and(|a| matches!(a.unparen(), Expr::Call(_))) =>
+            {
+                if let Some(a) = c.args.first() {
+                    split(a.unparen(), calls, aux);
+                }
+            }
+            Expr::Call(_) | Expr::Distinct(_) => calls.push(e),
+            Expr::VarRef(_) => aux.push(e),
+            Expr::Binary(b) => {
+                split(&b.lhs, calls, aux);
+                split(&b.rhs, calls, aux);
+            }
+            Expr::Paren(i) => split(i, calls, aux),
+            _ => {}
+        }
+    }
+    fn names(e: &Expr, out: &mut Vec<String>) {
+        match e {
+            Expr::VarRef(v) => out.push(v.name.clone()),
+            Expr::Distinct(n) => out.push(n.clone()),
+            Expr::Call(c) => c.args.iter().for_each(|a| names(a, out)),
+            Expr::Binary(b) => {
+                names(&b.lhs, out);
+                names(&b.rhs, out);
+            }
+            Expr::Paren(i) => names(i, out),
+            _ => {}
+        }
+    }
+    let fields = plan::expand_fields(stmt, &schema, &[]);
+    let mut shown = stmt.clone();
+    shown.fields = fields
+        .iter()
+        .map(|f| influxql::Field {
+            expr: typecheck::typed_expr(&f.expr, &schema),
+            alias: f.alias.clone(),
+        })
+        .collect();
+    shown.condition = stmt
+        .condition
+        .as_ref()
+        .map(|c| typecheck::typed_expr(c, &schema));
+    for src in &mut shown.sources {
+        if let Source::Measurement(m) = src {
+            if m.database.is_empty() {
+                m.database = env.database.to_string();
+            }
+            if m.retention_policy.is_empty() {
+                m.retention_policy = if env.retention_policy.is_empty() {
+                    env.data
+                        .database(&m.database)
+                        .map(|d| d.default_retention_policy.clone())
+                        .unwrap_or_default()
+                } else {
+                    env.retention_policy.to_string()
+                };
+            }
+        }
+    }
+    let shown = shown.to_string();
+    if resolved.iter().all(|r| r.shards.is_empty()) {
+        return Ok((vec![], shown));
+    }
+    let (mut calls, mut aux) = (Vec::new(), Vec::new());
+    for f in &fields {
+        split(&f.expr, &mut calls, &mut aux);
+    }
+    let mut aux_text: Vec<String> = aux
+        .iter()
+        .map(|e| typecheck::typed_text(e, &schema))
+        .collect();
+    aux_text.sort();
+    aux_text.dedup();
+    let mut aux_names = Vec::new();
+    aux.iter().for_each(|e| names(e, &mut aux_names));
+    aux_names.sort();
+    aux_names.dedup();
+    let iterators: Vec<(Option<&Expr>, Vec<String>)> = if calls.is_empty() {
+        vec![(None, Vec::new())]
+    } else {
+        calls
+            .iter()
+            .map(|c| {
+                let mut read = Vec::new();
+                names(c, &mut read);
+                read.sort();
+                read.dedup();
+                (Some(*c), read)
+            })
+            .collect()
+    };
+    let mut cond_names = Vec::new();
+    let mut out = Vec::new();
+    for (call, read) in iterators {
+        let mut shards = Vec::new();
+        for r in &resolved {
+            let fields: std::collections::HashSet<String> = r
+                .shards
+                .iter()
+                .flat_map(|s| s.fields(&r.name).into_iter().map(|f| f.0))
+                .collect();
+            let (filter, rest) = match &residual {
+                Some(e) => cond::split_tags(e, &|n| {
+                    !fields.contains(n) && !n.eq_ignore_ascii_case("time")
+                }),
+                None => (crate::storage::TagFilter::True, None),
+            };
+            cond_names.clear();
+            if let Some(rest) = &rest {
+                cond::var_refs(rest, &mut cond_names);
+            }
+            let cond_text = residual.as_ref().map(|e| typecheck::typed_text(e, &schema));
+            for sh in &r.shards {
+                let started = std::time::Instant::now();
+                let series = sh.series(&r.name, &filter);
+                let mut plan = ShardPlan {
+                    shard_id: sh.id(),
+                    measurement: r.name.clone(),
+                    cond: cond_text.clone(),
+                    series: series.len() as u64,
+                    cursors_ref: 0,
+                    cursors_aux: 0,
+                    cursors_cond: 0,
+                    stats: Vec::new(),
+                    planning: std::time::Duration::ZERO,
+                };
+                let per =
+                    |list: &[String]| list.iter().filter(|f| fields.contains(*f)).count() as u64;
+                plan.cursors_ref = plan.series * per(&read);
+                plan.cursors_aux = plan.series * per(&aux_names);
+                plan.cursors_cond = plan.series * per(&cond_names);
+                // Every cursor reads on its own: a field both selected and
+                // tested is counted twice, as InfluxDB counts it.
+                let all: Vec<&String> = read.iter().chain(&aux_names).chain(&cond_names).collect();
+                for s in &series {
+                    for f in &all {
+                        let Some(&t) = schema.fields.get(*f) else {
+                            continue;
+                        };
+                        let st = sh.read_stats(s.id, f, range);
+                        match plan.stats.iter_mut().find(|(k, _)| *k == t) {
+                            Some((_, acc)) => {
+                                acc.cached += st.cached;
+                                acc.files += st.files;
+                                acc.blocks += st.blocks;
+                                acc.block_bytes += st.block_bytes;
+                            }
+                            None => plan.stats.push((t, st)),
+                        }
+                    }
+                }
+                plan.planning = started.elapsed();
+                shards.push(plan);
+            }
+        }
+        out.push(IteratorPlan {
+            expr: call.map(|c| typecheck::typed_text(c, &schema)),
+            aux: aux_text.clone(),
+            shards,
+        });
+    }
+    Ok((out, shown))
 }
 
 /// About how many values `stmt` reads in `range` by the block headers

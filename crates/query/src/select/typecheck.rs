@@ -275,6 +275,17 @@ fn eval(e: &Expr, schema: &Schema) -> Result<Ty> {
     })
 }
 
+/// `e` printed with the types of its references, as InfluxDB's EXPLAIN
+/// and type errors print it (`mean(usage::float)`).
+pub fn typed_text(e: &Expr, schema: &Schema) -> String {
+    typed(e, schema).to_string()
+}
+
+/// [`typed_text`] as an expression.
+pub fn typed_expr(e: &Expr, schema: &Schema) -> Expr {
+    typed(e, schema)
+}
+
 /// `e` as InfluxDB prints it in a type error: references carry their types
 /// (`f::float`, `host::tag`) and parentheses are gone.
 fn typed(e: &Expr, schema: &Schema) -> Expr {
