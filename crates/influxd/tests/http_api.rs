@@ -227,3 +227,66 @@ fn chunked_answers_stream_the_same_rows() {
         120_000
     );
 }
+
+/// SHOW DIAGNOSTICS and SHOW STATS report the running node: InfluxDB's
+/// module names and columns, this node's configuration and counters.
+#[test]
+fn diagnostics_and_stats_describe_the_node() {
+    let (d, n) = started("");
+    let r = n.query("SHOW DIAGNOSTICS", "");
+    let series = r.json()["results"][0]["series"].clone();
+    let names: Vec<&str> = series
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    for m in [
+        "build",
+        "config",
+        "config-coordinator",
+        "config-data",
+        "config-httpd",
+        "network",
+        "runtime",
+        "system",
+    ] {
+        assert!(names.contains(&m), "{m} missing from {names:?}");
+    }
+    let r = n.query("SHOW DIAGNOSTICS FOR 'config-data'", "");
+    let s = &r.json()["results"][0]["series"][0];
+    let col = |name: &str| {
+        let i = s["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c == name)
+            .unwrap();
+        s["values"][0][i].clone()
+    };
+    let data_dir = d.path().join("data").display().to_string();
+    assert_eq!(col("dir"), data_dir.as_str());
+    let r = n.query("SHOW DIAGNOSTICS FOR 'system'", "");
+    let pid = r.json()["results"][0]["series"][0]["values"][0][0].as_u64();
+    assert!(pid.is_some_and(|p| p > 0));
+    n.query("CREATE DATABASE db0", "");
+    assert_eq!(n.write("db=db0", "m v=1").status, 204);
+    let r = n.query("SHOW STATS FOR 'write'", "");
+    let s = &r.json()["results"][0]["series"][0];
+    assert_eq!(s["name"], "write");
+    let i = s["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == "writeOk")
+        .unwrap();
+    assert_eq!(s["values"][0][i], 1);
+    let r = n.query("SHOW STATS", "");
+    let all = r.json()["results"][0]["series"].clone();
+    assert!(all.as_array().unwrap().iter().any(|s| s["name"] == "shard"));
+    assert!(all
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "queryExecutor"));
+}

@@ -82,6 +82,9 @@ pub struct QueryExecutor {
     pub(crate) writer: Option<Arc<dyn PointSink>>,
     pub(crate) cfg: ExecutorConfig,
     pub(crate) registry: Arc<Registry>,
+    /// The server's counters and configuration (SHOW STATS, SHOW
+    /// DIAGNOSTICS); weak because the server owns this executor.
+    system: std::sync::OnceLock<std::sync::Weak<dyn crate::system::SystemInfo>>,
 }
 
 impl QueryExecutor {
@@ -99,7 +102,17 @@ impl QueryExecutor {
             writer,
             cfg,
             registry: Arc::new(Registry::default()),
+            system: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Connects SHOW STATS and SHOW DIAGNOSTICS to the server (once).
+    pub fn set_system_info(&self, info: std::sync::Weak<dyn crate::system::SystemInfo>) {
+        let _ = self.system.set(info);
+    }
+
+    pub(crate) fn system_info(&self) -> Option<Arc<dyn crate::system::SystemInfo>> {
+        self.system.get().and_then(std::sync::Weak::upgrade)
     }
 
     /// Running queries.
@@ -112,8 +125,8 @@ impl QueryExecutor {
         self.registry.kill(id)
     }
 
-    /// Executes every statement; one result per statement.
-    /// Runs every statement where it is called.
+    /// Executes every statement, where it is called; one result per
+    /// statement.
     pub fn execute(&self, query: &Query, ctx: &ExecutionContext) -> Vec<StatementResult> {
         self.execute_with(query, ctx, &crate::offload::InPlace)
     }

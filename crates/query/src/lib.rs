@@ -21,6 +21,7 @@ pub mod result;
 pub mod select;
 pub mod show;
 pub mod storage;
+pub mod system;
 pub mod tsdb_storage;
 
 #[cfg(test)]
@@ -30,3 +31,4 @@ pub use error::{Error, Result};
 pub use executor::{ExecutionContext, ExecutorConfig, Fragment, QueryExecutor};
 pub use offload::{InPlace, Offload};
 pub use registry::RunningQuery;
+pub use system::{Statistic, SystemInfo};

@@ -357,17 +357,25 @@ pub fn execute(
                 vals,
             ))
         }
-        Statement::ShowStats { .. } => many(vec![Series {
-            name: "queryExecutor".into(),
-            columns: vec!["queriesActive".into()],
-            values: vec![vec![Value::Integer(ex.queries().len() as i64)]],
-            ..Default::default()
-        }]),
-        Statement::ShowDiagnostics { .. } => many(vec![series(
-            "build",
-            &["Branch", "Commit", "Version"],
-            vec![vec![s("main"), s(""), s("1.6.7~rc0")]],
-        )]),
+        Statement::ShowStats { module } => {
+            let mut stats = ex.system_info().map(|i| i.statistics()).unwrap_or_default();
+            stats.push(crate::system::Statistic {
+                name: "queryExecutor".into(),
+                tags: Default::default(),
+                values: vec![(
+                    "queriesActive".into(),
+                    Value::Integer(ex.queries().len() as i64),
+                )],
+            });
+            many(crate::system::stats_series(stats, module.as_deref()))
+        }
+        Statement::ShowDiagnostics { module } => {
+            let all = ex
+                .system_info()
+                .map(|i| i.diagnostics())
+                .unwrap_or_default();
+            many(crate::system::diagnostics_series(all, module.as_deref()))
+        }
         Statement::ShowMeasurements(st) => {
             let db = database(&st.database, ctx)?;
             if has_time(st.condition.as_ref()) {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod http;
 pub mod node;
 pub mod services;
+pub mod system;
 
 pub use config::Config;
 pub use node::{Node, ServerError};

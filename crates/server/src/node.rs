@@ -80,11 +80,14 @@ impl Node {
     /// Opens the node: clustered when `[meta] meta-servers` lists meta
     /// nodes, standalone (metadata embedded) otherwise.
     pub fn open(config: Config) -> Result<Arc<Node>, ServerError> {
-        if config.meta.meta_servers.is_empty() {
-            Node::open_standalone(config)
+        let node = if config.meta.meta_servers.is_empty() {
+            Node::open_standalone(config)?
         } else {
-            Node::open_clustered(config)
-        }
+            Node::open_clustered(config)?
+        };
+        let info: Arc<dyn query::SystemInfo> = node.clone();
+        node.executor.set_system_info(Arc::downgrade(&info));
+        Ok(node)
     }
 
     /// Opens a data node of a cluster: connects to the meta nodes (retrying

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 /// Resident and peak memory of this process in bytes, from /proc.
@@ -28,9 +27,6 @@ fn memory() -> (u64, u64) {
 
 pub async fn vars(State(node): State<Arc<Node>>) -> Response {
     let n = node.clone();
-    let shards = tokio::task::spawn_blocking(move || n.store.statistics())
-        .await
-        .unwrap_or_default();
     let mut out = Map::new();
     out.insert(
         "cmdline".into(),
@@ -41,63 +37,35 @@ pub async fn vars(State(node): State<Arc<Node>>) -> Response {
         "memstats".into(),
         json!({ "Sys": rss, "HeapInuse": rss, "MaxRSS": hwm }),
     );
-    let h = &node.http_stats;
-    out.insert(
-        "httpd".into(),
-        json!({
-            "name": "httpd",
-            "tags": { "bind": node.config.http.bind_address },
-            "values": {
-                "req": h.write_req.load(Relaxed) + h.query_req.load(Relaxed),
-                "writeReq": h.write_req.load(Relaxed),
-                "writeReqBytes": h.write_req_bytes.load(Relaxed),
-                "queryReq": h.query_req.load(Relaxed),
-                "uptimeSeconds": node.started.elapsed().as_secs(),
-            }
-        }),
-    );
-    let w = &node.writer.stats;
-    out.insert(
-        "write".into(),
-        json!({
-            "name": "write",
-            "tags": {},
-            "values": {
-                "req": w.req.load(Relaxed),
-                "pointReq": w.point_req.load(Relaxed),
-                "pointReqLocal": w.point_req_local.load(Relaxed),
-                "writeOk": w.write_ok.load(Relaxed),
-                "writeError": w.write_error.load(Relaxed),
-                "writeDrop": w.write_drop.load(Relaxed),
-            }
-        }),
-    );
-    for s in shards {
+    // The same sources SHOW STATS lists, keyed as InfluxDB keys them.
+    let stats = tokio::task::spawn_blocking(move || {
+        use query::SystemInfo;
+        n.statistics()
+    })
+    .await
+    .unwrap_or_default();
+    for st in stats {
+        let key = match st.tags.get("id") {
+            Some(id) => format!("{}:{id}", st.name),
+            None => st.name.clone(),
+        };
+        let values: Map<String, Value> = st
+            .values
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    query::result::Value::Integer(i) => Value::from(i),
+                    query::result::Value::Float(f) => Value::from(f),
+                    query::result::Value::Bool(b) => Value::from(b),
+                    query::result::Value::String(s) => Value::from(s),
+                    _ => Value::Null,
+                };
+                (k, v)
+            })
+            .collect();
         out.insert(
-            format!("shard:{}", s.id),
-            json!({
-                "name": "shard",
-                "tags": {
-                    "id": s.id.to_string(),
-                    "database": s.database,
-                    "retentionPolicy": s.retention_policy,
-                    "path": s.path.display().to_string(),
-                    "engine": "tsm1",
-                },
-                "values": {
-                    "seriesCreate": s.series,
-                    "measurements": s.measurements,
-                    "writePointsOk": s.points_written,
-                    "writeValuesOk": s.values_written,
-                    "writeReq": s.write_requests,
-                    "writeReqErr": s.write_errors,
-                    "diskBytes": s.disk_bytes,
-                    "cacheBytes": s.cache_bytes,
-                    "walBytes": s.wal_bytes,
-                    "snapshots": s.snapshots,
-                    "compactions": s.compactions,
-                }
-            }),
+            key,
+            json!({ "name": st.name, "tags": st.tags, "values": values }),
         );
     }
     (
