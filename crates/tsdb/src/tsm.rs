@@ -25,7 +25,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use models::{Block, Column, FieldType};
@@ -122,6 +121,19 @@ fn truncate_column(c: &mut Column, n: usize) {
         Column::Boolean(v) => v.truncate(n),
         Column::String(v) => v.truncate(n),
     }
+}
+
+/// Maps a published data file read-only.
+#[allow(unsafe_code)]
+fn map_file(file: &File) -> Result<memmap2::Mmap> {
+    // SAFETY: data files are immutable once published: written under a
+    // temporary name, fsynced, renamed into place, and afterwards only ever
+    // deleted (an unlinked file stays valid for existing maps). Nothing in
+    // Tidemark writes to or truncates a published file, so the mapped bytes
+    // never change under the map. Another process modifying the data
+    // directory would break that, as it would for InfluxDB's maps.
+    let map = unsafe { memmap2::Mmap::map(file)? };
+    Ok(map)
 }
 
 /// Writes one data file. Keys must be added in ascending (series, field)
@@ -288,11 +300,14 @@ impl PendingTsm {
     }
 }
 
-/// An open, immutable data file with its index in memory.
-#[derive(Debug)]
+/// An open, immutable data file with its index in memory and its blocks
+/// memory-mapped: reads cost no system call or copy, and the kernel keeps
+/// mapped pages of a file in use resident where it drops unmapped page
+/// cache first (InfluxDB maps its TSM files for the same reason; with
+/// `pread`, a dropped cache turned 0.2 ms queries into disk reads).
 pub(crate) struct TsmFile {
     pub(crate) path: PathBuf,
-    file: File,
+    map: memmap2::Mmap,
     pub(crate) min_gen: u64,
     pub(crate) max_gen: u64,
     pub(crate) version: u32,
@@ -313,9 +328,13 @@ impl TsmFile {
         if size < MAGIC.len() as u64 + FOOTER_LEN {
             return Err(corrupt("file too short"));
         }
-        let mut footer = [0u8; FOOTER_LEN as usize];
-        file.read_exact_at(&mut footer, size - FOOTER_LEN)?;
-        let mut r = Reader::new(&footer);
+        let map = map_file(&file)?;
+        if map.len() as u64 != size {
+            return Err(corrupt("file changed while opening"));
+        }
+        let footer_at = usize::try_from(size - FOOTER_LEN).map_err(|_| corrupt("file size"))?;
+        let footer = &map[footer_at..];
+        let mut r = Reader::new(footer);
         let (ix_off, ix_len, ix_crc, level) = (|| Some((r.u64()?, r.u64()?, r.u32()?, r.u32()?)))()
             .ok_or_else(|| corrupt("footer"))?;
         if &footer[24..] != MAGIC {
@@ -324,12 +343,12 @@ impl TsmFile {
         if ix_off.checked_add(ix_len) != Some(size - FOOTER_LEN) {
             return Err(corrupt("index bounds"));
         }
-        let mut index = vec![0u8; usize::try_from(ix_len).map_err(|_| corrupt("index size"))?];
-        file.read_exact_at(&mut index, ix_off)?;
-        if crc32fast::hash(&index) != ix_crc {
+        let ix_at = usize::try_from(ix_off).map_err(|_| corrupt("index offset"))?;
+        let index = &map[ix_at..footer_at];
+        if crc32fast::hash(index) != ix_crc {
             return Err(corrupt("index checksum mismatch"));
         }
-        let mut r = Reader::new(&index);
+        let mut r = Reader::new(index);
         let mut keys = Vec::new();
         while !r.is_empty() {
             let e = (|| {
@@ -374,7 +393,7 @@ impl TsmFile {
         let tombstones = Tombstones::open(&crate::tombstone::path_for(path))?;
         Ok(TsmFile {
             path: path.to_path_buf(),
-            file,
+            map,
             min_gen,
             max_gen,
             version,
@@ -415,33 +434,12 @@ impl TsmFile {
         m: &BlockMeta,
         max: i64,
     ) -> Result<Block> {
-        // One read buffer per thread, grown to the largest block seen and
-        // never zeroed again: every read overwrites the bytes it uses.
-        thread_local! {
-            static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        READ_BUF.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buf) => {
-                let size = m.size as usize;
-                if buf.len() < size {
-                    buf.resize(size, 0);
-                }
-                self.decode_block(typ, m, max, &mut buf[..size])
-            }
-            // Re-entered on this thread (not expected): use a fresh buffer.
-            Err(_) => self.decode_block(typ, m, max, &mut vec![0u8; m.size as usize]),
-        })
-    }
-
-    fn decode_block(
-        &self,
-        typ: FieldType,
-        m: &BlockMeta,
-        max: i64,
-        buf: &mut [u8],
-    ) -> Result<Block> {
         let corrupt = |d: String| Error::corrupt(&self.path, d);
-        self.file.read_exact_at(buf, m.offset)?;
+        let start = usize::try_from(m.offset).map_err(|_| corrupt("block offset".into()))?;
+        let buf = start
+            .checked_add(m.size as usize)
+            .and_then(|end| self.map.get(start..end))
+            .ok_or_else(|| corrupt(format!("block at offset {} outside the file", m.offset)))?;
         if buf.len() < 4 {
             return Err(corrupt("block too short".into()));
         }
