@@ -275,18 +275,7 @@ impl QueryExecutor {
         let task = &guard.task;
         let data = self.meta.data();
         let cancel = || task.check();
-        let env = select::Env {
-            data: &data,
-            storage: self.storage.as_ref(),
-            database: &ctx.database,
-            retention_policy: &ctx.retention_policy,
-            now: ctx.now,
-            max_select_point: self.cfg.max_select_point,
-            max_select_series: self.cfg.max_select_series,
-            max_select_buckets: self.cfg.max_select_buckets,
-            cancel: &cancel,
-            offload: &crate::offload::InPlace,
-        };
+        let env = self.env(&data, ctx, &cancel, &crate::offload::InPlace);
         let done = |id| Fragment {
             result: StatementResult {
                 statement_id: id,
@@ -387,18 +376,7 @@ impl QueryExecutor {
     ) -> Result<StatementResult> {
         let data = self.meta.data();
         let cancel = || task.check();
-        let env = select::Env {
-            data: &data,
-            storage: self.storage.as_ref(),
-            database: &ctx.database,
-            retention_policy: &ctx.retention_policy,
-            now: ctx.now,
-            max_select_point: self.cfg.max_select_point,
-            max_select_series: self.cfg.max_select_series,
-            max_select_buckets: self.cfg.max_select_buckets,
-            cancel: &cancel,
-            offload,
-        };
+        let env = self.env(&data, ctx, &cancel, offload);
         let started = std::time::Instant::now();
         let (iters, shown) = select::explain(&env, &e.statement)?;
         if !e.analyze {
@@ -416,6 +394,29 @@ impl QueryExecutor {
         ))
     }
 
+    /// What a SELECT runs against: this executor's storage and limits, the
+    /// request's database and clock.
+    fn env<'a>(
+        &'a self,
+        data: &'a meta::Data,
+        ctx: &'a ExecutionContext,
+        cancel: &'a (dyn Fn() -> Result<()> + Sync),
+        offload: &'a dyn crate::offload::Offload,
+    ) -> select::Env<'a> {
+        select::Env {
+            data,
+            storage: self.storage.as_ref(),
+            database: &ctx.database,
+            retention_policy: &ctx.retention_policy,
+            now: ctx.now,
+            max_select_point: self.cfg.max_select_point,
+            max_select_series: self.cfg.max_select_series,
+            max_select_buckets: self.cfg.max_select_buckets,
+            cancel,
+            offload,
+        }
+    }
+
     /// Environment for running a SELECT.
     fn select(
         &self,
@@ -426,18 +427,7 @@ impl QueryExecutor {
     ) -> Result<StatementResult> {
         let data = self.meta.data();
         let cancel = || task.check();
-        let env = select::Env {
-            data: &data,
-            storage: self.storage.as_ref(),
-            database: &ctx.database,
-            retention_policy: &ctx.retention_policy,
-            now: ctx.now,
-            max_select_point: self.cfg.max_select_point,
-            max_select_series: self.cfg.max_select_series,
-            max_select_buckets: self.cfg.max_select_buckets,
-            cancel: &cancel,
-            offload,
-        };
+        let env = self.env(&data, ctx, &cancel, offload);
         let (series, into_tags) = select::run_into(&env, stmt)?;
         match &stmt.target {
             None => Ok(StatementResult {

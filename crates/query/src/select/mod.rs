@@ -222,27 +222,16 @@ pub fn prepare_stream(
         return Ok(None);
     }
     let resolved = resolve_sources(env, &stmt.sources, min, max)?;
-    let mut schema = plan::Schema::default();
+    let schema = schema_of(&resolved);
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for r in &resolved {
-        for sh in &r.shards {
-            for (f, t) in sh.fields(&r.name) {
-                schema.fields.entry(f).or_insert(t);
-            }
-            for t in sh.tag_keys(&r.name) {
-                if !schema.tags.contains(&t) {
-                    schema.tags.push(t);
-                }
-            }
-            let b = sh.time_bounds().unwrap_or(TimeRange::new(min, max));
-            lo = lo.min(b.min);
-            hi = hi.max(b.max);
-        }
+    for sh in resolved.iter().flat_map(|r| &r.shards) {
+        let b = sh.time_bounds().unwrap_or(TimeRange::new(min, max));
+        lo = lo.min(b.min);
+        hi = hi.max(b.max);
     }
     if lo > hi {
         return Ok(None);
     }
-    schema.tags.sort();
     let mut expanded = stmt.clone();
     expanded.fields = plan::expand_fields(stmt, &schema, &[]);
     Ok(Some((expanded, TimeRange::new(min.max(lo), max.min(hi)))))
@@ -290,20 +279,7 @@ pub fn explain(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<IteratorPla
         resolve_sources(env, &stmt.sources, min, max)?
     };
     let range = TimeRange::new(min, max);
-    let mut schema = plan::Schema::default();
-    for r in &resolved {
-        for sh in &r.shards {
-            for (f, t) in sh.fields(&r.name) {
-                schema.fields.entry(f).or_insert(t);
-            }
-            for t in sh.tag_keys(&r.name) {
-                if !schema.tags.contains(&t) {
-                    schema.tags.push(t);
-                }
-            }
-        }
-    }
-    schema.tags.sort();
+    let schema = schema_of(&resolved);
     // Calls are iterators of their own; references outside calls ride along
     // as auxiliary fields.
     fn split<'e>(e: &'e Expr, calls: &mut Vec<&'e Expr>, aux: &mut Vec<&'e Expr>) {
@@ -599,22 +575,7 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
     }
     resolved.extend(resolve_sources(env, &stmt.sources, min, max)?);
     // Schema of all measurements (union).
-    let mut schema = plan::Schema::default();
-    for r in &resolved {
-        for sh in &r.shards {
-            for (f, t) in sh.fields(&r.name) {
-                if f != merge::ROW_MARKER {
-                    schema.fields.entry(f).or_insert(t);
-                }
-            }
-            for t in sh.tag_keys(&r.name) {
-                if !schema.tags.contains(&t) {
-                    schema.tags.push(t);
-                }
-            }
-        }
-    }
-    schema.tags.sort();
+    let schema = schema_of(&resolved);
     let plan = plan::build(stmt, &schema)?;
     // Transforms over windows read intervals before the start.
     let out_min = min;
@@ -702,6 +663,28 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
         out.truncate(stmt.slimit as usize);
     }
     Ok((out, plan.into_tags))
+}
+
+/// The union of the fields (first type seen wins) and the sorted tag keys
+/// of the resolved measurements (a subquery's row marker is no field).
+fn schema_of(resolved: &[Resolved]) -> plan::Schema {
+    let mut schema = plan::Schema::default();
+    for r in resolved {
+        for sh in &r.shards {
+            for (f, t) in sh.fields(&r.name) {
+                if f != merge::ROW_MARKER {
+                    schema.fields.entry(f).or_insert(t);
+                }
+            }
+            for t in sh.tag_keys(&r.name) {
+                if !schema.tags.contains(&t) {
+                    schema.tags.push(t);
+                }
+            }
+        }
+    }
+    schema.tags.sort();
+    schema
 }
 
 /// What one resolved measurement scans with.
