@@ -375,17 +375,9 @@ impl MetaClient {
     }
 }
 
-/// Percent-encodes a query value.
+/// Form-encodes a query value.
 fn encode_query(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 impl Drop for Inner {

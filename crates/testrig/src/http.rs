@@ -156,18 +156,9 @@ fn finish(
     })
 }
 
-/// Percent-encodes a query-string value.
+/// Form-encodes a query-string value.
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[cfg(test)]
@@ -177,8 +168,8 @@ mod tests {
     #[test]
     fn encodes_reserved_bytes() {
         assert_eq!(
-            encode("SELECT * FROM \"a b\""),
-            "SELECT%20%2A%20FROM%20%22a%20b%22"
+            encode("SELECT * FROM \"a b\" WHERE x='&'"),
+            "SELECT+*+FROM+%22a+b%22+WHERE+x%3D%27%26%27"
         );
         assert_eq!(encode("é"), "%C3%A9");
     }

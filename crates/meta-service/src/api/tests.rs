@@ -454,3 +454,14 @@ async fn auth_requires_the_shared_secret() {
     );
     node.stop().await;
 }
+
+/// Query strings decode as forms (`+` is a space) and malformed escapes,
+/// even before a multi-byte character, stay text instead of panicking.
+#[test]
+fn query_strings_decode_as_forms_without_panicking() {
+    let q = super::parse_query("name=a+b%20c&x=%a\u{e9}&y=%zz&flag");
+    assert_eq!(q["name"], "a b c");
+    assert_eq!(q["x"], "%a\u{e9}");
+    assert_eq!(q["y"], "%zz");
+    assert_eq!(q["flag"], "");
+}

@@ -72,38 +72,7 @@ pub async fn query_post(
 
 /// Decodes `application/x-www-form-urlencoded` pairs.
 fn form_urlencoded(body: &[u8]) -> Vec<(String, String)> {
-    fn decode(s: &[u8]) -> String {
-        let mut out = Vec::with_capacity(s.len());
-        let mut i = 0;
-        while i < s.len() {
-            match s[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    let hex = s
-                        .get(i + 1..i + 3)
-                        .and_then(|h| std::str::from_utf8(h).ok())
-                        .and_then(|h| u8::from_str_radix(h, 16).ok());
-                    match hex {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    body.split(|&b| b == b'&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| match kv.iter().position(|&b| b == b'=') {
-            Some(i) => (decode(&kv[..i]), decode(&kv[i + 1..])),
-            None => (decode(kv), String::new()),
-        })
-        .collect()
+    ::form_urlencoded::parse(body).into_owned().collect()
 }
 
 enum Format {
