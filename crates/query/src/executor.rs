@@ -212,9 +212,7 @@ impl QueryExecutor {
         let mut failed = false;
         for (i, stmt) in query.statements.iter().enumerate() {
             let streamed = match stmt {
-                Statement::Select(s)
-                    if !failed && !ctx.read_only && crate::select::streamable(s) =>
-                {
+                Statement::Select(s) if !failed && crate::select::streamable(s) => {
                     Some(self.stream_select(i, s, ctx, emit))
                 }
                 _ => None,

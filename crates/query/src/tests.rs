@@ -380,9 +380,11 @@ fn raw_selects_stream_in_bounded_slices() {
     e.write("db0", &lines);
     let text = "SELECT * FROM m WHERE v >= 10; SELECT count(v) FROM m; SELECT nosuch FROM m";
     let q = influxql::parse_query(text).unwrap();
+    // A GET (read-only) request streams too.
     let ctx = ExecutionContext {
         database: "db0".into(),
         now: 1_000_000_000_000_000_000,
+        read_only: true,
         ..Default::default()
     };
     let whole = e.ex.execute(&q, &ctx);
