@@ -186,11 +186,6 @@ fn fill_value(f: &Fill) -> Value {
 }
 
 /// Whether a column tree contains a transformation.
-/// Whether a function name is a transformation (derivative, moving_average…).
-pub fn is_transform_name(name: &str) -> bool {
-    super::transform::is_transform(name)
-}
-
 pub fn has_transform(n: &Node) -> bool {
     match n {
         Node::Tr(..) => true,

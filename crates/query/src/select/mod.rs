@@ -287,7 +287,7 @@ pub fn explain(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<IteratorPla
             // A transformation of an aggregate reads through the aggregate's
             // iterator.
             Expr::Call(c)
-                if merge::is_transform_name(&c.name)
+                if transform::is_transform(&c.name)
                     && c.args
                         .first()
                         .is_some_and(|a| matches!(a.unparen(), Expr::Call(_))) =>

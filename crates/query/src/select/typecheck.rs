@@ -14,78 +14,36 @@ use crate::error::{Error, Result};
 use influxql::{BinaryOp, Call, DataType, Expr, VarRef};
 use models::FieldType;
 
-/// The type an expression evaluates to, as InfluxDB's type mapper names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ty {
-    Unknown,
-    Float,
-    Integer,
-    Unsigned,
-    String,
-    Boolean,
-    Tag,
+// Types are influxql's `DataType`, as InfluxDB's type mapper names them;
+// `Unknown` is a type that cannot be known (nothing is reported for it).
+
+fn numeric(t: DataType) -> bool {
+    matches!(t, DataType::Float | DataType::Integer | DataType::Unsigned)
 }
 
-impl Ty {
-    fn name(self) -> &'static str {
-        match self {
-            Ty::Unknown => "unknown",
-            Ty::Float => "float",
-            Ty::Integer => "integer",
-            Ty::Unsigned => "unsigned",
-            Ty::String => "string",
-            Ty::Boolean => "boolean",
-            Ty::Tag => "tag",
-        }
+fn of_field(t: FieldType) -> DataType {
+    match t {
+        FieldType::Float => DataType::Float,
+        FieldType::Integer => DataType::Integer,
+        FieldType::Unsigned => DataType::Unsigned,
+        FieldType::String => DataType::String,
+        FieldType::Boolean => DataType::Boolean,
     }
+}
 
-    fn numeric(self) -> bool {
-        matches!(self, Ty::Float | Ty::Integer | Ty::Unsigned)
-    }
-
-    fn of_field(t: FieldType) -> Ty {
-        match t {
-            FieldType::Float => Ty::Float,
-            FieldType::Integer => Ty::Integer,
-            FieldType::Unsigned => Ty::Unsigned,
-            FieldType::String => Ty::String,
-            FieldType::Boolean => Ty::Boolean,
-        }
-    }
-
-    fn of_cast(t: DataType) -> Option<Ty> {
-        Some(match t {
-            DataType::Float => Ty::Float,
-            DataType::Integer => Ty::Integer,
-            DataType::Unsigned => Ty::Unsigned,
-            DataType::String => Ty::String,
-            DataType::Boolean => Ty::Boolean,
-            DataType::Tag => Ty::Tag,
-            DataType::Unknown | DataType::AnyField => return None,
-        })
-    }
-
-    fn data_type(self) -> DataType {
-        match self {
-            Ty::Float => DataType::Float,
-            Ty::Integer => DataType::Integer,
-            Ty::Unsigned => DataType::Unsigned,
-            Ty::String => DataType::String,
-            Ty::Boolean => DataType::Boolean,
-            Ty::Tag => DataType::Tag,
-            Ty::Unknown => DataType::Unknown,
-        }
-    }
+/// The type an explicit `::cast` asks for, if it names one.
+fn of_cast(t: DataType) -> Option<DataType> {
+    (!matches!(t, DataType::Unknown | DataType::AnyField)).then_some(t)
 }
 
 /// Whether `v` (a field reference, maybe with a cast) can read its stored
 /// field: no cast, the field's own type, or a number read as another number.
 pub fn cast_reads_field(v: &VarRef, schema: &Schema) -> bool {
-    let (Some(want), Some(&stored)) = (Ty::of_cast(v.data_type), schema.fields.get(&v.name)) else {
+    let (Some(want), Some(&stored)) = (of_cast(v.data_type), schema.fields.get(&v.name)) else {
         return true;
     };
-    let have = Ty::of_field(stored);
-    want == Ty::Tag || want == have || (want.numeric() && have.numeric())
+    let have = of_field(stored);
+    want == DataType::Tag || want == have || (numeric(want) && numeric(have))
 }
 
 /// A literal's kind, for folding constant sub-expressions as InfluxDB does
@@ -163,24 +121,24 @@ pub fn check_fields<'a>(fields: impl IntoIterator<Item = &'a Expr>, schema: &Sch
     Ok(())
 }
 
-fn var_type(v: &VarRef, schema: &Schema) -> Ty {
-    if let Some(t) = Ty::of_cast(v.data_type) {
+fn var_type(v: &VarRef, schema: &Schema) -> DataType {
+    if let Some(t) = of_cast(v.data_type) {
         return t;
     }
     match schema.fields.get(&v.name) {
-        Some(&t) => Ty::of_field(t),
-        None if schema.tags.contains(&v.name) => Ty::Tag,
-        None => Ty::Unknown,
+        Some(&t) => of_field(t),
+        None if schema.tags.contains(&v.name) => DataType::Tag,
+        None => DataType::Unknown,
     }
 }
 
-fn call_type(c: &Call, schema: &Schema) -> Result<Ty> {
+fn call_type(c: &Call, schema: &Schema) -> Result<DataType> {
     let arg = match c.args.first() {
         Some(a) => eval(a, schema)?,
-        None => Ty::Unknown,
+        None => DataType::Unknown,
     };
     Ok(match c.name.as_str() {
-        "count" | "elapsed" => Ty::Integer,
+        "count" | "elapsed" => DataType::Integer,
         "mean"
         | "median"
         | "stddev"
@@ -197,7 +155,7 @@ fn call_type(c: &Call, schema: &Schema) -> Result<Ty> {
         | "triple_exponential_derivative"
         | "kaufmans_efficiency_ratio"
         | "kaufmans_adaptive_moving_average"
-        | "chande_momentum_oscillator" => Ty::Float,
+        | "chande_momentum_oscillator" => DataType::Float,
         "min"
         | "max"
         | "first"
@@ -213,25 +171,25 @@ fn call_type(c: &Call, schema: &Schema) -> Result<Ty> {
         | "difference"
         | "non_negative_difference"
         | "cumulative_sum" => arg,
-        _ => Ty::Unknown,
+        _ => DataType::Unknown,
     })
 }
 
-fn eval(e: &Expr, schema: &Schema) -> Result<Ty> {
+fn eval(e: &Expr, schema: &Schema) -> Result<DataType> {
     Ok(match e {
         Expr::Paren(inner) => eval(inner, schema)?,
         Expr::VarRef(v) => var_type(v, schema),
-        Expr::Integer(_) => Ty::Integer,
-        Expr::Number(_) => Ty::Float,
-        Expr::String(_) => Ty::String,
-        Expr::Boolean(_) => Ty::Boolean,
-        Expr::Unsigned(_) => Ty::Unsigned,
+        Expr::Integer(_) => DataType::Integer,
+        Expr::Number(_) => DataType::Float,
+        Expr::String(_) => DataType::String,
+        Expr::Boolean(_) => DataType::Boolean,
+        Expr::Unsigned(_) => DataType::Unsigned,
         Expr::Call(c) => call_type(c, schema)?,
         Expr::Binary(b) => {
             let l = eval(&b.lhs, schema)?;
             let r = eval(&b.rhs, schema)?;
-            if l == Ty::Unknown || r == Ty::Unknown {
-                return Ok(Ty::Unknown);
+            if l == DataType::Unknown || r == DataType::Unknown {
+                return Ok(DataType::Unknown);
             }
             let arithmetic = matches!(
                 b.op,
@@ -239,25 +197,28 @@ fn eval(e: &Expr, schema: &Schema) -> Result<Ty> {
             );
             let bitwise = matches!(b.op, BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor);
             let ok = if arithmetic {
-                (l.numeric() && r.numeric()).then(|| {
-                    if l == Ty::Float || r == Ty::Float {
-                        Ty::Float
-                    } else if l == Ty::Unsigned || r == Ty::Unsigned {
-                        Ty::Unsigned
+                (numeric(l) && numeric(r)).then(|| {
+                    if l == DataType::Float || r == DataType::Float {
+                        DataType::Float
+                    } else if l == DataType::Unsigned || r == DataType::Unsigned {
+                        DataType::Unsigned
                     } else {
-                        Ty::Integer
+                        DataType::Integer
                     }
                 })
             } else if bitwise {
                 match (l, r) {
-                    (Ty::Boolean, _) => Some(Ty::Boolean),
-                    (Ty::Integer, Ty::Integer) => Some(Ty::Integer),
-                    (Ty::Unsigned | Ty::Integer, Ty::Unsigned | Ty::Integer) => Some(Ty::Unsigned),
+                    (DataType::Boolean, _) => Some(DataType::Boolean),
+                    (DataType::Integer, DataType::Integer) => Some(DataType::Integer),
+                    (
+                        DataType::Unsigned | DataType::Integer,
+                        DataType::Unsigned | DataType::Integer,
+                    ) => Some(DataType::Unsigned),
                     _ => None,
                 }
             } else {
                 // Comparisons and logic in a projection: not checked here.
-                Some(Ty::Boolean)
+                Some(DataType::Boolean)
             };
             match ok {
                 Some(t) => t,
@@ -265,13 +226,13 @@ fn eval(e: &Expr, schema: &Schema) -> Result<Ty> {
                     return Err(Error::msg(format!(
                         "type error: {}: incompatible types: {} and {}",
                         typed(e, schema),
-                        l.name(),
-                        r.name()
+                        l.as_str(),
+                        r.as_str()
                     )))
                 }
             }
         }
-        _ => Ty::Unknown,
+        _ => DataType::Unknown,
     })
 }
 
@@ -294,7 +255,7 @@ fn typed(e: &Expr, schema: &Schema) -> Expr {
         Expr::VarRef(v) => {
             let mut v = v.clone();
             if v.data_type == DataType::Unknown {
-                v.data_type = var_type(&v, schema).data_type();
+                v.data_type = var_type(&v, schema);
             }
             Expr::VarRef(v)
         }

@@ -101,7 +101,7 @@ impl<F: FnMut(Vec<u8>) -> bool> Chunker<F> {
             let rest = c.values.split_off(self.size);
             let full = Series {
                 values: std::mem::replace(&mut c.values, rest),
-                ..c.clone_head()
+                ..head_of(c)
             };
             let sid = *sid;
             if !self.line(sid, full, true, vec![], true) {
@@ -155,20 +155,14 @@ impl<F: FnMut(Vec<u8>) -> bool> Chunker<F> {
     }
 }
 
-trait Head {
-    fn clone_head(&self) -> Series;
-}
-
-impl Head for Series {
-    /// The series without its rows.
-    fn clone_head(&self) -> Series {
-        Series {
-            name: self.name.clone(),
-            tags: self.tags.clone(),
-            columns: self.columns.clone(),
-            values: Vec::new(),
-            partial: false,
-        }
+/// The series without its rows.
+fn head_of(s: &Series) -> Series {
+    Series {
+        name: s.name.clone(),
+        tags: s.tags.clone(),
+        columns: s.columns.clone(),
+        values: Vec::new(),
+        partial: false,
     }
 }
 
