@@ -16,6 +16,10 @@ pub const WEEK: i64 = 7 * DAY;
 
 /// Name of the retention policy `CREATE DATABASE` makes when none is given.
 pub const DEFAULT_RETENTION_POLICY_NAME: &str = "autogen";
+/// How long a deleted shard group stays in the metadata (so that data nodes
+/// see the deletion and remove their shards) before `PruneExpired` forgets
+/// it: InfluxDB's `ShardGroupDeletedExpiration`, 24 hours.
+pub const SHARD_GROUP_DELETED_EXPIRATION_NANOS: i64 = DAY;
 /// The minimum finite retention duration InfluxDB accepts.
 pub const MIN_RETENTION_DURATION: i64 = HOUR;
 

@@ -50,6 +50,9 @@ pub enum Error {
     LeaseConflict { owner: u64, expiration: i64 },
     #[error("lease not found")]
     LeaseNotFound,
+    /// A shard group cannot contain this time (InfluxDB's text and range).
+    #[error("time outside range -9223372036854775806 - 9223372036854775806")]
+    TimeOutOfRange,
     #[error("meta store: {0}")]
     Storage(String),
 }

@@ -58,7 +58,7 @@ pub fn apply(data: &mut Data, cmd: Command) -> Result<Response> {
                 .iter_mut()
                 .find(|g| g.id == id)
                 .ok_or(Error::ShardGroupNotFound)?;
-            g.deleted_at = now;
+            g.deleted_at = now.max(1);
             Response::None
         }
         Command::TruncateShardGroups { timestamp } => {
@@ -114,15 +114,20 @@ pub fn apply(data: &mut Data, cmd: Command) -> Result<Response> {
             Response::None
         }
         Command::PruneExpired { now } => {
+            let forget_before = now.saturating_sub(SHARD_GROUP_DELETED_EXPIRATION_NANOS);
             for db in &mut data.databases {
                 for rp in &mut db.retention_policies {
+                    // Groups deleted more than a day ago are forgotten, as
+                    // InfluxDB prunes them, so metadata does not grow forever.
+                    rp.shard_groups
+                        .retain(|g| g.deleted_at == 0 || g.deleted_at >= forget_before);
                     if rp.duration == 0 {
                         continue;
                     }
                     for g in &mut rp.shard_groups {
                         if g.deleted_at == 0 && g.effective_end() < now.saturating_sub(rp.duration)
                         {
-                            g.deleted_at = now;
+                            g.deleted_at = now.max(1);
                         }
                     }
                 }
@@ -543,12 +548,26 @@ fn update_retention_policy(
     Ok(Response::None)
 }
 
-/// Floors `t` to a multiple of `d` (towards negative infinity).
-fn floor_to(t: i64, d: i64) -> i64 {
-    t - t.rem_euclid(d)
+/// The slot `[start, end)` of width `d` (> 0) containing `t`: `start` is `t`
+/// floored to a multiple of `d`. Near the ends of the i64 range the slot is
+/// clipped to `[i64::MIN, i64::MAX)` instead of overflowing, so it may be
+/// narrower than `d`; `None` when no slot can contain `t` (only
+/// `t == i64::MAX`, since `end` is exclusive).
+pub fn group_slot(t: i64, d: i64) -> Option<(i64, i64)> {
+    let d = d.max(1);
+    let q = t.div_euclid(d);
+    let start = q.checked_mul(d).unwrap_or(i64::MIN);
+    let end = q
+        .checked_add(1)
+        .and_then(|n| n.checked_mul(d))
+        .unwrap_or(i64::MAX);
+    (start <= t && t < end).then_some((start, end))
 }
 
 fn create_shard_group(data: &mut Data, db: &str, policy: &str, timestamp: i64) -> Result<Response> {
+    if !(models::MIN_NANOS..=models::MAX_NANOS).contains(&timestamp) {
+        return Err(Error::TimeOutOfRange);
+    }
     let owners_pool: Vec<u64> = data
         .data_nodes
         .iter()
@@ -564,9 +583,9 @@ fn create_shard_group(data: &mut Data, db: &str, policy: &str, timestamp: i64) -
     if let Some(g) = rp.shard_group_for(timestamp) {
         return Ok(Response::Id { id: g.id });
     }
-    let sgd = rp.shard_group_duration.max(1);
-    let mut start = floor_to(timestamp, sgd);
-    let mut end = start.saturating_add(sgd);
+    let Some((mut start, mut end)) = group_slot(timestamp, rp.shard_group_duration) else {
+        return Err(Error::TimeOutOfRange);
+    };
     // A truncated group may still cover part of the slot: start after it.
     for g in rp.shard_groups.iter().filter(|g| g.deleted_at == 0) {
         let g_end = g.effective_end();
@@ -603,5 +622,7 @@ fn create_shard_group(data: &mut Data, db: &str, policy: &str, timestamp: i64) -
     Ok(Response::Id { id: next_group_id })
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

@@ -403,3 +403,58 @@ fn data_nodes_register_once_and_removal_drops_ownership() {
         Err(Error::NodeNotFound)
     );
 }
+
+#[test]
+fn h2_deleted_shard_groups_are_pruned_a_day_after_deletion() {
+    let mut d = with_nodes(1);
+    create_db(&mut d, "db");
+    for t in [0, WEEK] {
+        apply(
+            &mut d,
+            Command::CreateShardGroup {
+                database: "db".into(),
+                policy: "".into(),
+                timestamp: t,
+            },
+        )
+        .unwrap();
+    }
+    let deleted_at = 10 * WEEK;
+    apply(
+        &mut d,
+        Command::DeleteShardGroup {
+            database: "db".into(),
+            policy: "".into(),
+            id: 1,
+            now: deleted_at,
+        },
+    )
+    .unwrap();
+    let groups = |d: &Data| -> Vec<u64> {
+        d.retention_policy("db", "")
+            .unwrap()
+            .shard_groups
+            .iter()
+            .map(|g| g.id)
+            .collect()
+    };
+    // Within the day the deletion stays visible to data nodes.
+    apply(
+        &mut d,
+        Command::PruneExpired {
+            now: deleted_at + DAY - 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(groups(&d), vec![1, 2]);
+    apply(
+        &mut d,
+        Command::PruneExpired {
+            now: deleted_at + DAY + 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(groups(&d), vec![2]);
+    // Ids are never reused.
+    assert_eq!(d.max_shard_group_id, 2);
+}
