@@ -20,8 +20,10 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// Frames `payload` as `[len u32 LE][crc32 u32 LE][payload]`.
+/// Frames `payload` as `[len u32 LE][crc32 u32 LE][payload]`. Payloads are
+/// never empty: a zero length reads back as a torn frame (see [`next_frame`]).
 pub(crate) fn frame(out: &mut Vec<u8>, payload: &[u8]) {
+    debug_assert!(!payload.is_empty(), "empty frames read back as torn");
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
     out.extend_from_slice(payload);
@@ -45,7 +47,10 @@ pub(crate) fn end_frame(out: &mut [u8], start: usize) {
 /// Outcome of reading one framed record.
 pub(crate) enum Framed<'a> {
     Record(&'a [u8]),
-    /// Fewer bytes than the header or the declared length: a torn tail.
+    /// Fewer bytes than the header or the declared length, or a zero
+    /// length: a torn tail. No format writes an empty payload, and
+    /// `crc32("") == 0`, so a zero-filled region (a file extended before its
+    /// data reached the disk) would otherwise read as valid empty records.
     Torn,
     BadChecksum,
     End,
@@ -62,6 +67,9 @@ pub(crate) fn next_frame<'a>(buf: &'a [u8], pos: &mut usize) -> Framed<'a> {
     }
     let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
     let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
+    if len == 0 {
+        return Framed::Torn;
+    }
     let Some(payload) = rest.get(8..8 + len) else {
         return Framed::Torn;
     };
@@ -70,6 +78,17 @@ pub(crate) fn next_frame<'a>(buf: &'a [u8], pos: &mut usize) -> Framed<'a> {
     }
     *pos += 8 + len;
     Framed::Record(payload)
+}
+
+/// The offset of the first intact frame that starts after `pos`, if any.
+/// Tells damage in the middle of a log (intact records follow) from a torn
+/// tail (nothing intact follows). Costs a checksum only at offsets whose
+/// length field fits in the buffer.
+pub(crate) fn next_intact_frame(buf: &[u8], pos: usize) -> Option<usize> {
+    (pos + 1..buf.len()).find(|&q| {
+        let mut p = q;
+        matches!(next_frame(buf, &mut p), Framed::Record(_))
+    })
 }
 
 /// A bounds-checked cursor over a byte slice.
@@ -178,5 +197,16 @@ mod tests {
         let mut c = b.clone();
         c[9] ^= 1;
         assert!(matches!(next_frame(&c, &mut pos), Framed::BadChecksum));
+    }
+
+    #[test]
+    fn l4_zero_filled_region_is_torn_not_empty_records() {
+        let mut b = Vec::new();
+        frame(&mut b, b"abc");
+        b.extend_from_slice(&[0u8; 64]);
+        let mut pos = 0;
+        assert!(matches!(next_frame(&b, &mut pos), Framed::Record(b"abc")));
+        assert!(matches!(next_frame(&b, &mut pos), Framed::Torn));
+        assert_eq!(pos, 11, "a torn frame does not advance");
     }
 }

@@ -19,9 +19,10 @@
 //!
 //! Appends are buffered and written + fsynced by `sync` (called by the WAL
 //! group-commit leader before it writes the WAL), so every id a durable WAL
-//! record mentions is durable too. A torn tail is truncated on open; a
-//! checksum mismatch before the last record is reported as corruption (never
-//! silently truncated). When a third or more of the logged records are drops,
+//! record mentions is durable too. A torn tail is truncated on open. Damage
+//! before the tail is reported as corruption, never silently truncated: a
+//! checksum mismatch before the last record, or a record that reads as torn
+//! (a length running past the end, or zero) while intact records follow it. When a third or more of the logged records are drops,
 //! the log is rewritten (temp file + fsync + rename).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +35,9 @@ use models::{FieldType, Point};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
-use crate::bytes::{begin_frame, end_frame, next_frame, put_str, put_uvarint, Framed, Reader};
+use crate::bytes::{
+    begin_frame, end_frame, next_frame, next_intact_frame, put_str, put_uvarint, Framed, Reader,
+};
 use crate::error::{Error, Result};
 use crate::wal::fsync_dir;
 use crate::{SeriesInfo, TagPredicate};
@@ -317,6 +320,13 @@ impl Index {
                     return Err(Error::corrupt(
                         &path,
                         format!("checksum mismatch at offset {pos}"),
+                    ));
+                }
+                Framed::Torn if next_intact_frame(&data, pos).is_some() => {
+                    // a damaged length field in the middle also reads as torn
+                    return Err(Error::corrupt(
+                        &path,
+                        format!("damaged record at offset {pos} followed by intact records"),
                     ));
                 }
                 Framed::Torn | Framed::BadChecksum => {
@@ -876,5 +886,57 @@ mod tests {
         fs::write(&path, &good[..good.len() - 3]).unwrap();
         let ix = Index::open(d.path()).unwrap();
         assert_eq!(ix.series_count(), 1);
+    }
+
+    fn three_series_log(dir: &Path) -> Vec<u8> {
+        let ix = Index::open(dir).unwrap();
+        ix.resolve(
+            &Limits::default(),
+            &[
+                p("cpu", "a", "v", FieldValue::Float(1.0)),
+                p("cpu", "b", "v", FieldValue::Float(1.0)),
+                p("cpu", "c", "v", FieldValue::Float(1.0)),
+            ],
+        );
+        ix.sync().unwrap();
+        fs::read(dir.join("index.log")).unwrap()
+    }
+
+    #[test]
+    fn l11_damaged_length_in_the_middle_is_corruption_not_a_torn_tail() {
+        let d = tempfile::tempdir().unwrap();
+        let good = three_series_log(d.path());
+        let path = d.path().join("index.log");
+        // a length field running past the end, and a zeroed one, each on the first record
+        for len in [u32::MAX, 0] {
+            let mut bad = good.clone();
+            bad[..4].copy_from_slice(&len.to_le_bytes());
+            fs::write(&path, &bad).unwrap();
+            match Index::open(d.path()) {
+                Err(Error::Corrupt { detail, .. }) => {
+                    assert!(detail.contains("offset 0"), "{detail}")
+                }
+                Ok(ix) => panic!("len {len}: opened with {} series", ix.series_count()),
+                Err(e) => panic!("{e}"),
+            }
+            assert_eq!(fs::read(&path).unwrap(), bad, "nothing truncated");
+        }
+    }
+
+    #[test]
+    fn l11_torn_and_zero_filled_tails_are_still_truncated() {
+        let d = tempfile::tempdir().unwrap();
+        let good = three_series_log(d.path());
+        let path = d.path().join("index.log");
+        let mut zeros = good.clone();
+        zeros.extend_from_slice(&[0u8; 4096]);
+        fs::write(&path, &zeros).unwrap();
+        assert_eq!(Index::open(d.path()).unwrap().series_count(), 3);
+        assert_eq!(fs::read(&path).unwrap(), good);
+        for cut in 1..12 {
+            fs::write(&path, &good[..good.len() - cut]).unwrap();
+            let ix = Index::open(d.path()).unwrap();
+            assert_eq!(ix.series_count(), 2, "cut {cut}");
+        }
     }
 }

@@ -121,6 +121,9 @@ pub struct ShardStatistics {
     pub wal_bytes: u64,
     pub snapshots: u64,
     pub compactions: u64,
+    /// Points the WAL replay at open skipped because their series was not
+    /// in the series index (dropped since, or lost from `index.log`).
+    pub wal_replay_dropped_points: u64,
 }
 
 impl Shard {

@@ -79,27 +79,39 @@ pub struct Shard {
     opened: Instant,
     last_write_ms: AtomicU64,
     closed: AtomicBool,
+    replay_dropped_points: u64,
 }
 
 struct Replay<'a> {
     cache: &'a mut CacheData,
     index: &'a Index,
+    /// Points whose series is not in the index, and values whose field is
+    /// not (or has another type): counted and logged once per shard.
+    dropped_points: u64,
+    dropped_values: u64,
 }
 
 impl Apply for Replay<'_> {
     fn point(&mut self, series: u64, time: i64, values: &[(u32, ValueRef<'_>)]) {
         if !self.index.has_series(series) {
-            return; // its series never became durable: the write was not acknowledged
+            // A series dropped after the write (DROP SERIES / MEASUREMENT),
+            // or an index that lost records: the count is logged.
+            self.dropped_points += 1;
+            return;
         }
         let index = self.index;
+        let before = values.len();
+        let mut kept = 0u64;
         self.cache.push_point(
             series,
             time,
             values
                 .iter()
                 .copied()
-                .filter(|(f, v)| index.field_type(*f) == Some(v.field_type())),
+                .filter(|(f, v)| index.field_type(*f) == Some(v.field_type()))
+                .inspect(|_| kept += 1),
         );
+        self.dropped_values += before as u64 - kept;
     }
     fn delete(&mut self, ids: &[u64], min: i64, max: i64) {
         self.cache.delete(ids, TimeRange::new(min, max));
@@ -164,16 +176,36 @@ impl Shard {
         let files = load_files(&dir)?;
         let index = Index::open(&dir)?;
         let mut cache = CacheData::default();
+        let mut sink = Replay {
+            cache: &mut cache,
+            index: &index,
+            dropped_points: 0,
+            dropped_values: 0,
+        };
+        let mut undecodable = 0u64;
         let wal = Wal::open(&wal_dir, cfg.wal_fsync_delay, |rec| {
-            let mut sink = Replay {
-                cache: &mut cache,
-                index: &index,
-            };
             if walrecord::decode(rec, &mut sink).is_none() {
-                tracing::error!(shard = id, "undecodable WAL record skipped");
+                undecodable += 1;
             }
             Ok(())
         })?;
+        let (replay_dropped_points, dropped_values) = (sink.dropped_points, sink.dropped_values);
+        if undecodable > 0 {
+            tracing::error!(
+                shard = id,
+                records = undecodable,
+                "undecodable WAL records skipped"
+            );
+        }
+        if replay_dropped_points > 0 || dropped_values > 0 {
+            tracing::warn!(
+                shard = id,
+                points = replay_dropped_points,
+                values = dropped_values,
+                "WAL replay skipped points of series (and values of fields) not in the series \
+                 index: dropped since they were written, or lost from index.log"
+            );
+        }
         let next_gen = files.iter().map(|f| f.max_gen).max().unwrap_or(0) + 1;
         Ok(Shard {
             id,
@@ -202,8 +234,10 @@ impl Shard {
             opened: Instant::now(),
             last_write_ms: AtomicU64::new(0),
             closed: AtomicBool::new(false),
+            replay_dropped_points,
         })
     }
+
 
     pub fn id(&self) -> u64 {
         self.id
@@ -668,6 +702,7 @@ impl Shard {
             wal_bytes: self.wal.bytes(),
             snapshots: s.snapshots.load(Ordering::Relaxed),
             compactions: s.compactions.load(Ordering::Relaxed),
+            wal_replay_dropped_points: self.replay_dropped_points,
         }
     }
 }

@@ -866,3 +866,31 @@ fn descending_reads_mirror_ascending_reads_across_files_and_cache() {
         .unwrap();
     assert_eq!(first.times[0], 29_990);
 }
+
+#[test]
+fn l11_replay_counts_points_of_series_missing_from_the_index() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("data/db/rp/1/index.log");
+    let len_with_a = {
+        let store = Store::open(cfg(d.path())).unwrap();
+        let s = store.create_shard("db", "rp", 1).unwrap();
+        s.write_points(&[fpt("a", 1.0, 1)]).unwrap();
+        let len = std::fs::metadata(&log).unwrap().len();
+        let pts: Vec<Point> = (0..5).map(|i| fpt("b", 1.0, i)).collect();
+        s.write_points(&pts).unwrap();
+        store.crash();
+        len
+    };
+    // index.log loses its last record (series b) at a record boundary
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(len_with_a)
+        .unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let s = store.shard(1).unwrap();
+    assert_eq!(s.series_count(), 1);
+    assert_eq!(s.statistics().wal_replay_dropped_points, 5);
+    assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0, vec![1]);
+}

@@ -462,6 +462,14 @@ impl TsmFile {
         if t != typ as u8 {
             return Err(corrupt("block type differs from index".into()));
         }
+        // The count sizes the allocations below: a block never holds more
+        // than MAX_BLOCK_VALUES values, and its header agrees with the index.
+        if count > MAX_BLOCK_VALUES || count != m.count as usize {
+            return Err(corrupt(format!(
+                "block at offset {} claims {count} values (index: {}, at most {MAX_BLOCK_VALUES})",
+                m.offset, m.count
+            )));
+        }
         let vals = &body[r.position()..];
         let mut times = Vec::with_capacity(count);
         codec::decode_timestamps(ts, &mut times)
@@ -552,5 +560,67 @@ mod tests {
         assert!(matches!(TsmFile::open(&p), Err(Error::Corrupt { .. })));
         fs::write(&p, &good[..20]).unwrap();
         assert!(TsmFile::open(&p).is_err());
+    }
+
+    /// A file of one float block whose body is `body` (checksums valid), and
+    /// whose index claims `count` values.
+    fn raw_file(dir: &Path, body: &[u8], count: u32) -> PathBuf {
+        let mut f = MAGIC.to_vec();
+        let offset = f.len() as u64;
+        f.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+        f.extend_from_slice(body);
+        let mut ix = Vec::new();
+        ix.extend_from_slice(&1u64.to_le_bytes());
+        ix.extend_from_slice(&1u32.to_le_bytes());
+        ix.push(FieldType::Float as u8);
+        ix.extend_from_slice(&1u32.to_le_bytes());
+        ix.extend_from_slice(&0i64.to_le_bytes());
+        ix.extend_from_slice(&0i64.to_le_bytes());
+        ix.extend_from_slice(&offset.to_le_bytes());
+        ix.extend_from_slice(&(4 + body.len() as u32).to_le_bytes());
+        ix.extend_from_slice(&count.to_le_bytes());
+        let ix_off = f.len() as u64;
+        f.extend_from_slice(&ix);
+        f.extend_from_slice(&ix_off.to_le_bytes());
+        f.extend_from_slice(&(ix.len() as u64).to_le_bytes());
+        f.extend_from_slice(&crc32fast::hash(&ix).to_le_bytes());
+        f.extend_from_slice(&1u32.to_le_bytes());
+        f.extend_from_slice(MAGIC);
+        let p = dir.join(file_name(3, 3, 0));
+        fs::write(&p, f).unwrap();
+        p
+    }
+
+    #[test]
+    fn l3_block_claiming_huge_value_count_is_corrupt_not_an_abort() {
+        let d = tempfile::tempdir().unwrap();
+        let mut ts = Vec::new();
+        codec::encode_timestamps(&[0], &mut ts);
+        for (claimed, index_count) in [(1u64 << 60, 1u32), (1001, 1001), (2, 1)] {
+            let mut body = vec![FieldType::Float as u8];
+            put_uvarint(&mut body, claimed);
+            put_uvarint(&mut body, ts.len() as u64);
+            body.extend_from_slice(&ts);
+            codec::encode_floats(&[1.0], &mut body);
+            let p = raw_file(d.path(), &body, index_count);
+            let f = TsmFile::open(&p).unwrap();
+            let e = f.entry(1, 1).unwrap();
+            match f.read_block(e.typ, &e.blocks[0]) {
+                Err(Error::Corrupt { detail, .. }) => {
+                    assert!(detail.contains("claims"), "{claimed}: {detail}")
+                }
+                other => panic!("{claimed}: {other:?}"),
+            }
+        }
+        // the same file with an honest count reads
+        let mut body = vec![FieldType::Float as u8];
+        put_uvarint(&mut body, 1);
+        put_uvarint(&mut body, ts.len() as u64);
+        body.extend_from_slice(&ts);
+        codec::encode_floats(&[1.0], &mut body);
+        let p = raw_file(d.path(), &body, 1);
+        let f = TsmFile::open(&p).unwrap();
+        let e = f.entry(1, 1).unwrap();
+        assert_eq!(f.read_block(e.typ, &e.blocks[0]).unwrap().times, vec![0]);
     }
 }

@@ -401,6 +401,28 @@ mod tests {
     }
 
     #[test]
+    fn l4_zero_filled_wal_tail_is_truncated_not_replayed() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+            w.commit(b"aaaa", &|| Ok(())).unwrap();
+        }
+        let p = last_segment(d.path());
+        // As if the file size reached the disk before its data (XFS-style).
+        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(&vec![0u8; 1 << 20]).unwrap();
+        drop(f);
+        for id in list_segments(d.path()).unwrap() {
+            let sp = segment_path(d.path(), id);
+            if fs::metadata(&sp).unwrap().len() == 0 {
+                fs::remove_file(sp).unwrap();
+            }
+        }
+        assert_eq!(replay(d.path()), vec![b"aaaa".to_vec()]);
+        assert_eq!(fs::metadata(&p).unwrap().len(), 12, "zero tail truncated");
+    }
+
+    #[test]
     fn bad_checksum_stops_replay() {
         let d = tempfile::tempdir().unwrap();
         {
