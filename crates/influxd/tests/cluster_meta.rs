@@ -140,3 +140,36 @@ fn data_node_registers_and_serves_from_cached_metadata() {
         r.body
     );
 }
+
+/// Audit C1, clustered: a data node whose advertised TCP address changed
+/// refuses to start under a new identity (it would otherwise register as a
+/// new node and its shards would belong to nobody) and says what to do.
+#[test]
+fn c1_data_node_with_a_changed_address_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = start_meta(dir.path());
+    let node_dir = dir.path().join("data");
+    std::fs::create_dir_all(&node_dir).unwrap();
+    let mut n = Influxd::start_with_meta(
+        &node_dir,
+        &format!("  meta-servers = [\"{}\"]", meta.http),
+        "",
+    );
+    assert_eq!(n.query("CREATE DATABASE db", "").status, 200);
+    assert_eq!(n.write("db=db", "cpu,host=a v=1 1000000000").status, 204);
+    n.stop();
+    let old = n.rpc_bind_address();
+    let new = format!("127.0.0.1:{}", free_port());
+    n.set_rpc_bind_address(&new);
+    let log = n.restart_expect_refusal();
+    assert!(log.contains("update-data"), "{log}");
+    assert!(log.contains(&old) && log.contains(&new), "{log}");
+    // Put the address back: the node starts as itself, data intact.
+    n.set_rpc_bind_address(&old);
+    n.restart();
+    let r = n.query("SELECT v FROM cpu", "db=db&epoch=s");
+    assert_eq!(
+        r.json()["results"][0]["series"][0]["values"],
+        serde_json::json!([[1, 1]])
+    );
+}

@@ -170,3 +170,47 @@ fn clean_restart_keeps_data_and_metadata() {
         serde_json::json!([BASE_TIME + 3, "v3", true])
     );
 }
+
+/// Audit C1: changing only the RPC `bind-address` (InfluxDB's docs recommend
+/// binding it to loopback) used to make the node register as a new node, and
+/// the first retention tick then deleted every shard.
+#[test]
+fn c1_changed_bind_address_keeps_every_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = Influxd::start_in(dir.path(), "[retention]\n  check-interval = \"100ms\"\n");
+    assert_eq!(node.query("CREATE DATABASE db", "").status, 200);
+    // Two weeks apart: two shard groups.
+    let body = format!(
+        "cpu,host=a v=1 {}\ncpu,host=b v=2 {}\n",
+        BASE_TIME,
+        BASE_TIME + 14 * 24 * 3600 * 1_000_000_000
+    );
+    assert_eq!(node.write("db=db", &body).status, 204);
+    node.stop();
+    let port = node
+        .rpc_bind_address()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    node.set_rpc_bind_address(&format!(":{port}"));
+    node.restart();
+    // Several retention ticks.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let r = node.query("SELECT count(v) FROM cpu", "db=db");
+    assert_eq!(
+        r.json()["results"][0]["series"][0]["values"][0][1],
+        serde_json::json!(2),
+        "{}\n{}",
+        r.body,
+        node.log()
+    );
+    assert!(
+        !node.log().contains("deleting shard"),
+        "retention deleted a shard: {}",
+        node.log()
+    );
+    assert_eq!(node.write("db=db", "cpu,host=c v=3 1").status, 204);
+    let vars = node.request("GET", "/debug/vars", &[], b"").json();
+    assert_eq!(vars["retention"]["values"]["unplacedShards"], 0, "{vars}");
+}

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod http;
+pub mod identity;
 pub mod node;
 pub mod services;
 pub mod system;

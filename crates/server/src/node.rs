@@ -4,6 +4,7 @@
 //! by the HTTP API and the background services.
 
 use crate::config::Config;
+use crate::identity::{self, Identity, Verdict};
 use cluster::PointsWriter;
 use meta::auth::CredentialCache;
 use meta::local::LocalMetaStore;
@@ -38,6 +39,8 @@ pub enum ServerError {
     Storage(#[from] tsdb::Error),
     #[error("{0}")]
     Config(String),
+    #[error("{0}")]
+    Identity(#[from] crate::identity::IdentityError),
     #[error("listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -74,6 +77,9 @@ pub struct Node {
     pub credentials: CredentialCache,
     pub http_stats: HttpStats,
     pub started: Instant,
+    /// Local shards retention found but the metadata does not place on this
+    /// node (id → why), kept on disk and shown in `/debug/vars`.
+    pub unplaced_shards: parking_lot::Mutex<std::collections::BTreeMap<u64, String>>,
 }
 
 impl Node {
@@ -115,11 +121,46 @@ impl Node {
         client.start_watching();
         let http = advertised(&config.hostname, &config.http.bind_address);
         let tcp = advertised(&config.hostname, &config.bind_address);
+        let recorded = identity::load(&config.meta.dir)?;
+        let data = client.data();
+        match identity::check(&config.meta.dir, recorded.as_ref(), &data, &tcp)? {
+            Verdict::Moved(n) => {
+                return Err(identity::IdentityError::AddressChanged {
+                    id: n.id,
+                    registered: n.tcp_host,
+                    now: tcp,
+                }
+                .into())
+            }
+            Verdict::Same(_) | Verdict::Unrecorded => {}
+        }
+        // Registering is idempotent by TCP address: a restart gets its id
+        // back (and the HTTP address is refreshed).
         let me = client
             .register_data_node(&http, &tcp, false)
             .map_err(|e| ServerError::Config(format!("register with the meta nodes: {e}")))?;
+        if let Some(r) = &recorded {
+            if r.id != me.id {
+                return Err(identity::IdentityError::OtherNode {
+                    recorded: r.id,
+                    given: me.id,
+                    path: identity::path(&config.meta.dir),
+                }
+                .into());
+            }
+        }
+        identity::save(
+            &config.meta.dir,
+            &Identity {
+                id: me.id,
+                cluster_id: data.cluster_id,
+                tcp_host: tcp.clone(),
+                http_host: http.clone(),
+            },
+        )?;
         tracing::info!(
             node_id = me.id,
+            cluster_id = data.cluster_id,
             http,
             tcp,
             "registered with the meta cluster"
@@ -131,20 +172,12 @@ impl Node {
     /// registered as the only data node, shards under `[data] dir`.
     pub fn open_standalone(config: Config) -> Result<Arc<Node>, ServerError> {
         let meta: Arc<dyn MetaStore> = Arc::new(LocalMetaStore::open(&config.meta.dir)?);
-        let resp = meta.execute(Command::CreateDataNode {
-            host: config.http.bind_address.clone(),
-            tcp_host: config.bind_address.clone(),
-            passive: false,
-        })?;
-        let node_id = match resp {
-            Response::Node { node } => node.id,
-            _ => 1,
-        };
         if meta.data().cluster_id == 0 {
             meta.execute(Command::SetClusterId {
                 id: (models::now_nanos() as u64) | 1,
             })?;
         }
+        let node_id = standalone_identity(&config, meta.as_ref())?;
         Node::assemble(config, node_id, meta)
     }
 
@@ -193,6 +226,7 @@ impl Node {
             credentials: CredentialCache::default(),
             http_stats: HttpStats::default(),
             started: Instant::now(),
+            unplaced_shards: Default::default(),
         }))
     }
 
@@ -206,4 +240,76 @@ impl Node {
         self.store.close()?;
         Ok(())
     }
+}
+
+/// Finds (or creates) the standalone node's data node entry in its own
+/// metadata, keeping the id it had: a changed `bind-address` updates the
+/// entry's addresses instead of registering a second node (which used to
+/// leave every existing shard owned by "someone else").
+fn standalone_identity(config: &Config, meta: &dyn MetaStore) -> Result<u64, ServerError> {
+    let http = config.http.bind_address.clone();
+    let tcp = config.bind_address.clone();
+    let recorded = identity::load(&config.meta.dir)?;
+    let data = meta.data();
+    let node = match identity::check(&config.meta.dir, recorded.as_ref(), &data, &tcp)? {
+        Verdict::Same(n) => n,
+        Verdict::Moved(n) => {
+            tracing::info!(
+                node_id = n.id,
+                from = n.tcp_host,
+                to = tcp,
+                "bind-address changed; the node keeps its id and its shards"
+            );
+            meta.execute(Command::UpdateDataNode {
+                id: n.id,
+                host: http.clone(),
+                tcp_host: tcp.clone(),
+            })?;
+            n
+        }
+        Verdict::Unrecorded => {
+            // A node upgraded from a version that kept no identity file
+            // adopts the data node its metadata already has (by address,
+            // else the first one) rather than becoming a new one.
+            let existing = data
+                .data_nodes
+                .iter()
+                .find(|n| n.tcp_host == tcp)
+                .or_else(|| data.data_nodes.iter().min_by_key(|n| n.id))
+                .cloned();
+            match existing {
+                Some(n) if n.tcp_host == tcp => n,
+                Some(n) => {
+                    meta.execute(Command::UpdateDataNode {
+                        id: n.id,
+                        host: http.clone(),
+                        tcp_host: tcp.clone(),
+                    })?;
+                    n
+                }
+                None => match meta.execute(Command::CreateDataNode {
+                    host: http.clone(),
+                    tcp_host: tcp.clone(),
+                    passive: false,
+                })? {
+                    Response::Node { node } => node,
+                    other => {
+                        return Err(ServerError::Config(format!(
+                            "registering the standalone data node: unexpected reply {other:?}"
+                        )))
+                    }
+                },
+            }
+        }
+    };
+    identity::save(
+        &config.meta.dir,
+        &Identity {
+            id: node.id,
+            cluster_id: meta.data().cluster_id,
+            tcp_host: tcp,
+            http_host: http,
+        },
+    )?;
+    Ok(node.id)
 }

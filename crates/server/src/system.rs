@@ -96,6 +96,19 @@ impl SystemInfo for Node {
                 ],
             });
         }
+        let unplaced = self.unplaced_shards.lock().clone();
+        out.push(Statistic {
+            name: "retention".into(),
+            tags: BTreeMap::new(),
+            values: vec![("unplacedShards".into(), int(unplaced.len() as u64))],
+        });
+        for (id, why) in unplaced {
+            out.push(Statistic {
+                name: "unplaced_shard".into(),
+                tags: BTreeMap::from([("id".to_string(), id.to_string())]),
+                values: vec![("reason".into(), text(why))],
+            });
+        }
         out
     }
 

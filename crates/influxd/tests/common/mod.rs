@@ -194,6 +194,39 @@ bind-address = "127.0.0.1:{rpc}"
         }
     }
 
+    /// Starts the process again expecting it to refuse to start; returns its
+    /// log (panics if it comes up instead).
+    pub fn restart_expect_refusal(&mut self) -> String {
+        self.kill9();
+        self.spawn_process();
+        match self.wait_ready_or_exit() {
+            Ok(()) => panic!("influxd started but should have refused: {}", self.log()),
+            Err(log) => log,
+        }
+    }
+
+    /// Replaces the top-level `bind-address` (the RPC/backup address) in the
+    /// configuration file; takes effect at the next start.
+    pub fn set_rpc_bind_address(&self, addr: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let first = lines
+            .iter()
+            .position(|l| l.starts_with("bind-address"))
+            .expect("top-level bind-address");
+        lines[first] = format!("bind-address = \"{addr}\"");
+        std::fs::write(&self.config, lines.join("\n") + "\n").expect("write config");
+    }
+
+    pub fn rpc_bind_address(&self) -> String {
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        text.lines()
+            .find_map(|l| l.strip_prefix("bind-address = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("top-level bind-address")
+            .to_string()
+    }
+
     pub fn restart(&mut self) {
         self.kill9();
         self.spawn();
