@@ -13,6 +13,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use thiserror::Error;
 
+/// The most shard groups one write request may create. Points that would
+/// need another group are dropped (partial write): one request whose
+/// timestamps span centuries must not add thousands of groups, each a
+/// metadata change (a Raft entry in a cluster), directories and open files.
+pub const MAX_NEW_SHARD_GROUPS_PER_WRITE: usize = 1_000;
+
 /// Write consistency requested with `consistency=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Consistency {
@@ -75,6 +81,7 @@ pub struct PointsWriter {
     store: Arc<tsdb::Store>,
     /// This data node's id in the metadata.
     node_id: u64,
+    max_new_shard_groups_per_write: usize,
     pub stats: WriteStats,
 }
 
@@ -84,8 +91,16 @@ impl PointsWriter {
             meta,
             store,
             node_id,
+            max_new_shard_groups_per_write: MAX_NEW_SHARD_GROUPS_PER_WRITE,
             stats: WriteStats::default(),
         }
+    }
+
+    /// Changes the bound on shard groups one request may create (tests use
+    /// a small one).
+    pub fn with_max_new_shard_groups_per_write(mut self, n: usize) -> PointsWriter {
+        self.max_new_shard_groups_per_write = n;
+        self
     }
 
     /// Writes `points` into `db`.`rp` (`rp` empty: the default policy).
@@ -140,6 +155,7 @@ impl PointsWriter {
         let mut beyond_retention = 0usize;
         let mut partial: Option<(String, usize)> = None;
         let mut by_shard: BTreeMap<u64, Vec<Point>> = BTreeMap::new();
+        let mut groups_created = 0usize;
         for mut p in points {
             if p.time < oldest {
                 beyond_retention += 1;
@@ -151,7 +167,16 @@ impl PointsWriter {
             }
             let shard_id = match shard_for(&data, db, &rp_name, &p) {
                 Some(id) => id,
+                None if groups_created >= self.max_new_shard_groups_per_write => {
+                    let reason = format!(
+                        "max-shard-groups-per-write limit exceeded: ({})",
+                        self.max_new_shard_groups_per_write
+                    );
+                    partial.get_or_insert((reason, 0)).1 += 1;
+                    continue;
+                }
                 None => {
+                    groups_created += 1;
                     self.create_shard_group(db, &rp_name, p.time)?;
                     data = self.meta.data();
                     shard_for(&data, db, &rp_name, &p)
@@ -240,4 +265,79 @@ fn shard_for(data: &Data, db: &str, rp: &str, p: &Point) -> Option<u64> {
     let rpi = data.retention_policy(db, rp)?;
     let g = rpi.shard_group_for(p.time)?;
     g.shard_for(p.key.as_bytes()).map(|s| s.id)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use meta::local::LocalMetaStore;
+    use models::FieldValue;
+
+    const WEEK: i64 = 7 * 24 * 3600 * 1_000_000_000;
+
+    /// Audit M7: one request cannot create an unbounded number of shard
+    /// groups; the points beyond the bound are dropped as a partial write
+    /// and the rest land.
+    #[test]
+    fn m7_one_request_creates_a_bounded_number_of_shard_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta: Arc<dyn MetaStore> =
+            Arc::new(LocalMetaStore::open(&dir.path().join("meta")).unwrap());
+        let node = match meta
+            .execute(Command::CreateDataNode {
+                host: "h:8086".into(),
+                tcp_host: "h:8088".into(),
+                passive: false,
+            })
+            .unwrap()
+        {
+            Response::Node { node } => node.id,
+            r => panic!("{r:?}"),
+        };
+        meta.execute(Command::CreateDatabase {
+            name: "db".into(),
+            rp: None,
+            retention_autocreate: true,
+        })
+        .unwrap();
+        let store = Arc::new(
+            tsdb::Store::open(tsdb::EngineConfig {
+                dir: dir.path().join("data"),
+                wal_dir: dir.path().join("wal"),
+                ..Default::default()
+            })
+            .unwrap(),
+        );
+        let w = PointsWriter::new(meta.clone(), store.clone(), node)
+            .with_max_new_shard_groups_per_write(3);
+        let points: Vec<Point> = (0..5)
+            .map(|i| {
+                Point::new(
+                    "m".into(),
+                    vec![],
+                    vec![("v".into(), FieldValue::Float(1.0))],
+                    i * WEEK,
+                )
+            })
+            .collect();
+        let err = w
+            .write("db", "", points.clone(), Consistency::One, 10 * WEEK)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "partial write: max-shard-groups-per-write limit exceeded: (3) dropped=2"
+        );
+        let groups = meta
+            .data()
+            .retention_policy("db", "")
+            .unwrap()
+            .shard_groups
+            .len();
+        assert_eq!(groups, 3);
+        // Existing groups take points without counting against the bound.
+        w.write("db", "", points[..3].to_vec(), Consistency::One, 10 * WEEK)
+            .unwrap();
+        store.close().unwrap();
+    }
 }

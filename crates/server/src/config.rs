@@ -150,6 +150,11 @@ pub struct DataSection {
     pub max_concurrent_compactions: u64,
     pub max_series_per_database: u64,
     pub max_values_per_tag: u64,
+    /// Tidemark's own limits (0 = unlimited); InfluxDB 1.x has no options
+    /// for them.
+    pub max_tags_per_series: u64,
+    pub max_fields_per_measurement: u64,
+    pub max_string_field_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -290,6 +295,9 @@ impl Default for DataSection {
             max_concurrent_compactions: 0,
             max_series_per_database: 1_000_000,
             max_values_per_tag: 100_000,
+            max_tags_per_series: tsdb::DEFAULT_MAX_TAGS_PER_SERIES,
+            max_fields_per_measurement: tsdb::DEFAULT_MAX_FIELDS_PER_MEASUREMENT,
+            max_string_field_bytes: tsdb::DEFAULT_MAX_STRING_FIELD_BYTES,
         }
     }
 }

@@ -197,6 +197,9 @@ impl Node {
             compact_full_write_cold_duration: d.compact_full_write_cold_duration.0,
             max_series_per_database: d.max_series_per_database,
             max_values_per_tag: d.max_values_per_tag,
+            max_tags_per_series: d.max_tags_per_series,
+            max_fields_per_measurement: d.max_fields_per_measurement,
+            max_string_field_bytes: d.max_string_field_bytes,
             max_concurrent_compactions: usize::try_from(d.max_concurrent_compactions).unwrap_or(0),
         };
         let store = Arc::new(tsdb::Store::open(engine)?);

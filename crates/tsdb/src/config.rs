@@ -23,13 +23,28 @@ pub struct EngineConfig {
     pub compact_full_write_cold_duration: Duration,
     /// `max-concurrent-compactions`: compaction threads (0 = half the cores, at least 1).
     pub max_concurrent_compactions: usize,
-    /// `max-series-per-database` (0 = unlimited). Enforced per shard: points
-    /// that would create a series beyond it are dropped (partial write).
+    /// `max-series-per-database` (0 = unlimited). Enforced over all of the
+    /// database's shards on this node: points that would create a series
+    /// beyond it are dropped (partial write).
     pub max_series_per_database: u64,
-    /// `max-values-per-tag` (0 = unlimited). Enforced per shard and
-    /// measurement: points that would add a tag value beyond it are dropped.
+    /// `max-values-per-tag` (0 = unlimited). Enforced per database,
+    /// measurement and tag key: points that would add a tag value beyond it
+    /// are dropped.
     pub max_values_per_tag: u64,
+    /// `max-tags-per-series` (0 = unlimited): points with more tags are dropped.
+    pub max_tags_per_series: u64,
+    /// `max-fields-per-measurement` (0 = unlimited), per shard: points that
+    /// would add a field beyond it are dropped.
+    pub max_fields_per_measurement: u64,
+    /// `max-string-field-bytes` (0 = unlimited): points with a longer string
+    /// field value are dropped (InfluxDB's 64 KB string limit).
+    pub max_string_field_bytes: u64,
 }
+
+/// Defaults of the limits InfluxDB 1.x does not have as options.
+pub const DEFAULT_MAX_TAGS_PER_SERIES: u64 = 512;
+pub const DEFAULT_MAX_FIELDS_PER_MEASUREMENT: u64 = 65_536;
+pub const DEFAULT_MAX_STRING_FIELD_BYTES: u64 = 64 * 1024;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -44,6 +59,9 @@ impl Default for EngineConfig {
             max_concurrent_compactions: 0,
             max_series_per_database: 1_000_000,
             max_values_per_tag: 100_000,
+            max_tags_per_series: DEFAULT_MAX_TAGS_PER_SERIES,
+            max_fields_per_measurement: DEFAULT_MAX_FIELDS_PER_MEASUREMENT,
+            max_string_field_bytes: DEFAULT_MAX_STRING_FIELD_BYTES,
         }
     }
 }

@@ -38,6 +38,7 @@ use rustc_hash::FxHashMap;
 use crate::bytes::{
     begin_frame, end_frame, next_frame, next_intact_frame, put_str, put_uvarint, Framed, Reader,
 };
+use crate::cardinality::{CardinalityLimits, DatabaseCardinality, SeriesHashes};
 use crate::error::{Error, Result};
 use crate::wal::fsync_dir;
 use crate::{SeriesInfo, TagPredicate};
@@ -89,6 +90,9 @@ struct Log {
 pub(crate) struct Index {
     inner: RwLock<Inner>,
     log: Mutex<Log>,
+    /// The database-wide counts this index's series are part of, once
+    /// attached (a shard's index is; a bare index in tests may not be).
+    database: Mutex<Option<Arc<DatabaseCardinality>>>,
 }
 
 /// The outcome of resolving a batch of points against the index.
@@ -102,37 +106,65 @@ pub(crate) struct Resolved {
     pub(crate) new_series: usize,
 }
 
-/// Cardinality limits checked when a series is created (0 = unlimited).
+/// Limits checked when a batch is resolved (0 = unlimited).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Limits {
-    pub(crate) max_series: u64,
-    pub(crate) max_values_per_tag: u64,
+    /// Database-wide, checked by the database's [`DatabaseCardinality`].
+    pub(crate) cardinality: CardinalityLimits,
+    pub(crate) max_tags_per_series: u64,
+    pub(crate) max_fields_per_measurement: u64,
+    pub(crate) max_string_field_bytes: u64,
 }
 
 impl Limits {
-    /// The InfluxDB reason a new series for `p` is refused, if any.
-    fn check_new_series(&self, inner: &Inner, p: &Point) -> Option<String> {
-        if self.max_series > 0 && inner.series.len() as u64 >= self.max_series {
+    /// Why `p` must be dropped before anything is created for it, if at all:
+    /// an over-long string value, too many tags for a new series, or more
+    /// new fields than its measurement may still take.
+    fn check_point(&self, inner: &Inner, p: &Point) -> Option<String> {
+        let max = self.max_string_field_bytes;
+        if max > 0 {
+            for (f, v) in &p.fields {
+                if let models::FieldValue::String(s) = v {
+                    if s.len() as u64 > max {
+                        return Some(format!(
+                            "input field \"{f}\" on measurement \"{}\" is too long, {} > {max}",
+                            p.measurement,
+                            s.len()
+                        ));
+                    }
+                }
+            }
+        }
+        let max = self.max_tags_per_series;
+        if max > 0 && p.tags.len() as u64 > max && !inner.by_key.contains_key(p.key.as_str()) {
             return Some(format!(
-                "max-series-per-database limit exceeded: ({})",
-                self.max_series
+                "max-tags-per-series limit exceeded ({}/{max}): measurement={:?}",
+                p.tags.len(),
+                p.measurement
             ));
         }
-        if self.max_values_per_tag > 0 {
-            let m = inner.measurements.get(&p.measurement)?;
-            for (k, v) in &p.tags {
-                let Some(vals) = m.tags.get(k) else { continue };
-                let n = vals.len() as u64;
-                if n >= self.max_values_per_tag && !vals.contains_key(v) {
-                    return Some(format!(
-                        "max-values-per-tag limit exceeded ({n}/{}): measurement={:?} tag={k:?} value={v:?}",
-                        self.max_values_per_tag, p.measurement
-                    ));
-                }
+        let max = self.max_fields_per_measurement;
+        if max > 0 {
+            let known = inner.measurements.get(&p.measurement);
+            let have = known.map_or(0, |m| m.fields.len()) as u64;
+            let new = p
+                .fields
+                .iter()
+                .filter(|(f, _)| known.is_none_or(|m| !m.fields.contains_key(f)))
+                .count() as u64;
+            if new > 0 && have + new > max {
+                return Some(format!(
+                    "max-fields-per-measurement limit exceeded ({have}/{max}): measurement={:?}",
+                    p.measurement
+                ));
             }
         }
         None
     }
+}
+
+fn hashes_of(info: &SeriesInfo) -> SeriesHashes {
+    SeriesHashes::new(&info.key, &info.measurement, &info.tags)
 }
 
 fn conflict(field: &str, measurement: &str, input: FieldType, existing: FieldType) -> String {
@@ -355,6 +387,7 @@ impl Index {
             f
         };
         Ok(Index {
+            database: Mutex::new(None),
             inner: RwLock::new(inner),
             log: Mutex::new(Log {
                 durable_len: file.metadata()?.len(),
@@ -413,11 +446,12 @@ impl Index {
     pub(crate) fn resolve(&self, limits: &Limits, points: &[Point]) -> Resolved {
         {
             let inner = self.inner.read();
-            if let Some(r) = resolve_existing(&inner, points) {
+            if let Some(r) = resolve_existing(&inner, points, limits.max_string_field_bytes) {
                 return r;
             }
         }
         let mut inner = self.inner.write();
+        let database = self.database.lock().clone();
         let mut out = Resolved {
             series: Vec::with_capacity(points.len()),
             fields: Vec::with_capacity(points.len() * 4),
@@ -441,6 +475,9 @@ impl Index {
             if p.fields.is_empty() {
                 bad = Some(format!("point {} has no fields", p.key));
             }
+            if bad.is_none() {
+                bad = limits.check_point(&inner, p);
+            }
             if let Some(reason) = bad {
                 out.series.push(0);
                 out.dropped += 1;
@@ -450,14 +487,22 @@ impl Index {
             let id = match inner.by_key.get(p.key.as_str()) {
                 Some(&id) => id,
                 None => {
-                    if let Some(reason) = limits.check_new_series(&inner, p) {
-                        out.series.push(0);
-                        out.dropped += 1;
-                        out.reason.get_or_insert(reason);
-                        continue;
+                    let hashes = SeriesHashes::new(&p.key, &p.measurement, &p.tags);
+                    if let Some(db) = &database {
+                        if let Err(reason) =
+                            db.admit(&hashes, &limits.cardinality, &p.measurement, &p.tags)
+                        {
+                            out.series.push(0);
+                            out.dropped += 1;
+                            out.reason.get_or_insert(reason);
+                            continue;
+                        }
                     }
                     let id = inner.next_series;
                     if inner.add_series(id, &p.key).is_err() {
+                        if let Some(db) = &database {
+                            db.release(&hashes);
+                        }
                         out.series.push(0);
                         out.dropped += 1;
                         out.reason
@@ -615,8 +660,11 @@ impl Index {
     pub(crate) fn drop_series(&self, ids: &[u64]) {
         let mut inner = self.inner.write();
         for &id in ids {
-            if !inner.series.contains_key(&id) {
+            let Some(info) = inner.series.get(&id) else {
                 continue;
+            };
+            if let Some(db) = self.database.lock().as_ref() {
+                db.release(&hashes_of(info));
             }
             let emptied = inner.drop_series(id);
             self.log_append(
@@ -632,8 +680,42 @@ impl Index {
         }
     }
 
+    /// Counts this index's series in its database's cardinality (a shard
+    /// opened); later series are admitted through it.
+    pub(crate) fn attach(&self, db: Arc<DatabaseCardinality>) {
+        let inner = self.inner.read();
+        let mut slot = self.database.lock();
+        if slot.is_some() {
+            return;
+        }
+        for info in inner.series.values() {
+            db.add_existing(&hashes_of(info));
+        }
+        *slot = Some(db);
+    }
+
+    /// Takes this index's series out of its database's counts (the shard
+    /// closed or was deleted). Idempotent.
+    pub(crate) fn detach(&self) {
+        let inner = self.inner.read();
+        if let Some(db) = self.database.lock().take() {
+            for info in inner.series.values() {
+                db.release(&hashes_of(info));
+            }
+        }
+    }
+
     pub(crate) fn drop_measurement(&self, name: &str) {
         let mut inner = self.inner.write();
+        if let Some(db) = self.database.lock().as_ref() {
+            if let Some(m) = inner.measurements.get(name) {
+                for id in &m.series {
+                    if let Some(info) = inner.series.get(id) {
+                        db.release(&hashes_of(info));
+                    }
+                }
+            }
+        }
         inner.drop_measurement(name);
         self.log_append(
             |b| {
@@ -681,7 +763,15 @@ fn candidates<'a>(m: &'a Measurement, pred: &TagPredicate) -> Option<BTreeSet<&'
 }
 
 /// Resolves a batch with no new series or fields; `None` if anything is new.
-fn resolve_existing(inner: &Inner, points: &[Point]) -> Option<Resolved> {
+/// The fast path of [`Index::resolve`]: every point's series and fields
+/// exist. `None` sends the batch to the slow path (something is new, or a
+/// string value is longer than `max_string_field_bytes`, whose refusal the
+/// slow path words).
+fn resolve_existing(
+    inner: &Inner,
+    points: &[Point],
+    max_string_field_bytes: u64,
+) -> Option<Resolved> {
     let mut out = Resolved {
         series: Vec::with_capacity(points.len()),
         fields: Vec::with_capacity(points.len() * 10),
@@ -726,6 +816,10 @@ fn resolve_existing(inner: &Inner, points: &[Point]) -> Option<Resolved> {
         for (&(f, fid, t), (_, v)) in prev.iter().zip(&p.fields) {
             if t != v.field_type() {
                 bad.get_or_insert_with(|| conflict(f, &p.measurement, v.field_type(), t));
+            } else if let models::FieldValue::String(s) = v {
+                if max_string_field_bytes > 0 && s.len() as u64 > max_string_field_bytes {
+                    return None;
+                }
             }
             out.fields.push(fid);
         }

@@ -67,6 +67,7 @@
 mod block;
 mod bytes;
 mod cache;
+mod cardinality;
 mod compact;
 mod config;
 mod cursor;
@@ -87,7 +88,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use block::MAX_BLOCK_VALUES;
-pub use config::EngineConfig;
+pub use cardinality::DatabaseCardinality;
+pub use config::{
+    EngineConfig, DEFAULT_MAX_FIELDS_PER_MEASUREMENT, DEFAULT_MAX_STRING_FIELD_BYTES,
+    DEFAULT_MAX_TAGS_PER_SERIES,
+};
 pub use cursor::BlockCursor;
 pub use error::{Error, Result};
 pub use predicate::TagPredicate;

@@ -27,6 +27,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::block::{chunk, remove_ranges, ValueRef};
 use crate::cache::CacheData;
+use crate::cardinality::DatabaseCardinality;
 use crate::config::EngineConfig;
 use crate::cursor::Source;
 use crate::error::{Error, Result};
@@ -168,13 +169,20 @@ fn load_files(dir: &Path) -> Result<Vec<Arc<TsmFile>>> {
 }
 
 impl Shard {
-    pub(crate) fn open(cfg: Arc<EngineConfig>, db: &str, rp: &str, id: u64) -> Result<Shard> {
+    pub(crate) fn open(
+        cfg: Arc<EngineConfig>,
+        db: &str,
+        rp: &str,
+        id: u64,
+        database: Arc<DatabaseCardinality>,
+    ) -> Result<Shard> {
         let dir = cfg.dir.join(db).join(rp).join(id.to_string());
         let wal_dir = cfg.wal_dir.join(db).join(rp).join(id.to_string());
         fs::create_dir_all(&dir)?;
         fs::create_dir_all(&wal_dir)?;
         let files = load_files(&dir)?;
         let index = Index::open(&dir)?;
+        index.attach(database);
         let mut cache = CacheData::default();
         let mut sink = Replay {
             cache: &mut cache,
@@ -238,7 +246,6 @@ impl Shard {
         })
     }
 
-
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -260,6 +267,7 @@ impl Shard {
     /// Marks the shard closed and waits for running snapshots/compactions.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        self.index.detach();
         let _s = self.snapshot_lock.lock();
         let _c = self.compaction_lock.lock();
     }
@@ -304,8 +312,13 @@ impl Shard {
             }
         }
         let limits = crate::index::Limits {
-            max_series: self.cfg.max_series_per_database,
-            max_values_per_tag: self.cfg.max_values_per_tag,
+            cardinality: crate::cardinality::CardinalityLimits {
+                max_series_per_database: self.cfg.max_series_per_database,
+                max_values_per_tag: self.cfg.max_values_per_tag,
+            },
+            max_tags_per_series: self.cfg.max_tags_per_series,
+            max_fields_per_measurement: self.cfg.max_fields_per_measurement,
+            max_string_field_bytes: self.cfg.max_string_field_bytes,
         };
         let res = self.index.resolve(&limits, points);
         let kept = points.len() - res.dropped;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
+use crate::cardinality::DatabaseCardinality;
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::shard::Shard;
@@ -21,6 +22,8 @@ const COMPACT_POLL: Duration = Duration::from_secs(1);
 
 struct Shared {
     cfg: Arc<EngineConfig>,
+    /// Each database's series counts, shared by its shards.
+    databases: Mutex<BTreeMap<String, Arc<DatabaseCardinality>>>,
     shards: RwLock<BTreeMap<u64, Arc<Shard>>>,
     stop: Mutex<bool>,
     wake: Condvar,
@@ -34,6 +37,14 @@ impl Shared {
             self.wake.wait_for(&mut stop, d);
         }
         !*stop
+    }
+
+    fn database(&self, db: &str) -> Arc<DatabaseCardinality> {
+        self.databases
+            .lock()
+            .entry(db.to_string())
+            .or_default()
+            .clone()
     }
 
     fn list(&self) -> Vec<Arc<Shard>> {
@@ -74,11 +85,13 @@ impl Store {
         fs::create_dir_all(&cfg.wal_dir)?;
         let cfg = Arc::new(cfg);
         let mut shards = BTreeMap::new();
+        let mut databases: BTreeMap<String, Arc<DatabaseCardinality>> = BTreeMap::new();
         for db in dir_names(&cfg.dir)? {
+            let counts = databases.entry(db.clone()).or_default().clone();
             for rp in dir_names(&cfg.dir.join(&db))? {
                 for id in dir_names(&cfg.dir.join(&db).join(&rp))? {
                     let Ok(id) = id.parse::<u64>() else { continue };
-                    match Shard::open(cfg.clone(), &db, &rp, id) {
+                    match Shard::open(cfg.clone(), &db, &rp, id, counts.clone()) {
                         Ok(s) => {
                             shards.insert(id, Arc::new(s));
                         }
@@ -91,6 +104,7 @@ impl Store {
         }
         let shared = Arc::new(Shared {
             cfg: cfg.clone(),
+            databases: Mutex::new(databases),
             shards: RwLock::new(shards),
             stop: Mutex::new(false),
             wake: Condvar::new(),
@@ -132,7 +146,13 @@ impl Store {
             }
             return Ok(s.clone());
         }
-        let s = Arc::new(Shard::open(self.shared.cfg.clone(), db, rp, id)?);
+        let s = Arc::new(Shard::open(
+            self.shared.cfg.clone(),
+            db,
+            rp,
+            id,
+            self.shared.database(db),
+        )?);
         shards.insert(id, s.clone());
         Ok(s)
     }

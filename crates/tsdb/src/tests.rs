@@ -385,7 +385,7 @@ fn corrupt_data_file_is_an_error_not_a_panic() {
     data[n - 45] ^= 0x55;
     std::fs::write(&path, &data).unwrap();
     assert!(matches!(
-        Shard::open(Arc::new(cfg(d.path())), "db", "rp", 1),
+        Shard::open(Arc::new(cfg(d.path())), "db", "rp", 1, Default::default()),
         Err(Error::Corrupt { .. })
     ));
     // the store skips the bad shard instead of failing
@@ -806,6 +806,130 @@ fn cardinality_limits_drop_points_with_influxdb_reasons() {
     }
     assert_eq!(s.series_count(), 3);
     assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0, vec![1, 2]);
+}
+
+/// Audit M7: `max-series-per-database` and `max-values-per-tag` hold for
+/// the database as a whole, not for each of its shards (a database with N
+/// shard groups used to hold N times the limit). A series present in
+/// several shard groups counts once; deleting a shard gives its series back.
+#[test]
+fn m7_cardinality_limits_hold_across_the_shards_of_a_database() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = cfg(d.path());
+    c.max_series_per_database = 3;
+    c.max_values_per_tag = 0;
+    let store = Store::open(c.clone()).unwrap();
+    let s1 = store.create_shard("db", "rp", 1).unwrap();
+    let s2 = store.create_shard("db", "rp", 2).unwrap();
+    let other = store.create_shard("other", "rp", 3).unwrap();
+    s1.write_points(&[fpt("a", 1.0, 1), fpt("b", 1.0, 1)])
+        .unwrap();
+    // The same series in another shard group adds nothing.
+    s2.write_points(&[fpt("a", 1.0, 1), fpt("b", 1.0, 1)])
+        .unwrap();
+    s2.write_points(&[fpt("c", 1.0, 1)]).unwrap();
+    match s2.write_points(&[fpt("d", 1.0, 1)]).unwrap_err() {
+        Error::PartialWrite { reason, dropped } => {
+            assert_eq!(reason, "max-series-per-database limit exceeded: (3)");
+            assert_eq!(dropped, 1);
+        }
+        e => panic!("{e}"),
+    }
+    match s1.write_points(&[fpt("e", 1.0, 1)]).unwrap_err() {
+        Error::PartialWrite { reason, .. } => {
+            assert_eq!(reason, "max-series-per-database limit exceeded: (3)")
+        }
+        e => panic!("{e}"),
+    }
+    // Another database has its own count.
+    other
+        .write_points(&[fpt("x", 1.0, 1), fpt("y", 1.0, 1), fpt("z", 1.0, 1)])
+        .unwrap();
+    // Counts survive a restart (rebuilt from the shards' indexes).
+    drop((s1, s2, other));
+    store.close().unwrap();
+    let store = Store::open(c).unwrap();
+    let s1 = store.shard(1).unwrap();
+    assert!(s1.write_points(&[fpt("e", 1.0, 1)]).is_err());
+    // Deleting shard 2 releases c (a and b stay, held by shard 1).
+    store.delete_shard(2).unwrap();
+    s1.write_points(&[fpt("e", 1.0, 1)]).unwrap();
+    assert!(s1.write_points(&[fpt("f", 1.0, 1)]).is_err());
+    // Dropping a series gives it back.
+    let id = series_id(&s1, "e");
+    s1.delete(&[id], TimeRange::ALL).unwrap();
+    s1.write_points(&[fpt("f", 1.0, 1)]).unwrap();
+}
+
+/// Audit M7: limits on tags per series, fields per measurement and string
+/// length, with InfluxDB-shaped reasons; other points of the batch land.
+#[test]
+fn m7_tags_fields_and_string_length_are_limited() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = cfg(d.path());
+    c.max_tags_per_series = 2;
+    c.max_fields_per_measurement = 3;
+    c.max_string_field_bytes = 8;
+    let store = Store::open(c).unwrap();
+    let s = store.create_shard("db", "rp", 1).unwrap();
+    let pt = |tags: &[(&str, &str)], fields: Vec<(&str, FieldValue)>| {
+        Point::new(
+            "m".into(),
+            tags.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            1,
+        )
+    };
+    let reason = |r: std::result::Result<(), Error>| match r.unwrap_err() {
+        Error::PartialWrite { reason, dropped } => {
+            assert_eq!(dropped, 1);
+            reason
+        }
+        e => panic!("{e}"),
+    };
+    let ok = pt(&[("a", "1")], vec![("f1", FieldValue::Float(1.0))]);
+    let many_tags = pt(
+        &[("a", "1"), ("b", "2"), ("c", "3")],
+        vec![("f1", FieldValue::Float(1.0))],
+    );
+    assert_eq!(
+        reason(s.write_points(&[ok.clone(), many_tags])),
+        "max-tags-per-series limit exceeded (3/2): measurement=\"m\""
+    );
+    let long = pt(
+        &[("a", "1")],
+        vec![("s", FieldValue::String("123456789".into()))],
+    );
+    assert_eq!(
+        reason(s.write_points(&[long.clone()])),
+        "input field \"s\" on measurement \"m\" is too long, 9 > 8"
+    );
+    s.write_points(&[pt(
+        &[("a", "1")],
+        vec![("s", FieldValue::String("12345678".into()))],
+    )])
+    .unwrap();
+    // Also when the series and field exist (the write path's fast lane).
+    assert_eq!(
+        reason(s.write_points(&[long.clone()])),
+        "input field \"s\" on measurement \"m\" is too long, 9 > 8"
+    );
+    s.write_points(&[pt(&[("a", "1")], vec![("f2", FieldValue::Float(1.0))])])
+        .unwrap();
+    // f1, s, f2 exist: a fourth field is refused, known ones still land.
+    assert_eq!(
+        reason(s.write_points(&[
+            pt(&[("a", "1")], vec![("f4", FieldValue::Float(1.0))]),
+            pt(&[("a", "1")], vec![("f2", FieldValue::Float(2.0))]),
+        ])),
+        "max-fields-per-measurement limit exceeded (3/3): measurement=\"m\""
+    );
+    assert_eq!(s.fields("m").len(), 3);
 }
 
 /// Reads (times, float values) newest first through `read_desc`.
