@@ -11,7 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::error::Error;
-use crate::network::SECRET_HEADER;
+use crate::network::{secret_matches, SECRET_HEADER};
 use crate::node::{now_nanos, MetaServer, Route};
 use crate::types::MetaPeer;
 use axum::body::Bytes;
@@ -33,6 +33,10 @@ const FORWARDED_HEADER: &str = "X-Tidemark-Forwarded";
 const LONG_POLL: Duration = Duration::from_secs(30);
 /// Largest request body accepted.
 const MAX_BODY: usize = 16 << 20;
+/// Largest command `/execute` accepts (its JSON): every command becomes a
+/// Raft entry that must fit a `/raft/append` body next to others, and
+/// metadata is replicated and snapshotted whole. Larger ones get 413.
+pub const MAX_COMMAND_BYTES: usize = 1 << 20;
 
 type Srv = Arc<MetaServer>;
 
@@ -110,7 +114,7 @@ async fn auth(State(srv): State<Srv>, req: Request, next: axum::middleware::Next
     }
     let headers = req.headers();
     if let Some(v) = headers.get(SECRET_HEADER) {
-        if v.as_bytes() == m.internal_shared_secret.as_bytes() {
+        if secret_matches(&m.internal_shared_secret, v.as_bytes()) {
             return next.run(req).await;
         }
     }
@@ -363,6 +367,15 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
     let e = |e: Error| error_reply(&e);
     match inc.path.as_str() {
         "/execute" => {
+            if inc.body.len() > MAX_COMMAND_BYTES {
+                return Err(reply(
+                    413,
+                    json!({ "error": format!(
+                        "command too large: {} bytes, the limit is {MAX_COMMAND_BYTES}",
+                        inc.body.len()
+                    ) }),
+                ));
+            }
             let cmd: Command = parse_json(&inc.body)?;
             let resp = srv.propose(cmd).await.map_err(e)?;
             Ok(reply(200, json!(resp)))

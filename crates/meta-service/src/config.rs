@@ -261,6 +261,8 @@ impl Config {
                 m.raft_snapshot_threshold.max(1),
             ),
             max_in_snapshot_log_to_keep: 0,
+            snapshot_max_chunk_size: crate::network::RAFT_SNAPSHOT_CHUNK_BYTES,
+            max_payload_entries: crate::network::RAFT_MAX_PAYLOAD_ENTRIES,
             ..Default::default()
         };
         cfg.validate().map_err(|e| Error::Config(e.to_string()))

@@ -1,34 +1,33 @@
-//! JSON Web Tokens signed with a shared secret (HS256 / HS512), as
-//! `influxd-ctl -auth-type jwt -secret S` sends them and a meta node with
-//! `[meta] shared-secret` accepts them: claims `username` and `exp` (Unix
-//! seconds). HMAC is computed here over `sha2`. No I/O.
+//! JSON Web Tokens signed with a shared secret (HS256 / HS384 / HS512), as
+//! `influxd-ctl -auth-type jwt -secret S` sends them, a meta node with
+//! `[meta] shared-secret` accepts them, and a data node with `[http]
+//! shared-secret` accepts them as `Authorization: Bearer`: claims
+//! `username` and `exp` (Unix seconds). The MAC is the RustCrypto `hmac`
+//! crate over `sha2`, checked in constant time. Errors are the texts
+//! InfluxDB answers with. No I/O.
 
 use crate::base64::{decode_url, encode_url};
-use sha2::{Digest, Sha256, Sha512};
+use hmac::{Hmac, Mac};
+use sha2::{Sha256, Sha384, Sha512};
 
-fn hmac<D: Digest>(block: usize, key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut k = if key.len() > block {
-        D::digest(key).to_vec()
-    } else {
-        key.to_vec()
-    };
-    k.resize(block, 0);
-    let mut inner = D::new();
-    inner.update(k.iter().map(|b| b ^ 0x36).collect::<Vec<u8>>());
-    inner.update(msg);
-    let inner = inner.finalize();
-    let mut outer = D::new();
-    outer.update(k.iter().map(|b| b ^ 0x5c).collect::<Vec<u8>>());
-    outer.update(inner);
-    outer.finalize().to_vec()
+/// The MAC of `msg` under `key` with the HMAC named by a JWT `alg`.
+fn mac_for(alg: &str, key: &[u8], msg: &[u8]) -> Option<Vec<u8>> {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Option<Vec<u8>> {
+        let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).ok()?;
+        m.update(msg);
+        Some(m.finalize().into_bytes().to_vec())
+    }
+    match alg {
+        "HS256" => run::<Hmac<Sha256>>(key, msg),
+        "HS384" => run::<Hmac<Sha384>>(key, msg),
+        "HS512" => run::<Hmac<Sha512>>(key, msg),
+        _ => None,
+    }
 }
 
+/// HMAC-SHA256 of `msg` under `key`.
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    hmac::<Sha256>(64, key, msg)
-}
-
-pub fn hmac_sha512(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    hmac::<Sha512>(128, key, msg)
+    mac_for("HS256", key, msg).unwrap_or_default()
 }
 
 /// A HS256 token for `username` expiring at `exp` (Unix seconds).
@@ -41,8 +40,9 @@ pub fn sign(secret: &str, username: &str, exp: i64) -> String {
     format!("{signing_input}.{sig}")
 }
 
-/// Checks a token's signature and expiry; answers its `username` claim.
-/// Errors are the texts InfluxDB answers with.
+/// Checks a token's signature and expiry at `now` (Unix seconds); answers
+/// its `username` claim (empty when absent). Errors are InfluxDB's texts.
+/// Total on any input: it never panics (a fuzz target).
 pub fn verify(secret: &str, token: &str, now: i64) -> Result<String, String> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
@@ -53,32 +53,57 @@ pub fn verify(secret: &str, token: &str, now: i64) -> Result<String, String> {
     let header: serde_json::Value = decode_url(h)
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or("illegal base64 data in token header")?;
-    let signing_input = format!("{h}.{p}");
-    let expected = match header["alg"].as_str() {
-        Some("HS256") => hmac_sha256(secret.as_bytes(), signing_input.as_bytes()),
-        Some("HS512") => hmac_sha512(secret.as_bytes(), signing_input.as_bytes()),
+    let alg = header["alg"].as_str().unwrap_or_default();
+    let signing_input = &token[..h.len() + 1 + p.len()];
+    let sig = decode_url(s).ok_or("signature is invalid")?;
+    let key = secret.as_bytes();
+    let ok = match alg {
+        "HS256" => Hmac::<Sha256>::new_from_slice(key).map(|m| check(m, signing_input, &sig)),
+        "HS384" => Hmac::<Sha384>::new_from_slice(key).map(|m| check(m, signing_input, &sig)),
+        "HS512" => Hmac::<Sha512>::new_from_slice(key).map(|m| check(m, signing_input, &sig)),
         _ => return Err("signing method (alg) is unavailable.".into()),
     };
-    let sig = decode_url(s).ok_or("signature is invalid")?;
-    // Compare without an early exit.
-    if sig.len() != expected.len()
-        || sig
-            .iter()
-            .zip(&expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            != 0
-    {
+    if ok != Ok(true) {
         return Err("signature is invalid".into());
     }
     let claims: serde_json::Value = decode_url(p)
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or("illegal base64 data in token claims")?;
-    match claims["exp"].as_i64() {
-        Some(exp) if exp > now => {}
-        Some(_) => return Err("token is expired".into()),
-        None => return Err("token expiration required".into()),
+    // Go's JSON numbers are floats: `exp` may be written either way.
+    match claims["exp"].as_f64() {
+        Some(exp) if exp > 0.0 && exp > now as f64 => {}
+        Some(exp) if exp > 0.0 => return Err("token is expired".into()),
+        _ => return Err("token expiration required".into()),
     }
     Ok(claims["username"].as_str().unwrap_or_default().to_string())
+}
+
+fn check<M: Mac>(mut m: M, signing_input: &str, sig: &[u8]) -> bool {
+    m.update(signing_input.as_bytes());
+    m.verify_slice(sig).is_ok()
+}
+
+/// [`verify`] plus the data node's rule that the token names a user
+/// (InfluxDB's `token must contain a username`).
+pub fn verify_user(secret: &str, token: &str, now: i64) -> Result<String, String> {
+    let user = verify(secret, token, now)?;
+    if user.is_empty() {
+        return Err("token must contain a username".into());
+    }
+    Ok(user)
+}
+
+/// [`verify`] over raw bytes, for fuzzing: the secret is the first byte's
+/// worth of bytes (at most 255), the token the rest (lossy UTF-8).
+pub fn verify_bytes(input: &[u8], now: i64) -> Result<String, String> {
+    let (n, rest) = input.split_first().unwrap_or((&0, &[]));
+    let n = (*n as usize).min(rest.len());
+    let (secret, token) = rest.split_at(n);
+    verify(
+        &String::from_utf8_lossy(secret),
+        &String::from_utf8_lossy(token),
+        now,
+    )
 }
 
 #[cfg(test)]
@@ -108,5 +133,38 @@ mod tests {
         let mut forged = t.clone();
         forged.push('A');
         assert!(verify("s3cret", &forged, 1_000).is_err());
+    }
+
+    /// Tokens other implementations make: HS512 and HS384, a float `exp`,
+    /// no `exp`, no username, and `alg: none`.
+    #[test]
+    fn jwt_algorithms_and_claims_as_influxdb_reads_them() {
+        let make = |alg: &str, claims: &str, key: &str| {
+            let h = encode_url(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes());
+            let p = encode_url(claims.as_bytes());
+            let input = format!("{h}.{p}");
+            let sig = mac_for(alg, key.as_bytes(), input.as_bytes()).unwrap_or_default();
+            format!("{input}.{}", encode_url(&sig))
+        };
+        for alg in ["HS256", "HS384", "HS512"] {
+            let t = make(alg, r#"{"username":"bob","exp":2000.0}"#, "k");
+            assert_eq!(verify("k", &t, 1_000).unwrap(), "bob", "{alg}");
+            assert_eq!(verify_user("k", &t, 1_000).unwrap(), "bob");
+        }
+        let t = make("HS256", r#"{"username":"bob"}"#, "k");
+        assert_eq!(verify("k", &t, 1).unwrap_err(), "token expiration required");
+        let t = make("HS256", r#"{"exp":2000}"#, "k");
+        assert_eq!(verify("k", &t, 1).unwrap(), "");
+        assert_eq!(
+            verify_user("k", &t, 1).unwrap_err(),
+            "token must contain a username"
+        );
+        let t = make("none", r#"{"username":"bob","exp":2000}"#, "k");
+        assert_eq!(
+            verify("k", &t, 1).unwrap_err(),
+            "signing method (alg) is unavailable."
+        );
+        assert!(verify_bytes(&[3, b'a', b'b'], 0).is_err());
+        assert!(verify_bytes(&[], 0).is_err());
     }
 }

@@ -1,5 +1,7 @@
-//! The Raft transport, client side: openraft's `RaftNetwork` over HTTP/JSON
-//! to a peer's Raft listener (`POST /raft/{append,vote,snapshot}` on 8089).
+//! The Raft transport, client side: openraft's `RaftNetwork` over HTTP to a
+//! peer's Raft listener (`POST /raft/{append,vote}` with JSON bodies,
+//! `POST /raft/snapshot` with a raw-bytes chunk, see
+//! [`encode_snapshot_chunk`]; on 8089).
 //! Each call runs one blocking ureq request on tokio's blocking pool. An
 //! unreachable peer is reported as `Unreachable` so openraft backs off.
 
@@ -19,6 +21,73 @@ use std::time::Duration;
 
 /// Header carrying `internal-shared-secret` between meta nodes.
 pub const SECRET_HEADER: &str = "X-Tidemark-Internal-Secret";
+
+/// Whether `given` equals the configured `secret`, compared in constant
+/// time (the length may leak; the content does not).
+pub fn secret_matches(secret: &str, given: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    !secret.is_empty() && bool::from(secret.as_bytes().ct_eq(given))
+}
+
+/// Largest Raft RPC body a meta node accepts: an append carries at most
+/// `max_payload_entries` entries of at most [`crate::api::MAX_COMMAND_BYTES`]
+/// each, a snapshot chunk at most [`RAFT_SNAPSHOT_CHUNK_BYTES`] plus its
+/// small header. axum's 2 MB default would refuse both.
+pub const MAX_RAFT_BODY_BYTES: usize = 64 << 20;
+/// Bytes of snapshot per `/raft/snapshot` request (openraft's
+/// `snapshot_max_chunk_size`).
+pub const RAFT_SNAPSHOT_CHUNK_BYTES: u64 = 1 << 20;
+/// Entries per `/raft/append` request (openraft's `max_payload_entries`).
+pub const RAFT_MAX_PAYLOAD_ENTRIES: u64 = 32;
+
+/// A snapshot chunk's fields other than its bytes.
+#[derive(Serialize, serde::Deserialize)]
+struct SnapshotChunkHead {
+    vote: crate::types::Vote,
+    meta: crate::types::SnapshotMeta,
+    offset: u64,
+    done: bool,
+}
+
+/// The body of `POST /raft/snapshot`: a 4-byte big-endian length, that many
+/// bytes of JSON (vote, snapshot meta, offset, done), then the chunk's raw
+/// bytes — not a JSON array of numbers, which would be 3-4 times larger.
+pub fn encode_snapshot_chunk(req: &InstallSnapshotRequest<TypeConfig>) -> Result<Vec<u8>, String> {
+    let head = serde_json::to_vec(&SnapshotChunkHead {
+        vote: req.vote,
+        meta: req.meta.clone(),
+        offset: req.offset,
+        done: req.done,
+    })
+    .map_err(|e| e.to_string())?;
+    let len = u32::try_from(head.len()).map_err(|_| "snapshot chunk header too large")?;
+    let mut out = Vec::with_capacity(4 + head.len() + req.data.len());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&req.data);
+    Ok(out)
+}
+
+/// Decodes [`encode_snapshot_chunk`]'s framing.
+pub fn decode_snapshot_chunk(body: &[u8]) -> Result<InstallSnapshotRequest<TypeConfig>, String> {
+    let (len, rest) = body
+        .split_first_chunk::<4>()
+        .ok_or("snapshot chunk: truncated length")?;
+    let len = u32::from_be_bytes(*len) as usize;
+    if len > rest.len() {
+        return Err("snapshot chunk: header longer than the body".into());
+    }
+    let (head, data) = rest.split_at(len);
+    let head: SnapshotChunkHead =
+        serde_json::from_slice(head).map_err(|e| format!("snapshot chunk header: {e}"))?;
+    Ok(InstallSnapshotRequest {
+        vote: head.vote,
+        meta: head.meta,
+        offset: head.offset,
+        data: data.to_vec(),
+        done: head.done,
+    })
+}
 
 /// Builds one [`PeerClient`] per target.
 #[derive(Clone)]
@@ -84,6 +153,20 @@ impl PeerClient {
         E: std::error::Error + DeserializeOwned + Send + 'static,
     {
         let body = serde_json::to_vec(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        self.call_raw(path, body, timeout).await
+    }
+
+    /// Sends an encoded body; decodes openraft's JSON `Result`.
+    async fn call_raw<Resp, E>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Resp, RPCError<u64, MetaPeer, RaftError<u64, E>>>
+    where
+        Resp: DeserializeOwned + Send + 'static,
+        E: std::error::Error + DeserializeOwned + Send + 'static,
+    {
         let url = format!("http://{}/raft/{path}", self.addr);
         let agent = self.agent.clone();
         let headers = if self.secret.is_empty() {
@@ -130,7 +213,9 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         InstallSnapshotResponse<u64>,
         RPCError<u64, MetaPeer, RaftError<u64, InstallSnapshotError>>,
     > {
-        self.call("snapshot", &rpc, ttl(&option).max(Duration::from_secs(5)))
+        let body = encode_snapshot_chunk(&rpc)
+            .map_err(|e| RPCError::Network(NetworkError::new(&TransportError(e))))?;
+        self.call_raw("snapshot", body, ttl(&option).max(Duration::from_secs(5)))
             .await
     }
 

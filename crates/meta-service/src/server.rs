@@ -40,11 +40,14 @@ impl Bound {
         let mut rx1 = stop_rx.clone();
         let mut rx2 = stop_rx;
         let raft_task = tokio::spawn(async move {
-            axum::serve(self.raft, raft_app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx1.wait_for(|v| *v).await;
-                })
-                .await
+            axum::serve(
+                self.raft,
+                raft_app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx1.wait_for(|v| *v).await;
+            })
+            .await
         });
         let http_task = tokio::spawn(async move {
             axum::serve(self.http, http_app)
@@ -53,6 +56,7 @@ impl Bound {
                 })
                 .await
         });
+        warn_if_unprotected(self.srv.config());
         if single_server {
             self.srv.bootstrap().await?;
         }
@@ -90,5 +94,73 @@ pub async fn signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Whether a listen address (`host:port`, host possibly empty or a name)
+/// is reachable only from this machine.
+fn is_loopback_listen(addr: &str) -> bool {
+    let host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(addr);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host == "localhost" {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The startup warnings of a node whose node-to-node traffic is not
+/// protected: one per listener on a non-loopback address while
+/// `internal-shared-secret` is empty. Answered for tests; logged by
+/// [`warn_if_unprotected`].
+pub fn unprotected_warnings(cfg: &Config) -> Vec<String> {
+    let m = &cfg.meta;
+    if !m.internal_shared_secret.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if !is_loopback_listen(&m.http_bind_address) {
+        out.push(format!(
+            "SECURITY: [meta] internal-shared-secret is empty and the HTTP API listens on {}: \
+             anyone who can reach it can read every user's password hash and change the \
+             cluster's metadata. Set [meta] internal-shared-secret and auth-enabled = true \
+             (and the same secret on the data nodes' [meta] section).",
+            m.http_bind_address
+        ));
+    }
+    if !is_loopback_listen(&m.bind_address) {
+        out.push(format!(
+            "SECURITY: [meta] internal-shared-secret is empty, so the Raft listener on {} \
+             accepts only loopback peers; meta nodes on other hosts cannot join until the \
+             same internal-shared-secret is set on every meta node.",
+            m.bind_address
+        ));
+    }
+    out
+}
+
+fn warn_if_unprotected(cfg: &Config) {
+    for w in unprotected_warnings(cfg) {
+        tracing::warn!("{w}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h1_meta_warns_when_listening_openly_without_a_secret() {
+        let mut c = Config::default();
+        let w = unprotected_warnings(&c);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("internal-shared-secret"));
+        c.meta.http_bind_address = "127.0.0.1:8091".into();
+        c.meta.bind_address = "localhost:8089".into();
+        assert!(unprotected_warnings(&c).is_empty());
+        c.meta.bind_address = "10.0.0.1:8089".into();
+        assert_eq!(unprotected_warnings(&c).len(), 1);
+        c.meta.internal_shared_secret = "s".into();
+        assert!(unprotected_warnings(&c).is_empty());
     }
 }
