@@ -21,7 +21,8 @@
 //! `pre_sync` hook (the shard fsyncs its series index there), writes the
 //! buffer and fsyncs once; then every caller whose record was in that buffer
 //! returns. If the write or fsync fails, every writer of that group gets
-//! the error, the segment is abandoned (its tail may hold a partial record,
+//! the error (a failed group is remembered until each of its writers has
+//! taken it, so it can never turn into an acknowledgement), the segment is abandoned (its tail may hold a partial record,
 //! which replay skips) and the next group starts a new segment.
 //!
 //! # Replay
@@ -52,8 +53,60 @@ struct Segment {
     size: u64,
 }
 
-/// How many failed commit groups are remembered for their waiting writers.
-const MAX_FAILED_GROUPS: usize = 64;
+/// A commit group whose write or fsync failed: records `(lo, hi]`, kept
+/// until each of its writers has taken the error.
+struct FailedGroup {
+    lo: u64,
+    hi: u64,
+    error: String,
+    /// Writers of the group that have not yet returned.
+    unclaimed: u64,
+}
+
+/// The outcome of every record handed to a leader. Groups are settled in
+/// sequence order; every record has exactly one writer waiting for it, and
+/// a failed group is forgotten only once all its writers took their error,
+/// so no number of later groups (failed or not) can turn a failure into an
+/// acknowledgement. Memory is bounded by the writers currently waiting.
+#[derive(Default)]
+struct Outcomes {
+    /// Records up to this sequence number have an outcome.
+    settled: u64,
+    failed: Vec<FailedGroup>,
+}
+
+impl Outcomes {
+    /// Records the outcome of the group `(lo, hi]`.
+    fn settle(&mut self, lo: u64, hi: u64, res: std::result::Result<(), String>) {
+        debug_assert_eq!(lo, self.settled, "groups settle in order");
+        if let Err(error) = res {
+            self.failed.push(FailedGroup {
+                lo,
+                hi,
+                error,
+                unclaimed: hi - lo,
+            });
+        }
+        self.settled = hi;
+    }
+
+    /// The outcome of record `me` for its (single) writer, once settled.
+    fn take(&mut self, me: u64) -> Option<Result<()>> {
+        if self.settled < me {
+            return None;
+        }
+        let Some(i) = self.failed.iter().position(|g| g.lo < me && me <= g.hi) else {
+            return Some(Ok(()));
+        };
+        let g = &mut self.failed[i];
+        g.unclaimed -= 1;
+        let err = Error::WalFailed(g.error.clone());
+        if g.unclaimed == 0 {
+            self.failed.swap_remove(i);
+        }
+        Some(Err(err))
+    }
+}
 
 struct State {
     buf: Vec<u8>,
@@ -62,11 +115,8 @@ struct State {
     appended: u64,
     /// Records up to this sequence number were handed to a leader.
     taken: u64,
-    /// Records up to this sequence number are durable (except failed groups).
-    synced: u64,
+    outcomes: Outcomes,
     leader: bool,
-    /// Failed groups `(lo, hi]` of sequence numbers, with the error.
-    failed: std::collections::VecDeque<(u64, u64, String)>,
     /// The open segment (None after a failed write: the next group starts a new one).
     segment: Option<Segment>,
     last_id: u64,
@@ -174,9 +224,8 @@ impl Wal {
                 spare: Vec::new(),
                 appended: 0,
                 taken: 0,
-                synced: 0,
+                outcomes: Outcomes::default(),
                 leader: false,
-                failed: Default::default(),
                 last_id: segment.id,
                 segment: Some(segment),
             }),
@@ -197,11 +246,8 @@ impl Wal {
         st.appended += 1;
         let me = st.appended;
         loop {
-            if let Some((_, _, msg)) = st.failed.iter().find(|(lo, hi, _)| *lo < me && me <= *hi) {
-                return Err(Error::WalFailed(msg.clone()));
-            }
-            if st.synced >= me {
-                return Ok(());
+            if let Some(res) = st.outcomes.take(me) {
+                return res;
             }
             if st.leader {
                 self.cond.wait(&mut st);
@@ -227,16 +273,11 @@ impl Wal {
             st.leader = false;
             buf.clear();
             st.spare = buf;
-            match res {
-                Ok(()) => st.synced = target,
-                Err(e) => {
-                    tracing::error!(dir = %self.dir.display(), error = %e, "WAL write failed; its writers get an error");
-                    st.failed.push_back((lo, target, e.to_string()));
-                    while st.failed.len() > MAX_FAILED_GROUPS {
-                        st.failed.pop_front();
-                    }
-                }
-            }
+            let res = res.map_err(|e| {
+                tracing::error!(dir = %self.dir.display(), error = %e, "WAL write failed; its writers get an error");
+                e.to_string()
+            });
+            st.outcomes.settle(lo, target, res);
             self.cond.notify_all();
         }
     }
@@ -456,6 +497,43 @@ mod tests {
         w.commit(b"ok2", &|| Ok(())).unwrap();
         drop(w);
         assert_eq!(replay(d.path()), vec![b"ok1".to_vec(), b"ok2".to_vec()]);
+    }
+
+    #[test]
+    fn l1_a_failed_group_stays_failed_after_any_number_of_later_failures() {
+        let mut o = Outcomes::default();
+        // record 1's group fails; its writer is slow to come back
+        o.settle(0, 1, Err("disk full".into()));
+        // 200 later groups fail (their writers take their errors), then one succeeds
+        for i in 1..=200 {
+            o.settle(i, i + 1, Err(format!("fail {i}")));
+            assert!(matches!(o.take(i + 1), Some(Err(_))));
+        }
+        o.settle(201, 205, Ok(()));
+        assert!(o.take(206).is_none(), "not settled yet");
+        match o.take(1) {
+            Some(Err(Error::WalFailed(m))) => assert_eq!(m, "disk full"),
+            other => panic!(
+                "the failed write was acknowledged: {:?}",
+                other.map(|r| r.is_ok())
+            ),
+        }
+        for me in 202..=205 {
+            assert!(matches!(o.take(me), Some(Ok(()))));
+        }
+        assert!(o.failed.is_empty(), "claimed groups are forgotten");
+    }
+
+    #[test]
+    fn l1_every_writer_of_a_failed_group_gets_the_error() {
+        let mut o = Outcomes::default();
+        o.settle(0, 3, Err("eio".into()));
+        o.settle(3, 4, Ok(()));
+        for me in [3, 1, 2] {
+            assert!(matches!(o.take(me), Some(Err(_))), "{me}");
+        }
+        assert!(o.failed.is_empty());
+        assert!(matches!(o.take(4), Some(Ok(()))));
     }
 
     #[test]
