@@ -13,7 +13,6 @@
 //! Tombstones added to inputs during the merge are carried over to the output
 //! before it is published. Owns no file format.
 
-use std::fs;
 use std::sync::Arc;
 
 use crate::block::{chunk, merge_parts, remove_ranges};
@@ -21,7 +20,7 @@ use crate::error::Result;
 use crate::shard::Shard;
 use crate::tombstone::{path_for, Tombstones};
 use crate::tsm::{TsmFile, TsmWriter};
-use crate::wal::fsync_dir;
+use crate::vfs;
 
 const MIN_RUN: usize = 4;
 const MAX_RUN: usize = 8;
@@ -83,7 +82,7 @@ fn merge(shard: &Shard, inputs: &[Arc<TsmFile>], level: u32) -> Result<()> {
     keys.sort_unstable_by_key(|k| (k.0, k.1));
     keys.dedup_by_key(|k| (k.0, k.1));
     let version = inputs.iter().map(|f| f.version).max().unwrap_or(0) + 1;
-    let mut w = TsmWriter::create(&shard.dir, min_gen, max_gen, version)?;
+    let mut w = TsmWriter::create(shard.vfs.clone(), &shard.dir, min_gen, max_gen, version)?;
     let res = (|| -> Result<()> {
         for &(series, field, typ) in &keys {
             let mut parts = Vec::new();
@@ -126,14 +125,14 @@ fn merge(shard: &Shard, inputs: &[Arc<TsmFile>], level: u32) -> Result<()> {
             return Ok(());
         }
         let tomb_path = path_for(pending.final_path());
-        let _ = fs::remove_file(&tomb_path);
+        let _ = shard.vfs.remove_file(&tomb_path);
         let late: Vec<_> = inputs
             .iter()
             .zip(&tomb_counts)
             .flat_map(|(f, &n)| f.tombstones.since(n))
             .collect();
         if !late.is_empty() {
-            let t = Tombstones::open(&tomb_path)?;
+            let t = Tombstones::open(shard.vfs.clone(), &tomb_path)?;
             for (ids, a, b) in &late {
                 t.add(ids, *a, *b)?;
             }
@@ -143,10 +142,10 @@ fn merge(shard: &Shard, inputs: &[Arc<TsmFile>], level: u32) -> Result<()> {
         let mut placed = false;
         let output = if empty && late.is_empty() {
             // everything was deleted: publish then drop the empty file
-            fs::remove_file(&path)?;
+            shard.vfs.remove_file(&path)?;
             None
         } else {
-            Some(Arc::new(TsmFile::open(&path)?))
+            Some(Arc::new(TsmFile::open(&shard.vfs, &path)?))
         };
         for f in st.files.iter() {
             if inputs.iter().any(|i| Arc::ptr_eq(f, i)) {
@@ -163,14 +162,10 @@ fn merge(shard: &Shard, inputs: &[Arc<TsmFile>], level: u32) -> Result<()> {
         st.files = Arc::new(out);
     }
     for f in inputs {
-        fs::remove_file(&f.path)?;
-        match fs::remove_file(f.tombstones.path()) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
-        }
+        shard.vfs.remove_file(&f.path)?;
+        vfs::remove_if_present(&*shard.vfs, f.tombstones.path())?;
     }
-    fsync_dir(&shard.dir)?;
+    shard.vfs.sync_dir(&shard.dir)?;
     shard.count_compaction();
     Ok(())
 }

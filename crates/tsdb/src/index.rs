@@ -26,7 +26,7 @@
 //! the log is rewritten (temp file + fsync + rename).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,7 +40,7 @@ use crate::bytes::{
 };
 use crate::cardinality::{CardinalityLimits, DatabaseCardinality, SeriesHashes};
 use crate::error::{Error, Result};
-use crate::wal::fsync_dir;
+use crate::vfs::{SharedVfs, VfsFile};
 use crate::{SeriesInfo, TagPredicate};
 
 const REC_SERIES: u8 = 1;
@@ -79,7 +79,7 @@ struct Inner {
 
 struct Log {
     path: PathBuf,
-    file: File,
+    file: Box<dyn VfsFile>,
     /// Length of the fsynced prefix of the file.
     durable_len: u64,
     pending: Vec<u8>,
@@ -323,7 +323,7 @@ impl Inner {
 }
 
 impl Index {
-    pub(crate) fn open(dir: &Path) -> Result<Index> {
+    pub(crate) fn open(vfs: &SharedVfs, dir: &Path) -> Result<Index> {
         let path = dir.join("index.log");
         let mut inner = Inner {
             next_series: 1,
@@ -363,7 +363,7 @@ impl Index {
                 }
                 Framed::Torn | Framed::BadChecksum => {
                     tracing::warn!(path = %path.display(), offset = pos, "truncating torn index log tail");
-                    let f = OpenOptions::new().write(true).open(&path)?;
+                    let f = vfs.open_write(&path)?;
                     f.set_len(pos as u64)?;
                     f.sync_all()?;
                     break;
@@ -375,22 +375,22 @@ impl Index {
             records = inner.dump(&mut buf);
             dropped = 0;
             let tmp = dir.join("index.log.tmp");
-            let mut f = File::create(&tmp)?;
+            let mut f = vfs.create(&tmp)?;
             f.write_all(&buf)?;
             f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            fsync_dir(dir)?;
-            OpenOptions::new().append(true).open(&path)?
+            vfs.rename(&tmp, &path)?;
+            vfs.sync_dir(dir)?;
+            vfs.open_append(&path)?
         } else {
-            let f = OpenOptions::new().create(true).append(true).open(&path)?;
-            fsync_dir(dir)?;
+            let f = vfs.open_append(&path)?;
+            vfs.sync_dir(dir)?;
             f
         };
         Ok(Index {
             database: Mutex::new(None),
             inner: RwLock::new(inner),
             log: Mutex::new(Log {
-                durable_len: file.metadata()?.len(),
+                durable_len: file.size()?,
                 path,
                 file,
                 pending: Vec::new(),
@@ -838,6 +838,10 @@ fn resolve_existing(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn vfs() -> SharedVfs {
+        Arc::new(crate::vfs::StdFs)
+    }
     use models::FieldValue;
 
     fn p(m: &str, host: &str, f: &str, v: FieldValue) -> Point {
@@ -853,7 +857,7 @@ mod tests {
     fn persists_series_fields_and_drops() {
         let d = tempfile::tempdir().unwrap();
         {
-            let ix = Index::open(d.path()).unwrap();
+            let ix = Index::open(&vfs(), d.path()).unwrap();
             let r = ix.resolve(
                 &Limits::default(),
                 &[
@@ -867,7 +871,7 @@ mod tests {
             ix.drop_series(&[2]);
             ix.sync().unwrap();
         }
-        let ix = Index::open(d.path()).unwrap();
+        let ix = Index::open(&vfs(), d.path()).unwrap();
         assert_eq!(ix.measurements(), vec!["cpu", "mem"]);
         assert_eq!(ix.tag_values("cpu", "host"), vec!["a"]);
         assert_eq!(
@@ -885,7 +889,7 @@ mod tests {
     #[test]
     fn predicates_use_postings_and_match_scans() {
         let d = tempfile::tempdir().unwrap();
-        let ix = Index::open(d.path()).unwrap();
+        let ix = Index::open(&vfs(), d.path()).unwrap();
         let mut pts: Vec<Point> = (0..20)
             .map(|i| p("cpu", &format!("h{i}"), "v", FieldValue::Float(1.0)))
             .collect();
@@ -935,7 +939,7 @@ mod tests {
     fn ids_are_not_reused_after_rewrite() {
         let d = tempfile::tempdir().unwrap();
         {
-            let ix = Index::open(d.path()).unwrap();
+            let ix = Index::open(&vfs(), d.path()).unwrap();
             ix.resolve(
                 &Limits::default(),
                 &[
@@ -947,7 +951,7 @@ mod tests {
             ix.sync().unwrap();
         }
         let before = fs::metadata(d.path().join("index.log")).unwrap().len();
-        let ix = Index::open(d.path()).unwrap(); // 2 drops of 5 records: rewritten
+        let ix = Index::open(&vfs(), d.path()).unwrap(); // 2 drops of 5 records: rewritten
         assert!(fs::metadata(d.path().join("index.log")).unwrap().len() < before);
         assert_eq!(ix.series_count(), 0);
         let r = ix.resolve(
@@ -961,7 +965,7 @@ mod tests {
     fn mid_log_corruption_is_an_error_and_torn_tail_is_not() {
         let d = tempfile::tempdir().unwrap();
         {
-            let ix = Index::open(d.path()).unwrap();
+            let ix = Index::open(&vfs(), d.path()).unwrap();
             ix.resolve(
                 &Limits::default(),
                 &[
@@ -976,14 +980,17 @@ mod tests {
         let mut bad = good.clone();
         bad[10] ^= 0xff;
         fs::write(&path, &bad).unwrap();
-        assert!(matches!(Index::open(d.path()), Err(Error::Corrupt { .. })));
+        assert!(matches!(
+            Index::open(&vfs(), d.path()),
+            Err(Error::Corrupt { .. })
+        ));
         fs::write(&path, &good[..good.len() - 3]).unwrap();
-        let ix = Index::open(d.path()).unwrap();
+        let ix = Index::open(&vfs(), d.path()).unwrap();
         assert_eq!(ix.series_count(), 1);
     }
 
     fn three_series_log(dir: &Path) -> Vec<u8> {
-        let ix = Index::open(dir).unwrap();
+        let ix = Index::open(&vfs(), dir).unwrap();
         ix.resolve(
             &Limits::default(),
             &[
@@ -1006,7 +1013,7 @@ mod tests {
             let mut bad = good.clone();
             bad[..4].copy_from_slice(&len.to_le_bytes());
             fs::write(&path, &bad).unwrap();
-            match Index::open(d.path()) {
+            match Index::open(&vfs(), d.path()) {
                 Err(Error::Corrupt { detail, .. }) => {
                     assert!(detail.contains("offset 0"), "{detail}")
                 }
@@ -1025,11 +1032,11 @@ mod tests {
         let mut zeros = good.clone();
         zeros.extend_from_slice(&[0u8; 4096]);
         fs::write(&path, &zeros).unwrap();
-        assert_eq!(Index::open(d.path()).unwrap().series_count(), 3);
+        assert_eq!(Index::open(&vfs(), d.path()).unwrap().series_count(), 3);
         assert_eq!(fs::read(&path).unwrap(), good);
         for cut in 1..12 {
             fs::write(&path, &good[..good.len() - cut]).unwrap();
-            let ix = Index::open(d.path()).unwrap();
+            let ix = Index::open(&vfs(), d.path()).unwrap();
             assert_eq!(ix.series_count(), 2, "cut {cut}");
         }
     }

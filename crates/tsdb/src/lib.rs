@@ -33,6 +33,21 @@
 //! Layout: data in `<dir>/<db>/<rp>/<shard id>/` (`*.tsm`, `*.tsm.tomb`,
 //! `index.log`), WAL in `<wal_dir>/<db>/<rp>/<shard id>/*.wal`.
 //!
+//! # Durability contract
+//!
+//! A write or delete that returns `Ok` survives a power loss at any later
+//! moment: its WAL record (and every series-index record it names) was
+//! fsynced, and every file and directory entry it depends on was made
+//! durable — new files are fsynced and then their directory, new directory
+//! levels are fsynced into their parents, data files are published by
+//! temp + fsync + rename + directory fsync, tombstones are fsynced (with
+//! their directory the first time a process appends) before a delete
+//! returns. A write that returns an error may or may not survive. Every
+//! file-system change goes through [`vfs::Vfs`] ([`StdFs`] in production);
+//! the tests run the engine on a simulator that drops whatever was not made
+//! durable and check this contract at many random cut points
+//! (`tests/power_loss.rs`).
+//!
 //! # Example
 //!
 //! ```no_run
@@ -78,6 +93,7 @@ mod shard;
 mod store;
 mod tombstone;
 mod tsm;
+pub mod vfs;
 mod wal;
 mod walrecord;
 
@@ -98,6 +114,7 @@ pub use error::{Error, Result};
 pub use predicate::TagPredicate;
 pub use shard::{ReadStats, Shard};
 pub use store::Store;
+pub use vfs::{SharedVfs, StdFs, Vfs, VfsFile};
 
 /// One series as listed by the index.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,7 +33,8 @@ use crate::cursor::Source;
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::tsm::{self, TsmFile, TsmWriter};
-use crate::wal::{fsync_dir, Wal};
+use crate::vfs::{self, SharedVfs};
+use crate::wal::Wal;
 use crate::walrecord::{self, Apply, WriteEncoder};
 use crate::{BlockCursor, SeriesInfo, ShardStatistics, TagPredicate};
 
@@ -65,6 +66,7 @@ pub struct Shard {
     pub(crate) dir: PathBuf,
     wal_dir: PathBuf,
     pub(crate) cfg: Arc<EngineConfig>,
+    pub(crate) vfs: SharedVfs,
     index: Index,
     wal: Wal,
     gate: RwLock<()>,
@@ -125,7 +127,7 @@ fn covers_all_time(r: TimeRange) -> bool {
 
 /// Opens the data files of `dir`, removing temporary files, files superseded
 /// by a compaction output and orphaned tombstones.
-fn load_files(dir: &Path) -> Result<Vec<Arc<TsmFile>>> {
+fn load_files(vfs: &SharedVfs, dir: &Path) -> Result<Vec<Arc<TsmFile>>> {
     let mut found = Vec::new();
     let mut tombs = Vec::new();
     for e in fs::read_dir(dir)? {
@@ -133,7 +135,7 @@ fn load_files(dir: &Path) -> Result<Vec<Arc<TsmFile>>> {
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
         if name.ends_with(".tmp") {
-            fs::remove_file(e.path())?;
+            vfs.remove_file(&e.path())?;
         } else if name.ends_with(".tsm.tomb") {
             tombs.push(e.path());
         } else if let Some((a, b, v)) = tsm::parse_name(name) {
@@ -146,8 +148,8 @@ fn load_files(dir: &Path) -> Result<Vec<Arc<TsmFile>>> {
     for (a, b, _, p) in found {
         if keep.last().is_some_and(|k| k.0 <= a && b <= k.1) {
             tracing::info!(path = %p.display(), "removing data file superseded by a compaction");
-            fs::remove_file(&p)?;
-            let _ = fs::remove_file(crate::tombstone::path_for(&p));
+            vfs.remove_file(&p)?;
+            let _ = vfs.remove_file(&crate::tombstone::path_for(&p));
         } else {
             keep.push((a, b, p));
         }
@@ -155,15 +157,12 @@ fn load_files(dir: &Path) -> Result<Vec<Arc<TsmFile>>> {
     for t in tombs {
         let data = t.with_extension(""); // strips ".tomb"
         if !data.exists() {
-            match fs::remove_file(&t) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => {}
-            }
+            vfs::remove_if_present(&**vfs, &t)?;
         }
     }
     let mut files = Vec::with_capacity(keep.len());
     for (_, _, p) in keep {
-        files.push(Arc::new(TsmFile::open(&p)?));
+        files.push(Arc::new(TsmFile::open(vfs, &p)?));
     }
     Ok(files)
 }
@@ -171,6 +170,7 @@ fn load_files(dir: &Path) -> Result<Vec<Arc<TsmFile>>> {
 impl Shard {
     pub(crate) fn open(
         cfg: Arc<EngineConfig>,
+        vfs: SharedVfs,
         db: &str,
         rp: &str,
         id: u64,
@@ -178,10 +178,10 @@ impl Shard {
     ) -> Result<Shard> {
         let dir = cfg.dir.join(db).join(rp).join(id.to_string());
         let wal_dir = cfg.wal_dir.join(db).join(rp).join(id.to_string());
-        fs::create_dir_all(&dir)?;
-        fs::create_dir_all(&wal_dir)?;
-        let files = load_files(&dir)?;
-        let index = Index::open(&dir)?;
+        vfs::create_dir_all(&*vfs, &dir)?;
+        vfs::create_dir_all(&*vfs, &wal_dir)?;
+        let files = load_files(&vfs, &dir)?;
+        let index = Index::open(&vfs, &dir)?;
         index.attach(database);
         let mut cache = CacheData::default();
         let mut sink = Replay {
@@ -191,7 +191,7 @@ impl Shard {
             dropped_values: 0,
         };
         let mut undecodable = 0u64;
-        let wal = Wal::open(&wal_dir, cfg.wal_fsync_delay, |rec| {
+        let wal = Wal::open(vfs.clone(), &wal_dir, cfg.wal_fsync_delay, |rec| {
             if walrecord::decode(rec, &mut sink).is_none() {
                 undecodable += 1;
             }
@@ -222,6 +222,7 @@ impl Shard {
             dir,
             wal_dir,
             cfg,
+            vfs,
             index,
             wal,
             gate: RwLock::new(()),
@@ -634,7 +635,7 @@ impl Shard {
                 }
             }
         };
-        let mut w = TsmWriter::create(&self.dir, gen, gen, 0)?;
+        let mut w = TsmWriter::create(self.vfs.clone(), &self.dir, gen, gen, 0)?;
         for (sid, e) in snap.sorted_entries() {
             for blk in chunk(e.read(TimeRange::ALL)) {
                 if let Err(err) = w.write_block(sid, e.field, &blk) {
@@ -648,23 +649,23 @@ impl Shard {
         let seg = {
             let mut st = self.state.write();
             let tomb_path = crate::tombstone::path_for(pending.final_path());
-            let _ = fs::remove_file(&tomb_path); // stale leftovers of a failed attempt
+            let _ = self.vfs.remove_file(&tomb_path); // stale leftovers of a failed attempt
             if !st.snapshot_tombstones.is_empty() {
                 let res = (|| -> Result<()> {
-                    let t = crate::tombstone::Tombstones::open(&tomb_path)?;
+                    let t = crate::tombstone::Tombstones::open(self.vfs.clone(), &tomb_path)?;
                     for (ids, a, b) in &st.snapshot_tombstones {
                         t.add(ids, *a, *b)?;
                     }
                     Ok(())
                 })();
                 if let Err(e) = res {
-                    let _ = fs::remove_file(&tomb_path);
+                    let _ = self.vfs.remove_file(&tomb_path);
                     pending.abort();
                     return Err(e);
                 }
             }
             let path = pending.publish()?;
-            let file = Arc::new(TsmFile::open(&path)?);
+            let file = Arc::new(TsmFile::open(&self.vfs, &path)?);
             let mut files: Vec<Arc<TsmFile>> = st.files.iter().cloned().collect();
             files.push(file);
             files.sort_by_key(|f| f.min_gen);
@@ -685,14 +686,7 @@ impl Shard {
 
     pub(crate) fn remove_files(&self) -> Result<()> {
         for d in [&self.dir, &self.wal_dir] {
-            match fs::remove_dir_all(d) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e.into()),
-            }
-            if let Some(p) = d.parent() {
-                let _ = fsync_dir(p);
-            }
+            vfs::remove_dir_all(&*self.vfs, d)?;
         }
         Ok(())
     }

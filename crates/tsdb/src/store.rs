@@ -15,6 +15,7 @@ use crate::cardinality::DatabaseCardinality;
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::shard::Shard;
+use crate::vfs::{self, SharedVfs, StdFs};
 use crate::ShardStatistics;
 
 const SNAPSHOT_POLL: Duration = Duration::from_millis(100);
@@ -24,6 +25,7 @@ struct Shared {
     cfg: Arc<EngineConfig>,
     /// Each database's series counts, shared by its shards.
     databases: Mutex<BTreeMap<String, Arc<DatabaseCardinality>>>,
+    vfs: SharedVfs,
     shards: RwLock<BTreeMap<u64, Arc<Shard>>>,
     stop: Mutex<bool>,
     wake: Condvar,
@@ -81,8 +83,14 @@ impl Store {
     /// Opens every shard under `cfg.dir` (replaying their WALs) and starts the
     /// background snapshot and compaction threads.
     pub fn open(cfg: EngineConfig) -> Result<Store> {
-        fs::create_dir_all(&cfg.dir)?;
-        fs::create_dir_all(&cfg.wal_dir)?;
+        Store::open_with_vfs(cfg, Arc::new(StdFs))
+    }
+
+    /// [`Store::open`] with every file-system change going through `vfs`
+    /// (tests record them, inject errors and simulate power loss).
+    pub fn open_with_vfs(cfg: EngineConfig, vfs: SharedVfs) -> Result<Store> {
+        vfs::create_dir_all(&*vfs, &cfg.dir)?;
+        vfs::create_dir_all(&*vfs, &cfg.wal_dir)?;
         let cfg = Arc::new(cfg);
         let mut shards = BTreeMap::new();
         let mut databases: BTreeMap<String, Arc<DatabaseCardinality>> = BTreeMap::new();
@@ -91,7 +99,7 @@ impl Store {
             for rp in dir_names(&cfg.dir.join(&db))? {
                 for id in dir_names(&cfg.dir.join(&db).join(&rp))? {
                     let Ok(id) = id.parse::<u64>() else { continue };
-                    match Shard::open(cfg.clone(), &db, &rp, id, counts.clone()) {
+                    match Shard::open(cfg.clone(), vfs.clone(), &db, &rp, id, counts.clone()) {
                         Ok(s) => {
                             shards.insert(id, Arc::new(s));
                         }
@@ -105,6 +113,7 @@ impl Store {
         let shared = Arc::new(Shared {
             cfg: cfg.clone(),
             databases: Mutex::new(databases),
+            vfs,
             shards: RwLock::new(shards),
             stop: Mutex::new(false),
             wake: Condvar::new(),
@@ -148,6 +157,7 @@ impl Store {
         }
         let s = Arc::new(Shard::open(
             self.shared.cfg.clone(),
+            self.shared.vfs.clone(),
             db,
             rp,
             id,
@@ -191,9 +201,7 @@ impl Store {
             self.shared.cfg.dir.join(db),
             self.shared.cfg.wal_dir.join(db),
         ] {
-            if d.exists() {
-                fs::remove_dir_all(&d)?;
-            }
+            vfs::remove_dir_all(&*self.shared.vfs, &d)?;
         }
         Ok(())
     }
@@ -212,9 +220,7 @@ impl Store {
             self.shared.cfg.dir.join(db).join(rp),
             self.shared.cfg.wal_dir.join(db).join(rp),
         ] {
-            if d.exists() {
-                fs::remove_dir_all(&d)?;
-            }
+            vfs::remove_dir_all(&*self.shared.vfs, &d)?;
         }
         Ok(())
     }

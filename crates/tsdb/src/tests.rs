@@ -9,6 +9,8 @@ use models::{Column, FieldType, FieldValue, Point, TimeRange};
 
 use crate::{EngineConfig, Error, Shard, Store, TagPredicate};
 
+mod power_loss;
+
 fn cfg(dir: &Path) -> EngineConfig {
     EngineConfig {
         dir: dir.join("data"),
@@ -385,7 +387,14 @@ fn corrupt_data_file_is_an_error_not_a_panic() {
     data[n - 45] ^= 0x55;
     std::fs::write(&path, &data).unwrap();
     assert!(matches!(
-        Shard::open(Arc::new(cfg(d.path())), "db", "rp", 1, Default::default()),
+        Shard::open(
+            Arc::new(cfg(d.path())),
+            Arc::new(crate::StdFs),
+            "db",
+            "rp",
+            1,
+            Default::default()
+        ),
         Err(Error::Corrupt { .. })
     ));
     // the store skips the bad shard instead of failing
@@ -906,7 +915,7 @@ fn m7_tags_fields_and_string_length_are_limited() {
         vec![("s", FieldValue::String("123456789".into()))],
     );
     assert_eq!(
-        reason(s.write_points(&[long.clone()])),
+        reason(s.write_points(std::slice::from_ref(&long))),
         "input field \"s\" on measurement \"m\" is too long, 9 > 8"
     );
     s.write_points(&[pt(
@@ -916,7 +925,7 @@ fn m7_tags_fields_and_string_length_are_limited() {
     .unwrap();
     // Also when the series and field exist (the write path's fast lane).
     assert_eq!(
-        reason(s.write_points(&[long.clone()])),
+        reason(s.write_points(std::slice::from_ref(&long))),
         "input field \"s\" on measurement \"m\" is too long, 9 > 8"
     );
     s.write_points(&[pt(&[("a", "1")], vec![("f2", FieldValue::Float(1.0))])])

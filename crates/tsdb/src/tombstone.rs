@@ -7,9 +7,10 @@
 //! `<data file name>.tomb` is a sequence of framed records
 //! `[len u32][crc32 u32][payload]`, payload = `min i64 LE, max i64 LE,
 //! n u32 LE, n × series id u64 LE`. Each record is appended and fsynced before
-//! the delete is acknowledged; a torn tail is ignored on load.
+//! the delete is acknowledged (the first record a process appends also
+//! fsyncs the directory, so a new file's entry is durable); a torn tail is
+//! ignored on load.
 
-use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ use rustc_hash::FxHashMap;
 
 use crate::bytes::{frame, next_frame, Framed, Reader};
 use crate::error::{Error, Result};
+use crate::vfs::SharedVfs;
 
 pub(crate) fn path_for(tsm: &Path) -> PathBuf {
     let mut s = tsm.as_os_str().to_os_string();
@@ -30,10 +32,13 @@ struct Inner {
     by_series: FxHashMap<u64, Vec<(i64, i64)>>,
     /// Records in the order written, for copying into a compaction output.
     log: Vec<(Vec<u64>, i64, i64)>,
+    /// Whether this process made the file's directory entry durable.
+    dir_synced: bool,
 }
 
 #[derive(Debug)]
 pub(crate) struct Tombstones {
+    vfs: SharedVfs,
     path: PathBuf,
     inner: RwLock<Inner>,
 }
@@ -50,7 +55,7 @@ fn encode(ids: &[u64], min: i64, max: i64) -> Vec<u8> {
 }
 
 impl Tombstones {
-    pub(crate) fn open(path: &Path) -> Result<Tombstones> {
+    pub(crate) fn open(vfs: SharedVfs, path: &Path) -> Result<Tombstones> {
         let mut inner = Inner::default();
         match std::fs::read(path) {
             Ok(data) => {
@@ -78,6 +83,7 @@ impl Tombstones {
             Err(e) => return Err(e.into()),
         }
         Ok(Tombstones {
+            vfs,
             path: path.to_path_buf(),
             inner: RwLock::new(inner),
         })
@@ -91,12 +97,18 @@ impl Tombstones {
         let mut buf = Vec::new();
         frame(&mut buf, &encode(ids, min, max));
         let mut inner = self.inner.write();
-        let mut f: File = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        let mut f = self.vfs.open_append(&self.path)?;
         f.write_all(&buf)?;
         f.sync_all()?;
+        if !inner.dir_synced {
+            // The file may be new (or made by a process that died before
+            // its directory fsync): an fsynced file whose entry is lost
+            // would bring the deleted values back.
+            if let Some(dir) = self.path.parent() {
+                self.vfs.sync_dir(dir)?;
+            }
+            inner.dir_synced = true;
+        }
         for &id in ids {
             inner.by_series.entry(id).or_default().push((min, max));
         }
@@ -145,11 +157,12 @@ mod tests {
     fn persist_and_reload() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("x.tsm.tomb");
-        let t = Tombstones::open(&p).unwrap();
+        let vfs: SharedVfs = std::sync::Arc::new(crate::vfs::StdFs);
+        let t = Tombstones::open(vfs.clone(), &p).unwrap();
         assert!(t.is_empty());
         t.add(&[1, 2], 10, 20).unwrap();
         t.add(&[2], 30, 40).unwrap();
-        let t = Tombstones::open(&p).unwrap();
+        let t = Tombstones::open(vfs, &p).unwrap();
         assert_eq!(t.ranges(2), vec![(10, 20), (30, 40)]);
         assert_eq!(t.ranges(1), vec![(10, 20)]);
         assert!(t.ranges(3).is_empty());

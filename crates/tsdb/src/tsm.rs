@@ -23,7 +23,7 @@
 //!
 //! Deletes are recorded next to the file in `<name>.tomb` (see `tombstone`).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ use crate::block::{empty_column, MAX_BLOCK_VALUES};
 use crate::bytes::{put_uvarint, Reader};
 use crate::error::{Error, Result};
 use crate::tombstone::Tombstones;
-use crate::wal::fsync_dir;
+use crate::vfs::{SharedVfs, VfsFile};
 
 const MAGIC: &[u8; 8] = b"TDMKTSM1";
 const FOOTER_LEN: u64 = 32;
@@ -139,9 +139,10 @@ fn map_file(file: &File) -> Result<memmap2::Mmap> {
 /// Writes one data file. Keys must be added in ascending (series, field)
 /// order, blocks of one key in ascending time order.
 pub(crate) struct TsmWriter {
+    vfs: SharedVfs,
     tmp: PathBuf,
     path: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<Box<dyn VfsFile>>,
     offset: u64,
     index: Vec<u8>,
     cur: Option<(u64, u32, FieldType)>,
@@ -152,6 +153,7 @@ pub(crate) struct TsmWriter {
 
 impl TsmWriter {
     pub(crate) fn create(
+        vfs: SharedVfs,
         dir: &Path,
         min_gen: u64,
         max_gen: u64,
@@ -159,14 +161,11 @@ impl TsmWriter {
     ) -> Result<TsmWriter> {
         let path = dir.join(file_name(min_gen, max_gen, version));
         let tmp = path.with_extension("tsm.tmp");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .open(&tmp)?;
+        let file = vfs.create(&tmp)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(MAGIC)?;
         Ok(TsmWriter {
+            vfs,
             tmp,
             path,
             out,
@@ -258,11 +257,12 @@ impl TsmWriter {
         })();
         match res {
             Ok(()) => Ok(PendingTsm {
+                vfs: self.vfs,
                 tmp: self.tmp,
                 path: self.path,
             }),
             Err(e) => {
-                let _ = fs::remove_file(&self.tmp);
+                let _ = self.vfs.remove_file(&self.tmp);
                 Err(e)
             }
         }
@@ -270,12 +270,13 @@ impl TsmWriter {
 
     /// Removes the temporary file of an abandoned write.
     pub(crate) fn abort(self) {
-        let _ = fs::remove_file(&self.tmp);
+        let _ = self.vfs.remove_file(&self.tmp);
     }
 }
 
 /// A complete, fsynced data file still under its temporary name.
 pub(crate) struct PendingTsm {
+    vfs: SharedVfs,
     tmp: PathBuf,
     path: PathBuf,
 }
@@ -288,15 +289,15 @@ impl PendingTsm {
 
     /// Atomically renames the file into place and fsyncs the directory.
     pub(crate) fn publish(self) -> Result<PathBuf> {
-        fs::rename(&self.tmp, &self.path)?;
+        self.vfs.rename(&self.tmp, &self.path)?;
         if let Some(dir) = self.path.parent() {
-            fsync_dir(dir)?;
+            self.vfs.sync_dir(dir)?;
         }
         Ok(self.path)
     }
 
     pub(crate) fn abort(self) {
-        let _ = fs::remove_file(&self.tmp);
+        let _ = self.vfs.remove_file(&self.tmp);
     }
 }
 
@@ -318,7 +319,7 @@ pub(crate) struct TsmFile {
 }
 
 impl TsmFile {
-    pub(crate) fn open(path: &Path) -> Result<TsmFile> {
+    pub(crate) fn open(vfs: &SharedVfs, path: &Path) -> Result<TsmFile> {
         let corrupt = |d: &str| Error::corrupt(path, d);
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let (min_gen, max_gen, version) =
@@ -390,7 +391,7 @@ impl TsmFile {
         {
             return Err(corrupt("index not sorted"));
         }
-        let tombstones = Tombstones::open(&crate::tombstone::path_for(path))?;
+        let tombstones = Tombstones::open(vfs.clone(), &crate::tombstone::path_for(path))?;
         Ok(TsmFile {
             path: path.to_path_buf(),
             map,
@@ -493,6 +494,11 @@ impl TsmFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+
+    fn vfs() -> SharedVfs {
+        std::sync::Arc::new(crate::vfs::StdFs)
+    }
 
     fn fblock(t0: i64, n: usize) -> Block {
         Block {
@@ -504,7 +510,7 @@ mod tests {
     #[test]
     fn write_read_and_prune() {
         let d = tempfile::tempdir().unwrap();
-        let mut w = TsmWriter::create(d.path(), 1, 1, 0).unwrap();
+        let mut w = TsmWriter::create(vfs(), d.path(), 1, 1, 0).unwrap();
         w.write_block(1, 1, &fblock(0, 1000)).unwrap();
         w.write_block(1, 1, &fblock(10_000, 500)).unwrap();
         w.write_block(
@@ -518,7 +524,7 @@ mod tests {
         .unwrap();
         w.write_block(7, 1, &fblock(0, 3)).unwrap();
         let p = w.finish(1).unwrap().publish().unwrap();
-        let f = TsmFile::open(&p).unwrap();
+        let f = TsmFile::open(&vfs(), &p).unwrap();
         assert_eq!((f.min_gen, f.max_gen, f.level), (1, 1, 1));
         assert_eq!(f.keys().len(), 3);
         let e = f.entry(1, 1).unwrap();
@@ -538,7 +544,7 @@ mod tests {
     #[test]
     fn corrupt_files_are_errors() {
         let d = tempfile::tempdir().unwrap();
-        let mut w = TsmWriter::create(d.path(), 2, 2, 0).unwrap();
+        let mut w = TsmWriter::create(vfs(), d.path(), 2, 2, 0).unwrap();
         w.write_block(1, 1, &fblock(0, 10)).unwrap();
         let p = w.finish(1).unwrap().publish().unwrap();
         let good = fs::read(&p).unwrap();
@@ -546,7 +552,7 @@ mod tests {
         let mut bad = good.clone();
         bad[20] ^= 0xff;
         fs::write(&p, &bad).unwrap();
-        let f = TsmFile::open(&p).unwrap();
+        let f = TsmFile::open(&vfs(), &p).unwrap();
         let e = f.entry(1, 1).unwrap();
         assert!(matches!(
             f.read_block(e.typ, &e.blocks[0]),
@@ -557,9 +563,12 @@ mod tests {
         let n = bad.len();
         bad[n - 40] ^= 0xff;
         fs::write(&p, &bad).unwrap();
-        assert!(matches!(TsmFile::open(&p), Err(Error::Corrupt { .. })));
+        assert!(matches!(
+            TsmFile::open(&vfs(), &p),
+            Err(Error::Corrupt { .. })
+        ));
         fs::write(&p, &good[..20]).unwrap();
-        assert!(TsmFile::open(&p).is_err());
+        assert!(TsmFile::open(&vfs(), &p).is_err());
     }
 
     /// A file of one float block whose body is `body` (checksums valid), and
@@ -603,7 +612,7 @@ mod tests {
             body.extend_from_slice(&ts);
             codec::encode_floats(&[1.0], &mut body);
             let p = raw_file(d.path(), &body, index_count);
-            let f = TsmFile::open(&p).unwrap();
+            let f = TsmFile::open(&vfs(), &p).unwrap();
             let e = f.entry(1, 1).unwrap();
             match f.read_block(e.typ, &e.blocks[0]) {
                 Err(Error::Corrupt { detail, .. }) => {
@@ -619,7 +628,7 @@ mod tests {
         body.extend_from_slice(&ts);
         codec::encode_floats(&[1.0], &mut body);
         let p = raw_file(d.path(), &body, 1);
-        let f = TsmFile::open(&p).unwrap();
+        let f = TsmFile::open(&vfs(), &p).unwrap();
         let e = f.entry(1, 1).unwrap();
         assert_eq!(f.read_block(e.typ, &e.blocks[0]).unwrap().times, vec![0]);
     }

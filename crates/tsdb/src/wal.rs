@@ -33,8 +33,7 @@
 //! the rest of that segment is skipped with an error log. New writes always go
 //! to a fresh segment.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -43,13 +42,14 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::bytes::{frame, next_frame, Framed};
 use crate::error::{Error, Result};
+use crate::vfs::{self, SharedVfs, Vfs, VfsFile};
 
 /// Segment size after which the leader starts a new segment.
 pub(crate) const SEGMENT_SIZE: u64 = 10 * 1024 * 1024;
 
 struct Segment {
     id: u64,
-    file: File,
+    file: Box<dyn VfsFile>,
     size: u64,
 }
 
@@ -123,6 +123,7 @@ struct State {
 }
 
 pub(crate) struct Wal {
+    vfs: SharedVfs,
     dir: PathBuf,
     state: Mutex<State>,
     cond: Condvar,
@@ -133,11 +134,6 @@ pub(crate) struct Wal {
 
 fn segment_path(dir: &Path, id: u64) -> PathBuf {
     dir.join(format!("{id:08}.wal"))
-}
-
-pub(crate) fn fsync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)?.sync_all()?;
-    Ok(())
 }
 
 /// Segment ids present in `dir`, ascending.
@@ -157,13 +153,9 @@ fn list_segments(dir: &Path) -> Result<Vec<u64>> {
     Ok(ids)
 }
 
-fn create_segment(dir: &Path, id: u64) -> Result<Segment> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .open(segment_path(dir, id))?;
-    fsync_dir(dir)?;
+fn create_segment(vfs: &dyn Vfs, dir: &Path, id: u64) -> Result<Segment> {
+    let file = vfs.create(&segment_path(dir, id))?;
+    vfs.sync_dir(dir)?;
     Ok(Segment { id, file, size: 0 })
 }
 
@@ -171,11 +163,12 @@ impl Wal {
     /// Replays every segment in `dir` through `on_record` (in order), then
     /// opens a fresh segment for new writes.
     pub(crate) fn open(
+        vfs: SharedVfs,
         dir: &Path,
         fsync_delay: Duration,
         mut on_record: impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<Wal> {
-        fs::create_dir_all(dir)?;
+        vfs::create_dir_all(&*vfs, dir)?;
         let ids = list_segments(dir)?;
         let mut total = 0u64;
         let mut empty = Vec::new();
@@ -200,7 +193,7 @@ impl Wal {
             if let Some(end) = good_end {
                 if last {
                     tracing::warn!(path = %path.display(), offset = end, "truncating torn WAL tail");
-                    let f = OpenOptions::new().write(true).open(&path)?;
+                    let f = vfs.open_write(&path)?;
                     f.set_len(end as u64)?;
                     f.sync_all()?;
                 } else {
@@ -210,14 +203,15 @@ impl Wal {
             total += good_end.unwrap_or(data.len()) as u64;
         }
         for p in &empty {
-            fs::remove_file(p)?;
+            vfs.remove_file(p)?;
         }
         if !empty.is_empty() {
-            fsync_dir(dir)?;
+            vfs.sync_dir(dir)?;
         }
         let next = ids.last().map_or(1, |l| l + 1);
-        let segment = create_segment(dir, next)?;
+        let segment = create_segment(&*vfs, dir, next)?;
         Ok(Wal {
+            vfs,
             dir: dir.to_path_buf(),
             state: Mutex::new(State {
                 buf: Vec::new(),
@@ -294,7 +288,7 @@ impl Wal {
     ) -> Result<()> {
         pre_sync()?;
         if seg.is_none() {
-            *seg = Some(create_segment(&self.dir, next_id)?);
+            *seg = Some(create_segment(&*self.vfs, &self.dir, next_id)?);
         }
         let Some(s) = seg.as_mut() else {
             return Err(Error::WalFailed("no open segment".into()));
@@ -307,7 +301,7 @@ impl Wal {
         s.size += buf.len() as u64;
         self.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
         if s.size >= SEGMENT_SIZE {
-            match create_segment(&self.dir, s.id + 1) {
+            match create_segment(&*self.vfs, &self.dir, s.id + 1) {
                 Ok(next) => *seg = Some(next),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot start a new WAL segment; continuing in the current one")
@@ -331,7 +325,7 @@ impl Wal {
             }
         }
         let next = st.last_id + 1;
-        st.segment = Some(create_segment(&self.dir, next)?);
+        st.segment = Some(create_segment(&*self.vfs, &self.dir, next)?);
         st.last_id = next;
         Ok(next - 1)
     }
@@ -348,23 +342,31 @@ impl Wal {
             if id <= upto && id < current {
                 let p = segment_path(&self.dir, id);
                 let len = fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                fs::remove_file(&p)?;
+                self.vfs.remove_file(&p)?;
                 self.bytes
                     .fetch_sub(len.min(self.bytes()), Ordering::Relaxed);
             }
         }
-        fsync_dir(&self.dir)
+        self.vfs.sync_dir(&self.dir)?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vfs::StdFs;
+    use std::fs::OpenOptions;
+    use std::io::Write;
     use std::sync::Arc;
+
+    fn std_fs() -> SharedVfs {
+        Arc::new(StdFs)
+    }
 
     fn replay(dir: &Path) -> Vec<Vec<u8>> {
         let mut got = Vec::new();
-        let _w = Wal::open(dir, Duration::ZERO, |p| {
+        let _w = Wal::open(std_fs(), dir, Duration::ZERO, |p| {
             got.push(p.to_vec());
             Ok(())
         })
@@ -376,7 +378,7 @@ mod tests {
     fn round_trip_and_roll() {
         let d = tempfile::tempdir().unwrap();
         {
-            let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+            let w = Wal::open(std_fs(), d.path(), Duration::ZERO, |_| Ok(())).unwrap();
             w.commit(b"one", &|| Ok(())).unwrap();
             let closed = w.roll().unwrap();
             w.commit(b"two", &|| Ok(())).unwrap();
@@ -391,7 +393,7 @@ mod tests {
     fn restarts_without_writes_leave_one_empty_segment() {
         let d = tempfile::tempdir().unwrap();
         {
-            let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+            let w = Wal::open(std_fs(), d.path(), Duration::ZERO, |_| Ok(())).unwrap();
             w.commit(b"kept", &|| Ok(())).unwrap();
         }
         for _ in 0..3 {
@@ -418,7 +420,7 @@ mod tests {
     fn torn_tail_is_truncated() {
         let d = tempfile::tempdir().unwrap();
         {
-            let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+            let w = Wal::open(std_fs(), d.path(), Duration::ZERO, |_| Ok(())).unwrap();
             w.commit(b"aaaa", &|| Ok(())).unwrap();
             w.commit(b"bbbb", &|| Ok(())).unwrap();
         }
@@ -445,7 +447,7 @@ mod tests {
     fn l4_zero_filled_wal_tail_is_truncated_not_replayed() {
         let d = tempfile::tempdir().unwrap();
         {
-            let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+            let w = Wal::open(std_fs(), d.path(), Duration::ZERO, |_| Ok(())).unwrap();
             w.commit(b"aaaa", &|| Ok(())).unwrap();
         }
         let p = last_segment(d.path());
@@ -467,7 +469,7 @@ mod tests {
     fn bad_checksum_stops_replay() {
         let d = tempfile::tempdir().unwrap();
         {
-            let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+            let w = Wal::open(std_fs(), d.path(), Duration::ZERO, |_| Ok(())).unwrap();
             for r in [b"r1", b"r2", b"r3"] {
                 w.commit(r, &|| Ok(())).unwrap();
             }
@@ -488,7 +490,7 @@ mod tests {
     #[test]
     fn a_failed_group_errors_and_later_commits_work() {
         let d = tempfile::tempdir().unwrap();
-        let w = Wal::open(d.path(), Duration::ZERO, |_| Ok(())).unwrap();
+        let w = Wal::open(std_fs(), d.path(), Duration::ZERO, |_| Ok(())).unwrap();
         w.commit(b"ok1", &|| Ok(())).unwrap();
         let e = w
             .commit(b"lost", &|| Err(Error::WalFailed("injected".into())))
@@ -539,7 +541,8 @@ mod tests {
     #[test]
     fn concurrent_commits_share_fsyncs() {
         let d = tempfile::tempdir().unwrap();
-        let w = Arc::new(Wal::open(d.path(), Duration::from_millis(1), |_| Ok(())).unwrap());
+        let w =
+            Arc::new(Wal::open(std_fs(), d.path(), Duration::from_millis(1), |_| Ok(())).unwrap());
         let syncs = Arc::new(AtomicU64::new(0));
         let hs: Vec<_> = (0..8)
             .map(|i| {
