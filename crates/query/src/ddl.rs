@@ -80,11 +80,13 @@ pub fn execute(
             ok()
         }
         Statement::DropDatabase { name } => {
-            if meta.data().database(name).is_none() {
-                return ok();
-            }
+            // Sent even when the cached metadata lacks the database: a data
+            // node's cache may be stale (M4); the meta store decides.
             meta.execute(Command::DropDatabase { name: name.clone() })?;
-            ex.storage.delete_database(name)?;
+            // Only a valid name can have local files (never `..` or a path).
+            if meta::is_valid_name(name) {
+                ex.storage.delete_database(name)?;
+            }
             ok()
         }
         Statement::CreateRetentionPolicy(s) => {

@@ -497,3 +497,62 @@ fn explain_lists_iterators_like_influxdb() {
     assert!(tree.iter().any(|l| l.ends_with("cursors_aux: 2")));
     assert!(tree.iter().any(|l| l.ends_with("cursors_cond: 1")));
 }
+
+/// A data node's meta cache that lags: reads answer an old snapshot,
+/// changes go to the real store.
+struct StaleCache {
+    stale: Arc<meta::Data>,
+    real: Arc<dyn meta::MetaStore>,
+}
+
+impl meta::MetaStore for StaleCache {
+    fn data(&self) -> Arc<meta::Data> {
+        self.stale.clone()
+    }
+    fn execute(&self, cmd: meta::Command) -> meta::Result<meta::Response> {
+        self.real.execute(cmd)
+    }
+}
+
+#[test]
+fn m4_drop_database_reaches_the_meta_store_when_the_cache_lacks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let real: Arc<dyn meta::MetaStore> =
+        Arc::new(meta::local::LocalMetaStore::open(&dir.path().join("meta")).unwrap());
+    let stale = real.data();
+    real.execute(meta::Command::CreateDatabase {
+        name: "db".into(),
+        rp: None,
+        retention_autocreate: true,
+    })
+    .unwrap();
+    let meta: Arc<dyn meta::MetaStore> = Arc::new(StaleCache {
+        stale,
+        real: real.clone(),
+    });
+    let data_dir = dir.path().join("data");
+    let store = Arc::new(
+        tsdb::Store::open(tsdb::EngineConfig {
+            dir: data_dir.clone(),
+            wal_dir: dir.path().join("wal"),
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    let writer = Arc::new(cluster::PointsWriter::new(meta.clone(), store.clone(), 1));
+    let ex = QueryExecutor::new(meta, store, writer, ExecutorConfig::default());
+    let run = |text: &str| {
+        let q = influxql::parse_query(text).unwrap();
+        ex.execute(&q, &ExecutionContext::default())
+    };
+    let r = run("DROP DATABASE db");
+    assert_eq!(r[0].error, None);
+    assert!(
+        real.data().database("db").is_none(),
+        "DROP DATABASE was a no-op"
+    );
+    // A name no database can have never reaches the file system.
+    let r = run("DROP DATABASE \"..\"");
+    assert_eq!(r[0].error, None);
+    assert!(data_dir.exists() && dir.path().join("meta").exists());
+}

@@ -136,6 +136,28 @@ pub struct MetaSection {
     pub meta_internal_shared_secret: String,
 }
 
+impl MetaSection {
+    /// H1: a clustered data node that authenticates its users takes them
+    /// from the meta nodes, so it refuses to start unless it also talks to
+    /// them with a shared secret — otherwise anyone who reaches a meta node
+    /// could create an admin and `auth-enabled` would protect nothing.
+    pub fn check_cluster_auth(&self, http_auth_enabled: bool) -> Result<(), String> {
+        if http_auth_enabled
+            && !self.meta_servers.is_empty()
+            && self.meta_internal_shared_secret.is_empty()
+        {
+            return Err(
+                "[http] auth-enabled = true on a clustered data node ([meta] meta-servers \
+                 is set) needs [meta] meta-internal-shared-secret: set it to the meta nodes' \
+                 [meta] internal-shared-secret and enable auth-enabled on the meta nodes, or \
+                 anyone who can reach a meta node can create an admin user"
+                    .to_string(),
+            );
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct DataSection {
@@ -511,6 +533,18 @@ bind-address = "127.0.0.1:8088"
         );
         assert_eq!(cfg.retention.check_interval.0, Duration::from_secs(1800));
         assert_eq!(cfg.data.max_series_per_database, 1_000_000);
+    }
+
+    #[test]
+    fn h1_clustered_auth_needs_the_meta_secret() {
+        let mut m = MetaSection::default();
+        assert!(m.check_cluster_auth(true).is_ok(), "standalone");
+        m.meta_servers = vec!["meta1:8091".into()];
+        assert!(m.check_cluster_auth(false).is_ok());
+        let err = m.check_cluster_auth(true).unwrap_err();
+        assert!(err.contains("meta-internal-shared-secret"), "{err}");
+        m.meta_internal_shared_secret = "s3cret".into();
+        assert!(m.check_cluster_auth(true).is_ok());
     }
 
     #[test]

@@ -86,6 +86,10 @@ impl Node {
     /// Opens the node: clustered when `[meta] meta-servers` lists meta
     /// nodes, standalone (metadata embedded) otherwise.
     pub fn open(config: Config) -> Result<Arc<Node>, ServerError> {
+        config
+            .meta
+            .check_cluster_auth(config.http.auth_enabled)
+            .map_err(ServerError::Config)?;
         let node = if config.meta.meta_servers.is_empty() {
             Node::open_standalone(config)?
         } else {
