@@ -266,6 +266,15 @@ async fn forward(srv: &MetaServer, leader: &MetaPeer, inc: &Incoming) -> Respons
                 .insert("Content-Type", HeaderValue::from_static("application/json"));
             resp
         }
+        // The leader may have received and applied it: say so instead of
+        // "no leader", which promises that nothing happened.
+        Ok(Err(e)) if e.maybe_sent => reply(
+            502,
+            json!({ "error": format!(
+                "forwarding to the leader at {} failed: {e}; the change may have been applied",
+                leader.http_addr
+            ) }),
+        ),
         _ => error_reply(&Error::NoLeader),
     }
 }

@@ -148,7 +148,7 @@ impl MetaClient {
         path: &str,
         body: Option<&[u8]>,
         timeout: Duration,
-    ) -> Result<Reply> {
+    ) -> Result<Reply, http_util::RequestError> {
         http_util::request(
             &self.inner.agent,
             method,
@@ -157,13 +157,28 @@ impl MetaClient {
             &self.headers(),
             timeout,
         )
-        .map_err(|e| Error::Http(format!("{server}: {e}")))
+        .map_err(|e| http_util::RequestError {
+            message: format!("{server}: {}", e.message),
+            maybe_sent: e.maybe_sent,
+        })
     }
 
     /// Sends a request to the meta cluster: the preferred node first, then
-    /// the others; unreachable nodes and 503 (no leader) answers are retried
+    /// the others; unreachable nodes and 503 `no leader` answers are retried
     /// with backoff until `retry_for` runs out. Any other answer is returned.
+    ///
+    /// Only a GET is resent after it may have reached a server (a transfer
+    /// broken after sending, a timeout, a 503 other than `no leader` such as
+    /// a commit that timed out): a POST is not idempotent, so resending it
+    /// could apply it twice (M3). [`MetaClient::execute_command`] makes its
+    /// POSTs idempotent with a key and resends them.
     pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<Reply> {
+        self.send(method, path, body, method.eq_ignore_ascii_case("GET"))
+    }
+
+    /// [`MetaClient::request`]; `resend`: whether the request may be sent
+    /// again after a server may have acted on it.
+    fn send(&self, method: &str, path: &str, body: Option<&[u8]>, resend: bool) -> Result<Reply> {
         let n = self.inner.servers.len();
         if n == 0 {
             return Err(Error::Http("no meta servers configured".into()));
@@ -181,13 +196,22 @@ impl MetaClient {
                 let server = &self.inner.servers[i];
                 match self.call_one(server, method, path, body, self.inner.opts.request_timeout) {
                     Ok(r) if r.status == 503 => {
-                        last_503 = Some(error_from_reply(&r));
+                        let e = error_from_reply(&r);
+                        if !resend && !matches!(e, Error::NoLeader) {
+                            return Ok(r);
+                        }
+                        last_503 = Some(e);
                     }
                     Ok(r) => {
                         self.inner.preferred.store(i, Ordering::Relaxed);
                         return Ok(r);
                     }
-                    Err(e) => last = e,
+                    Err(e) if e.maybe_sent && !resend => {
+                        return Err(Error::Http(format!(
+                            "{e}; the request may have been applied, so it was not resent"
+                        )));
+                    }
+                    Err(e) => last = Error::Http(e.message),
                 }
             }
             if Instant::now() + backoff > deadline {
@@ -309,6 +333,7 @@ impl MetaClient {
             None,
             wait + self.inner.opts.request_timeout,
         );
+        let res = res.map_err(|e| Error::Http(e.message));
         match res.and_then(|r| self.absorb(&r)) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -325,9 +350,23 @@ impl MetaClient {
 
     /// Applies `cmd` through the meta cluster, then refreshes the cache so
     /// that [`MetaClient::data_cached`] reflects the change on return.
+    /// The command travels with a fresh idempotency key
+    /// ([`Command::Once`]), so resending it after a timeout cannot apply it
+    /// twice (M3).
     pub fn execute_command(&self, cmd: &Command) -> Result<Response> {
+        let once;
+        let cmd = match cmd {
+            Command::Once { .. } => cmd,
+            _ => {
+                once = Command::Once {
+                    key: request_key(),
+                    command: Box::new(cmd.clone()),
+                };
+                &once
+            }
+        };
         let body = serde_json::to_vec(cmd).map_err(|e| Error::Http(e.to_string()))?;
-        let r = self.request("POST", "/execute", Some(&body))?;
+        let r = self.send("POST", "/execute", Some(&body), true)?;
         if r.status != 200 {
             return Err(error_from_reply(&r));
         }
@@ -373,6 +412,22 @@ impl MetaClient {
             expiration: v["expiration"].as_i64().unwrap_or(0),
         })
     }
+}
+
+/// A fresh idempotency key: 128 random bits in hex. Should the OS refuse
+/// randomness, time, process and a counter mixed (uniqueness, not secrecy,
+/// is what a key needs).
+pub fn request_key() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let now = crate::node::now_nanos();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let seed = format!("{now}-{}-{n}", std::process::id());
+        b[..8].copy_from_slice(&meta::fnv64a(seed.as_bytes()).to_le_bytes());
+        b[8..].copy_from_slice(&(now as u64 ^ n.rotate_left(32)).to_le_bytes());
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Form-encodes a query value.

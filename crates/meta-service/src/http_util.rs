@@ -16,11 +16,44 @@ pub fn agent() -> ureq::Agent {
     )
 }
 
+/// Largest reply body read (a whole `/data` document fits many times).
+const MAX_REPLY_BYTES: u64 = 1 << 30;
+
 /// A reply: status and body.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
+}
+
+/// A request that got no answer.
+#[derive(Debug, Clone)]
+pub struct RequestError {
+    pub message: String,
+    /// False only when the request certainly never reached the server (no
+    /// connection could be made); true when it may have been received and
+    /// acted on, so a non-idempotent request must not be resent blindly.
+    pub maybe_sent: bool,
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn maybe_sent(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind as K;
+    use ureq::Timeout as T;
+    match e {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => false,
+        ureq::Error::Timeout(T::Resolve | T::Connect) => false,
+        ureq::Error::Io(io) => !matches!(
+            io.kind(),
+            K::ConnectionRefused | K::AddrNotAvailable | K::NotFound
+        ),
+        _ => true,
+    }
 }
 
 /// Sends `method url` with an optional JSON body and extra headers; fails
@@ -32,7 +65,7 @@ pub fn request(
     body: Option<&[u8]>,
     headers: &[(String, String)],
     timeout: Duration,
-) -> Result<Reply, String> {
+) -> Result<Reply, RequestError> {
     let resp = if method.eq_ignore_ascii_case("GET") {
         let mut rb = agent.get(url);
         for (k, v) in headers {
@@ -49,13 +82,19 @@ pub fn request(
             .build()
             .send(body.unwrap_or_default())
     };
-    let mut resp = resp.map_err(|e| e.to_string())?;
+    let mut resp = resp.map_err(|e| RequestError {
+        message: e.to_string(),
+        maybe_sent: maybe_sent(&e),
+    })?;
     let status = resp.status().as_u16();
     let body = resp
         .body_mut()
         .with_config()
-        .limit(1 << 30)
+        .limit(MAX_REPLY_BYTES)
         .read_to_vec()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| RequestError {
+            message: e.to_string(),
+            maybe_sent: true,
+        })?;
     Ok(Reply { status, body })
 }

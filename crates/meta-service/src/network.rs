@@ -179,7 +179,7 @@ impl PeerClient {
         })
         .await
         .map_err(|e| RPCError::Network(NetworkError::new(&e)))?
-        .map_err(|e| RPCError::Unreachable(Unreachable::new(&TransportError(e))))?;
+        .map_err(|e| RPCError::Unreachable(Unreachable::new(&TransportError(e.message))))?;
         if reply.status != 200 {
             let text = String::from_utf8_lossy(&reply.body).to_string();
             return Err(RPCError::Unreachable(Unreachable::new(&TransportError(

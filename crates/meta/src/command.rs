@@ -162,6 +162,16 @@ pub enum Command {
     SetClusterId {
         id: u64,
     },
+    /// `command`, applied at most once per `key` (M3): a retried or late
+    /// duplicate answers the first application's response without applying
+    /// again, so a retried DROP DATABASE cannot drop a database created
+    /// meanwhile. The client picks the key (128 random bits in hex) and
+    /// reuses it for every retry of one change. Keys are remembered in
+    /// [`crate::Data::applied_keys`] (the latest [`crate::MAX_APPLIED_KEYS`]).
+    Once {
+        key: String,
+        command: Box<Command>,
+    },
 }
 
 /// What applying a command produced, beyond "ok".

@@ -7,7 +7,7 @@
 //! byte-identical state. No I/O here.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Nanoseconds in an hour, a day and a week.
 pub const HOUR: i64 = 3_600_000_000_000;
@@ -37,6 +37,26 @@ pub struct Data {
     pub max_shard_group_id: u64,
     pub max_shard_id: u64,
     pub leases: BTreeMap<String, Lease>,
+    /// Keys of the latest [`crate::Command::Once`] commands applied, oldest
+    /// first, with what they answered: part of the replicated state so that
+    /// every replica (and a snapshot) deduplicates alike.
+    #[serde(default)]
+    pub applied_keys: VecDeque<AppliedKey>,
+}
+
+/// How many idempotency keys the state remembers. A duplicate arrives
+/// within a client's retry window (seconds) or as a late commit of the same
+/// Raft entry, so the latest 1,000 changes cover it while keeping `/data`
+/// and snapshots small (~80 bytes a key).
+pub const MAX_APPLIED_KEYS: usize = 1000;
+/// Longest idempotency key accepted.
+pub const MAX_KEY_BYTES: usize = 64;
+
+/// One applied [`crate::Command::Once`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedKey {
+    pub key: String,
+    pub response: crate::command::Response,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

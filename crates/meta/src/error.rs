@@ -53,6 +53,8 @@ pub enum Error {
     /// A shard group cannot contain this time (InfluxDB's text and range).
     #[error("time outside range -9223372036854775806 - 9223372036854775806")]
     TimeOutOfRange,
+    #[error("invalid request key")]
+    InvalidRequestKey,
     #[error("meta store: {0}")]
     Storage(String),
 }

@@ -342,6 +342,25 @@ pub fn apply(data: &mut Data, cmd: Command) -> Result<Response> {
             }
             Response::None
         }
+        Command::Once { key, command } => {
+            if key.is_empty() || key.len() > MAX_KEY_BYTES {
+                return Err(Error::InvalidRequestKey);
+            }
+            if let Some(prev) = data.applied_keys.iter().find(|a| a.key == key) {
+                let resp = prev.response.clone();
+                return finish(data, resp);
+            }
+            // Applies (and bumps the index) or fails leaving `data` as it was.
+            let response = apply(data, *command)?;
+            if data.applied_keys.len() >= MAX_APPLIED_KEYS {
+                data.applied_keys.pop_front();
+            }
+            data.applied_keys.push_back(AppliedKey {
+                key,
+                response: response.clone(),
+            });
+            return Ok(response);
+        }
         Command::SetClusterId { id } => {
             if data.cluster_id == 0 {
                 data.cluster_id = id;

@@ -465,3 +465,26 @@ fn query_strings_decode_as_forms_without_panicking() {
     assert_eq!(q["y"], "%zz");
     assert_eq!(q["flag"], "");
 }
+
+/// M3 through the API: a DROP DATABASE resent with the same idempotency key
+/// after the database was created again answers as the first time and
+/// leaves the new database alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m3_resent_drop_database_is_applied_once() {
+    let node = start(None).await;
+    let create = r#"{"type":"create_database","name":"x","rp":null,"retention_autocreate":true}"#;
+    let drop = r#"{"type":"once","key":"0123456789abcdef0123456789abcdef",
+                   "command":{"type":"drop_database","name":"x"}}"#;
+    assert_eq!(node.post("/execute", create).await.0, 200);
+    assert_eq!(node.post("/execute", drop).await.0, 200);
+    assert_eq!(node.post("/execute", create).await.0, 200);
+    let (s, v) = node.post("/execute", drop).await;
+    assert_eq!(s, 200, "{v}");
+    let dbs = node.data().await["databases"].clone();
+    assert_eq!(dbs[0]["name"], "x", "{dbs}");
+    // The client wraps its commands the same way, with a fresh key each.
+    let a = crate::client::request_key();
+    assert_eq!(a.len(), 32);
+    assert_ne!(a, crate::client::request_key());
+    node.stop().await;
+}

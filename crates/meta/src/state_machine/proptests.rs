@@ -63,7 +63,21 @@ fn spec() -> impl Strategy<Value = RetentionPolicySpec> {
         )
 }
 
+/// Any command, sometimes wrapped in an idempotency key from a small pool
+/// (so duplicates happen).
 fn command() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        3 => plain_command(),
+        1 => (prop_oneof![Just("k1"), Just("k2"), Just("")], plain_command()).prop_map(
+            |(key, command)| Command::Once {
+                key: key.to_string(),
+                command: Box::new(command),
+            }
+        ),
+    ]
+}
+
+fn plain_command() -> impl Strategy<Value = Command> {
     prop_oneof![
         (name(), proptest::option::of(spec()), any::<bool>()).prop_map(|(name, rp, auto)| {
             Command::CreateDatabase {
@@ -153,16 +167,29 @@ proptest! {
         }
         for cmd in cmds {
             let before = d.clone();
-            let created_for = match &cmd {
+            let inner = match &cmd {
+                Command::Once { command, .. } => command.as_ref(),
+                c => c,
+            };
+            let created_for = match inner {
                 Command::CreateShardGroup { database, policy, timestamp } => {
                     Some((database.clone(), policy.clone(), *timestamp))
                 }
                 _ => None,
             };
+            let replay = matches!(&cmd, Command::Once { key, .. }
+                if before.applied_keys.iter().any(|a| &a.key == key));
             match apply(&mut d, cmd) {
                 Err(_) => prop_assert_eq!(&before, &d),
                 Ok(resp) => {
                     prop_assert_eq!(d.index, before.index + 1);
+                    if replay {
+                        // A duplicate changes nothing but the index.
+                        let mut expect = before.clone();
+                        expect.index += 1;
+                        prop_assert_eq!(&expect, &d);
+                        continue;
+                    }
                     if let (Some((db, rp, t)), Response::Id { id }) = (created_for, resp) {
                         let rp = d.retention_policy(&db, &rp).expect("policy of a new group");
                         let g = rp.shard_group_for(t).map(|g| g.id);
@@ -248,4 +275,59 @@ fn m2_group_slot_clips_instead_of_overflowing() {
     assert_eq!(group_slot(i64::MAX, WEEK), None);
     assert_eq!(group_slot(0, i64::MAX), Some((0, i64::MAX)));
     assert_eq!(group_slot(-1, i64::MAX).map(|s| s.0), Some(-i64::MAX));
+}
+
+/// M3's ABA: DROP DATABASE times out, the database is created again, then
+/// the first drop's retry (or late commit) arrives: it must not drop the new
+/// database, and it answers what the first application answered.
+#[test]
+fn m3_a_retried_drop_database_does_not_drop_a_recreated_database() {
+    let mut d = Data::default();
+    let create = Command::CreateDatabase {
+        name: "x".into(),
+        rp: None,
+        retention_autocreate: true,
+    };
+    apply(&mut d, create.clone()).unwrap();
+    let drop = Command::Once {
+        key: "4f1c9a0e8d7b6a5c4f1c9a0e8d7b6a5c".into(),
+        command: Box::new(Command::DropDatabase { name: "x".into() }),
+    };
+    assert_eq!(apply(&mut d, drop.clone()), Ok(Response::None));
+    assert!(d.database("x").is_none());
+    apply(&mut d, create).unwrap();
+    assert_eq!(apply(&mut d, drop), Ok(Response::None));
+    assert!(
+        d.database("x").is_some(),
+        "the retried drop dropped x again"
+    );
+
+    // A duplicate answers the first response (the node a retry registered).
+    let register = Command::Once {
+        key: "k".into(),
+        command: Box::new(Command::CreateDataNode {
+            host: "a:8086".into(),
+            tcp_host: "a:8088".into(),
+            passive: false,
+        }),
+    };
+    let first = apply(&mut d, register.clone()).unwrap();
+    assert_eq!(apply(&mut d, register).unwrap(), first);
+    // Keys are bounded.
+    for i in 0..MAX_APPLIED_KEYS + 5 {
+        apply(
+            &mut d,
+            Command::Once {
+                key: format!("{i}"),
+                command: Box::new(Command::PruneExpired { now: 1 }),
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(d.applied_keys.len(), MAX_APPLIED_KEYS);
+    let long = Command::Once {
+        key: "k".repeat(MAX_KEY_BYTES + 1),
+        command: Box::new(Command::PruneExpired { now: 1 }),
+    };
+    assert_eq!(apply(&mut d, long), Err(Error::InvalidRequestKey));
 }
