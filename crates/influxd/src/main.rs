@@ -7,6 +7,12 @@ profiling::jemalloc_allocator!();
 use anyhow::{bail, Context, Result};
 use server::Config;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// After the server has stopped (HTTP drained, engine closed), how long the
+/// runtime waits for blocking-pool work still running before the process
+/// exits anyway.
+const RUNTIME_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 const USAGE: &str = "Configure and start a Tidemark data node (InfluxDB 1.x compatible).
 
@@ -133,6 +139,7 @@ fn run(args: Args) -> Result<()> {
         })
         .await
     });
+    rt.shutdown_timeout(RUNTIME_SHUTDOWN_TIMEOUT);
     if let Some(p) = &args.pidfile {
         let _ = std::fs::remove_file(p);
     }

@@ -227,6 +227,24 @@ pub struct HttpSection {
     pub max_concurrent_write_limit: u64,
     pub max_enqueued_write_limit: u64,
     pub enqueued_write_timeout: GoDuration,
+    /// With `auth-enabled`, `/debug/pprof` and `/debug/vars` need an admin
+    /// user (InfluxDB 1.8's option; Tidemark defaults it to true).
+    pub pprof_auth_enabled: bool,
+    /// With `auth-enabled`, `/ping` needs a user (InfluxDB 1.8).
+    pub ping_auth_enabled: bool,
+    /// InfluxDB 1.8's startup profiler on localhost:6060; refused (not
+    /// supported), use `pprof-enabled`.
+    pub debug_pprof_enabled: bool,
+    /// From a request's first byte to its complete head; 0: no limit.
+    pub read_header_timeout: GoDuration,
+    /// Reading a request body, from the handler's first read; 0: no limit.
+    pub read_timeout: GoDuration,
+    /// A keep-alive connection waiting for its next request is closed
+    /// after this; 0: never.
+    pub idle_timeout: GoDuration,
+    /// A response the client does not read for this long is abandoned (and
+    /// a streamed query stopped); 0: no limit.
+    pub write_timeout: GoDuration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -378,6 +396,13 @@ impl Default for HttpSection {
             max_concurrent_write_limit: 0,
             max_enqueued_write_limit: 0,
             enqueued_write_timeout: dur("30s"),
+            pprof_auth_enabled: true,
+            ping_auth_enabled: false,
+            debug_pprof_enabled: false,
+            read_header_timeout: dur("10s"),
+            read_timeout: dur("5m"),
+            idle_timeout: dur("3m"),
+            write_timeout: dur("30s"),
         }
     }
 }
@@ -457,6 +482,47 @@ impl Config {
     /// The TOML text `influxd config` prints.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+impl HttpSection {
+    /// Refuses `[http]` options that are parsed but not implemented, so an
+    /// operator never believes a setting protects them when it does not.
+    pub fn check_supported(&self) -> Result<(), String> {
+        let refuse = |opt: &str, why: &str| Err(format!("[http] {opt}: {why}"));
+        if !self.enabled {
+            return refuse(
+                "enabled = false",
+                "a data node always serves its HTTP API; set enabled = true",
+            );
+        }
+        if self.https_enabled {
+            // Serving plain HTTP when the operator asked for HTTPS would
+            // send credentials in clear text.
+            return refuse(
+                "https-enabled = true",
+                "not supported yet; terminate TLS in a proxy in front of influxd, or set https-enabled = false",
+            );
+        }
+        if self.unix_socket_enabled {
+            return refuse(
+                "unix-socket-enabled = true",
+                "not supported; serve on bind-address, or set unix-socket-enabled = false",
+            );
+        }
+        if self.debug_pprof_enabled {
+            return refuse(
+                "debug-pprof-enabled = true",
+                "the startup profiler on localhost:6060 is not supported; use pprof-enabled (/debug/pprof on the HTTP API)",
+            );
+        }
+        if self.write_tracing {
+            return refuse(
+                "write-tracing = true",
+                "not supported; set write-tracing = false",
+            );
+        }
+        Ok(())
     }
 }
 

@@ -18,7 +18,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// Opens the node, binds the HTTP listener, starts the services and serves
-/// until `shutdown` resolves; then drains requests and closes the engine.
+/// until `shutdown` resolves; then stops accepting, drains requests for a
+/// bounded time ([`http::SHUTDOWN_DRAIN_TIMEOUT`]), stops the queries still
+/// running, the services, and closes the engine.
 /// `on_ready` is called with the bound HTTP address once requests can be
 /// served.
 pub async fn run(
@@ -26,13 +28,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ServerError> {
-    if config.http.https_enabled {
-        // Serving plain HTTP when the operator asked for HTTPS would send
-        // credentials in clear text: refuse to start instead.
-        return Err(ServerError::Config(
-            "[http] https-enabled = true is not supported yet; terminate TLS in a proxy in front of influxd, or set https-enabled = false".to_string(),
-        ));
-    }
+    config.http.check_supported().map_err(ServerError::Config)?;
     let addr = config::bind_addr(&config.http.bind_address);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -54,6 +50,11 @@ pub async fn run(
     http::serve(listener, node.clone(), shutdown)
         .await
         .map_err(|source| ServerError::Listen { addr, source })?;
+    // Queries of connections closed at the drain deadline may still run on
+    // blocking threads: stop them before the engine closes.
+    for q in node.executor.queries() {
+        let _ = node.executor.kill(q.id);
+    }
     services.stop().await;
     let n: Arc<Node> = node;
     tokio::task::spawn_blocking(move || n.close())

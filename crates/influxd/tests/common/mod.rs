@@ -227,6 +227,23 @@ bind-address = "127.0.0.1:{rpc}"
             .to_string()
     }
 
+    /// SIGTERM, then waits up to `limit` for the process to exit: how long
+    /// it took, or None (the process is then killed).
+    pub fn sigterm_and_wait(&mut self, limit: Duration) -> Option<Duration> {
+        let mut c = self.child.take()?;
+        let start = Instant::now();
+        let _ = Command::new("kill").arg(c.id().to_string()).status();
+        while start.elapsed() < limit {
+            if let Ok(Some(_)) = c.try_wait() {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
+    }
+
     pub fn restart(&mut self) {
         self.kill9();
         self.spawn();

@@ -1,27 +1,43 @@
 //! Reading request bodies: the `max-body-size` limit (413 past it, also
-//! after gzip decompression so a small bomb cannot expand unbounded) and
-//! `Content-Encoding: gzip`.
+//! after gzip decompression so a small bomb cannot expand unbounded), the
+//! `read-timeout` deadline (408 and the connection closed when a body
+//! trickles in too slowly) and `Content-Encoding: gzip`.
 
 use super::HttpError;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
 use std::io::Read;
+use std::time::Duration;
 
 const TOO_LARGE: &str = "http: request body too large";
+const TOO_SLOW: &str = "request body read timeout";
 
-/// Reads the whole body, refusing more than `max_bytes` (0: no limit).
+/// Reads the whole body, refusing more than `max_bytes` (0: no limit) and
+/// giving up after `deadline` (zero: no limit).
 pub async fn read_body(
     body: Body,
     headers: &HeaderMap,
     max_bytes: u64,
+    deadline: Duration,
 ) -> Result<Bytes, HttpError> {
     let limit = if max_bytes == 0 {
         usize::MAX
     } else {
         usize::try_from(max_bytes).unwrap_or(usize::MAX)
     };
-    let raw = axum::body::to_bytes(body, limit).await.map_err(|e| {
+    let read = axum::body::to_bytes(body, limit);
+    let read = if deadline.is_zero() {
+        read.await
+    } else {
+        match tokio::time::timeout(deadline, read).await {
+            Ok(r) => r,
+            // The rest of the body is never read: hyper closes the
+            // connection after the answer.
+            Err(_) => return Err(HttpError::new(StatusCode::REQUEST_TIMEOUT, TOO_SLOW)),
+        }
+    };
+    let raw = read.map_err(|e| {
         if is_length_limit(&e) {
             HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
         } else {

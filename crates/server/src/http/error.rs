@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 pub struct HttpError {
     pub status: StatusCode,
     pub message: String,
+    /// Extra response headers (`WWW-Authenticate`, `Retry-After`).
+    headers: Vec<(&'static str, String)>,
 }
 
 impl HttpError {
@@ -15,7 +17,14 @@ impl HttpError {
         HttpError {
             status,
             message: message.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a response header (a lowercase name).
+    pub fn with_header(mut self, name: &'static str, value: String) -> HttpError {
+        self.headers.push((name, value));
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> HttpError {
@@ -35,6 +44,12 @@ impl IntoResponse for HttpError {
         let first_line = self.message.lines().next().unwrap_or_default();
         if let Ok(v) = HeaderValue::from_str(first_line) {
             resp.headers_mut().insert("x-influxdb-error", v);
+        }
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                resp.headers_mut()
+                    .insert(axum::http::HeaderName::from_static(name), v);
+            }
         }
         resp
     }

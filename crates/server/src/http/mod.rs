@@ -8,23 +8,31 @@ mod body;
 mod chunked;
 mod debug;
 mod error;
+mod limits;
 mod ping;
 mod query;
+mod serve;
 mod write;
 
 use crate::node::Node;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Extension, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use limits::HttpLimits;
+use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use error::HttpError;
+pub use serve::{serve_router, ServeOptions, SHUTDOWN_DRAIN_TIMEOUT};
 
 /// Version reported in `X-Influxdb-Version` and by `/ping?verbose=true`.
 pub const VERSION: &str = concat!("1.8.10-tidemark-", env!("CARGO_PKG_VERSION"));
@@ -32,21 +40,92 @@ pub const VERSION: &str = concat!("1.8.10-tidemark-", env!("CARGO_PKG_VERSION"))
 pub const BUILD: &str = "ENT";
 
 pub fn router(node: Arc<Node>) -> Router {
-    let pprof = node.config.http.pprof_enabled;
-    let router = Router::new()
-        .route("/ping", get(ping::ping).head(ping::ping))
+    let http = &node.config.http;
+    let limits = Arc::new(HttpLimits::new(http));
+    let guard = |admin: bool| {
+        middleware::from_fn_with_state(
+            AuthGuard {
+                node: node.clone(),
+                limits: limits.clone(),
+                admin,
+            },
+            require_auth,
+        )
+    };
+    // InfluxDB 1.8: `ping-auth-enabled` puts /ping behind authentication,
+    // `pprof-auth-enabled` puts /debug behind an admin user.
+    let mut ping = Router::new().route("/ping", get(ping::ping).head(ping::ping));
+    if http.auth_enabled && http.ping_auth_enabled {
+        ping = ping.route_layer(guard(false));
+    }
+    let mut debug = Router::new().route("/debug/vars", get(debug::vars));
+    if http.pprof_enabled {
+        debug = debug.merge(profiling::routes());
+    }
+    if http.auth_enabled && http.pprof_auth_enabled {
+        debug = debug.route_layer(guard(true));
+    }
+    Router::new()
         .route("/health", get(ping::health))
         .route("/write", post(write::write))
         .route("/query", get(query::query_get).post(query::query_post))
-        .route("/debug/vars", get(debug::vars));
-    let router = if pprof {
-        router.merge(profiling::routes())
-    } else {
-        router
-    };
-    router
+        .merge(ping)
+        .merge(debug)
+        .layer(Extension(limits))
         .layer(middleware::from_fn(common_headers))
         .with_state(node)
+}
+
+/// The client's address, set by the accept loop (None when a router is
+/// driven without one, as in unit tests).
+pub struct Peer(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+#[derive(Clone)]
+struct AuthGuard {
+    node: Arc<Node>,
+    limits: Arc<HttpLimits>,
+    /// An admin user is required, not just any user.
+    admin: bool,
+}
+
+/// Authentication in front of endpoints without their own (/ping, /debug).
+async fn require_auth(State(g): State<AuthGuard>, req: Request, next: Next) -> Response {
+    let params: HashMap<String, String> = req
+        .uri()
+        .query()
+        .map(|q| {
+            ::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let caller = match auth::authenticate(&g.node, &g.limits, peer, &params, req.headers()).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if g.admin {
+        if let Err(e) = auth::require_admin(&g.node, &caller) {
+            return e.into_response();
+        }
+    }
+    next.run(req).await
 }
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
@@ -83,21 +162,13 @@ async fn common_headers(req: Request, next: Next) -> Response {
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then stops
-/// accepting and lets in-flight requests finish.
+/// accepting, lets in-flight requests finish for at most
+/// [`SHUTDOWN_DRAIN_TIMEOUT`] and closes the rest.
 pub async fn serve(
     listener: TcpListener,
     node: Arc<Node>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Responses go out as soon as they are written: with Nagle's algorithm
-    // a small answer can wait for the client's delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY on an accepted connection: {e}");
-        }
-    });
-    axum::serve(listener, router(node))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let opts = ServeOptions::from_config(&node.config.http);
+    serve_router(listener, router(node), opts, shutdown).await
 }

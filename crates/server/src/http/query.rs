@@ -6,11 +6,12 @@
 //! HTTP framing around them.
 
 use super::body::read_body;
-use super::HttpError;
+use super::limits::HttpLimits;
 use super::{auth, authorize};
+use super::{HttpError, Peer};
 use crate::node::Node;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use query::result::{StatementResult, StatementResultSer, TimeFormat, Value, ValueSer};
@@ -42,17 +43,26 @@ fn row_count(results: &[StatementResult]) -> usize {
 
 /// Default rows per chunk when `chunked=true` without `chunk_size`.
 const DEFAULT_CHUNK_SIZE: usize = 10_000;
+/// Largest `chunk_size` honoured: a larger one would hold a whole answer in
+/// memory, which is what chunking avoids; it is cut to this.
+pub const MAX_CHUNK_SIZE_ROWS: usize = 100_000;
+/// Lines of a streamed answer buffered between the query and the socket.
+const CHUNK_CHANNEL_LINES: usize = 4;
 
 pub async fn query_get(
     State(node): State<Arc<Node>>,
+    Extension(limits): Extension<Arc<HttpLimits>>,
+    Peer(peer): Peer,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    handle(node, params, headers, true).await
+    handle(node, &limits, peer, params, headers, true).await
 }
 
 pub async fn query_post(
     State(node): State<Arc<Node>>,
+    Extension(limits): Extension<Arc<HttpLimits>>,
+    Peer(peer): Peer,
     Query(mut params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Body,
@@ -62,12 +72,18 @@ pub async fn query_post(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if is_form {
-        let body = read_body(body, &headers, node.config.http.max_body_size).await?;
+        let body = read_body(
+            body,
+            &headers,
+            node.config.http.max_body_size,
+            node.config.http.read_timeout.0,
+        )
+        .await?;
         for (k, v) in form_urlencoded(&body) {
             params.entry(k).or_insert(v);
         }
     }
-    handle(node, params, headers, false).await
+    handle(node, &limits, peer, params, headers, false).await
 }
 
 /// Decodes `application/x-www-form-urlencoded` pairs.
@@ -82,11 +98,13 @@ enum Format {
 
 async fn handle(
     node: Arc<Node>,
+    limits: &HttpLimits,
+    peer: Option<std::net::IpAddr>,
     params: HashMap<String, String>,
     headers: HeaderMap,
     read_only: bool,
 ) -> Result<Response, HttpError> {
-    let caller = auth::authenticate(&node, &params, &headers)?;
+    let caller = auth::authenticate(&node, limits, peer, &params, &headers).await?;
     let Some(text) = params.get("q").filter(|q| !q.is_empty()).cloned() else {
         return Err(HttpError::bad_request("missing required parameter \"q\""));
     };
@@ -127,7 +145,8 @@ async fn handle(
         .get("chunk_size")
         .and_then(|c| c.parse::<usize>().ok())
         .filter(|&c| c > 0)
-        .unwrap_or(DEFAULT_CHUNK_SIZE);
+        .unwrap_or(DEFAULT_CHUNK_SIZE)
+        .min(MAX_CHUNK_SIZE_ROWS);
 
     let ctx = ExecutionContext {
         database: db_param,
@@ -139,6 +158,12 @@ async fn handle(
     };
     if let (true, Format::Json { pretty }) = (chunked, &format) {
         node.http_stats.query();
+        let slot = limits
+            .streaming_queries
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| HttpError::internal(e.to_string()))?;
         return Ok(stream_chunked(
             &node,
             parsed,
@@ -146,6 +171,7 @@ async fn handle(
             time_format,
             chunk_size,
             *pretty,
+            slot,
         ));
     }
     // Small SELECTs run right here on the async worker: handing the worker's
@@ -155,6 +181,8 @@ async fn handle(
     let mut results = node.executor.execute_with(&parsed, &ctx, &LeaveWorker);
     if !chunked {
         mark_merged_chunks(&mut results);
+        let max_rows = usize::try_from(node.config.http.max_row_limit).unwrap_or(usize::MAX);
+        limit_rows(&mut results, max_rows);
     }
     let large = row_count(&results) > INLINE_ENCODE_ROWS;
     let encode = move || match format {
@@ -182,6 +210,34 @@ fn mark_merged_chunks(results: &mut [StatementResult]) {
         for s in &mut r.series {
             if s.values.len() > DEFAULT_CHUNK_SIZE {
                 s.partial = true;
+            }
+        }
+    }
+}
+
+/// `[http] max-row-limit` on a non-chunked answer, as InfluxDB 1.x applies
+/// it: rows are counted across series and statements; the series reaching
+/// the limit is cut and marked `"partial": true`, the series and statements
+/// after it are dropped. 0: no limit.
+fn limit_rows(results: &mut Vec<StatementResult>, max_rows: usize) {
+    if max_rows == 0 {
+        return;
+    }
+    let mut rows = 0usize;
+    for (i, r) in results.iter_mut().enumerate() {
+        for (k, s) in r.series.iter_mut().enumerate() {
+            let room = max_rows - rows;
+            if room < s.values.len() {
+                s.values.truncate(room);
+                s.partial = true;
+            }
+            rows += s.values.len();
+            if rows >= max_rows {
+                r.series.truncate(k + 1);
+                // Nothing more comes for this statement.
+                r.partial = false;
+                results.truncate(i + 1);
+                return;
             }
         }
     }
@@ -279,8 +335,10 @@ pub(crate) fn encode_chunked(
 
 /// `chunked=true` with JSON: the statements run on the blocking pool and
 /// every line goes out as soon as it is cut; a bounded channel makes a slow
-/// client slow the query down instead of buffering, and a client that
-/// leaves stops it.
+/// client slow the query down instead of buffering. A client that leaves,
+/// or stops reading for `[http] write-timeout`, stops the query and frees
+/// its thread. `slot` is the query's place among
+/// [`super::limits::MAX_STREAMING_QUERIES`].
 fn stream_chunked(
     node: &Arc<Node>,
     parsed: influxql::Query,
@@ -288,12 +346,16 @@ fn stream_chunked(
     tf: TimeFormat,
     chunk_size: usize,
     pretty: bool,
+    slot: tokio::sync::OwnedSemaphorePermit,
 ) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(CHUNK_CHANNEL_LINES);
     let executor = node.executor.clone();
+    let stall = node.config.http.write_timeout.0;
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let mut chunker = super::chunked::Chunker::new(chunk_size, tf, pretty, |line| {
-            tx.blocking_send(line).is_ok()
+            send_line(&runtime, &tx, line, stall)
         });
         executor.execute_streaming(&parsed, &ctx, &mut |f| chunker.push(f));
     });
@@ -310,6 +372,32 @@ fn stream_chunked(
         Body::from_stream(lines),
     )
         .into_response()
+}
+
+/// Hands a line to the response from the query's blocking thread: false
+/// (stop the query) when the client is gone or has not taken a line for
+/// `stall` (zero: waits as long as the connection lives).
+fn send_line(
+    runtime: &tokio::runtime::Handle,
+    tx: &tokio::sync::mpsc::Sender<Vec<u8>>,
+    line: Vec<u8>,
+    stall: std::time::Duration,
+) -> bool {
+    use tokio::sync::mpsc::error::TrySendError;
+    let line = match tx.try_send(line) {
+        Ok(()) => return true,
+        Err(TrySendError::Closed(_)) => return false,
+        Err(TrySendError::Full(line)) => line,
+    };
+    if stall.is_zero() {
+        return tx.blocking_send(line).is_ok();
+    }
+    // A blocking-pool thread, not an async worker: waiting here is allowed.
+    let sent = runtime.block_on(tokio::time::timeout(stall, tx.send(line)));
+    if sent.is_err() {
+        tracing::info!("chunked query stopped: the client read nothing for {stall:?}");
+    }
+    matches!(sent, Ok(Ok(())))
 }
 
 /// CSV as InfluxDB writes it: a header `name,tags,<columns>` whenever the
@@ -677,6 +765,57 @@ mod tests {
             go_float(f64::from_bits(0x42A7_B6F6_2334_D2A0)),
             "13037290494569.312"
         );
+    }
+
+    fn rows(name: &str, n: i64) -> Series {
+        Series {
+            name: name.into(),
+            columns: vec!["time".into(), "v".into()],
+            values: (0..n)
+                .map(|t| vec![Value::Time(t), Value::Float(t as f64)])
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn stmt(id: usize, series: Vec<Series>) -> StatementResult {
+        StatementResult {
+            statement_id: id,
+            series,
+            ..Default::default()
+        }
+    }
+
+    /// InfluxDB 1.x's `max-row-limit`: counted across series and
+    /// statements, the series reaching it cut and partial, the rest dropped.
+    #[test]
+    fn m6_max_row_limit_truncates_like_influxdb() {
+        let mut r = vec![
+            stmt(0, vec![rows("a", 3), rows("b", 4), rows("c", 1)]),
+            stmt(1, vec![rows("d", 2)]),
+        ];
+        limit_rows(&mut r, 5);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].series.len(), 2);
+        assert_eq!(r[0].series[0].values.len(), 3);
+        assert!(!r[0].series[0].partial);
+        assert_eq!(r[0].series[1].values.len(), 2);
+        assert!(r[0].series[1].partial);
+        assert!(!r[0].partial);
+
+        // Exactly at the limit: not partial, but nothing after it.
+        let mut r = vec![stmt(0, vec![rows("a", 2)]), stmt(1, vec![rows("d", 2)])];
+        limit_rows(&mut r, 2);
+        assert_eq!(r.len(), 1);
+        assert!(!r[0].series[0].partial);
+
+        // Under the limit, or no limit: unchanged.
+        let mut r = vec![stmt(0, vec![rows("a", 2)]), stmt(1, vec![rows("d", 2)])];
+        let before = r.clone();
+        limit_rows(&mut r, 10);
+        assert_eq!(r, before);
+        limit_rows(&mut r, 0);
+        assert_eq!(r, before);
     }
 
     #[test]

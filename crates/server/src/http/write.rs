@@ -2,13 +2,21 @@
 //! InfluxDB 1.x's parameters (db, rp, precision, consistency, u, p), status
 //! codes and error texts, including `partial write: ... dropped=N` when some
 //! lines or points were refused and the rest stored.
+//!
+//! Admission, in InfluxDB's order: the write throttle
+//! (`max-concurrent-write-limit` and friends), authentication, the write
+//! privilege (before telling whether the database exists, so unauthorised
+//! users cannot enumerate database names), the body (`max-body-size`,
+//! `read-timeout`), then a slot on the blocking pool
+//! ([`super::limits::MAX_BLOCKING_WRITES`]) for parsing and storing.
 
 use super::auth;
 use super::body::read_body;
-use super::HttpError;
+use super::limits::HttpLimits;
+use super::{HttpError, Peer};
 use crate::node::Node;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cluster::{Consistency, WriteError};
@@ -18,11 +26,17 @@ use std::sync::Arc;
 
 pub async fn write(
     State(node): State<Arc<Node>>,
+    Extension(limits): Extension<Arc<HttpLimits>>,
+    Peer(peer): Peer,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HttpError> {
-    let caller = auth::authenticate(&node, &params, &headers)?;
+    let _turn = match &limits.write_throttle {
+        Some(t) => Some(t.admit().await?),
+        None => None,
+    };
+    let caller = auth::authenticate(&node, &limits, peer, &params, &headers).await?;
     let db = params.get("db").cloned().unwrap_or_default();
     if db.is_empty() {
         return Err(HttpError::bad_request("database is required"));
@@ -39,18 +53,31 @@ pub async fn write(
         Some(c) => Consistency::parse(c)
             .ok_or_else(|| HttpError::bad_request("invalid consistency level"))?,
     };
+    auth::check_write(&node, &caller, &db)?;
     if node.meta.data().database(&db).is_none() {
         return Err(HttpError::new(
             StatusCode::NOT_FOUND,
             format!("database not found: {db:?}"),
         ));
     }
-    auth::check_write(&node, &caller, &db)?;
-    let body = read_body(body, &headers, node.config.http.max_body_size).await?;
+    let body = read_body(
+        body,
+        &headers,
+        node.config.http.max_body_size,
+        node.config.http.read_timeout.0,
+    )
+    .await?;
     node.http_stats.write_bytes(body.len());
 
+    let slot = limits
+        .blocking_writes
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| HttpError::internal(e.to_string()))?;
     let node2 = node.clone();
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let now = models::now_nanos();
         let parsed = lineproto::parse_points(&body, precision, now);
         let parse_error = if parsed.errors.is_empty() {
