@@ -335,7 +335,11 @@ fn m1_wrong_password_flood_leaves_ping_and_small_queries_working() {
                 let mut k = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     k += 1;
-                    let user = if k.is_multiple_of(2) { "admin" } else { "nobody" };
+                    let user = if k.is_multiple_of(2) {
+                        "admin"
+                    } else {
+                        "nobody"
+                    };
                     let r = agent
                         .get(format!("{url}?q=SHOW+DATABASES&u={user}&p=wrong{i}x{k}"))
                         .call();
@@ -388,4 +392,8 @@ fn m1_wrong_password_flood_leaves_ping_and_small_queries_working() {
     );
     // The limit is on failures: the right password still works.
     ok_query(&n, "SHOW DATABASES", "u=admin&p=right");
+    // The access log names the requests but not the passwords.
+    let log = n.log();
+    assert!(log.contains("GET /query?q=SHOW+DATABASES&u=admin&p=%5BREDACTED%5D"));
+    assert!(!log.contains("wrong0x") && !log.contains("p=right"));
 }

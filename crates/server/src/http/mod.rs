@@ -2,6 +2,7 @@
 //! response carries, and serving with graceful shutdown. Each endpoint lives
 //! in its own module; this one only assembles them.
 
+mod access_log;
 mod auth;
 mod authorize;
 mod body;
@@ -72,7 +73,10 @@ pub fn router(node: Arc<Node>) -> Router {
         .merge(ping)
         .merge(debug)
         .layer(Extension(limits))
-        .layer(middleware::from_fn(common_headers))
+        .layer(middleware::from_fn_with_state(
+            http.log_enabled,
+            common_headers,
+        ))
         .with_state(node)
 }
 
@@ -144,10 +148,14 @@ fn request_id() -> String {
     )
 }
 
-async fn common_headers(req: Request, next: Next) -> Response {
+/// InfluxDB's response headers, and the access log line when
+/// `[http] log-enabled`.
+async fn common_headers(State(log_enabled): State<bool>, req: Request, next: Next) -> Response {
+    let entry = log_enabled.then(|| access_log::AccessEntry::start(&req));
     let mut resp = next.run(req).await;
+    let id_text = request_id();
     let h = resp.headers_mut();
-    let id = HeaderValue::from_str(&request_id()).unwrap_or(HeaderValue::from_static("0"));
+    let id = HeaderValue::from_str(&id_text).unwrap_or(HeaderValue::from_static("0"));
     h.insert(HeaderName::from_static("request-id"), id.clone());
     h.insert(HeaderName::from_static("x-request-id"), id);
     h.insert(
@@ -158,6 +166,9 @@ async fn common_headers(req: Request, next: Next) -> Response {
         HeaderName::from_static("x-influxdb-version"),
         HeaderValue::from_static(VERSION),
     );
+    if let Some(e) = entry {
+        e.finish(resp.status().as_u16(), resp.headers(), &id_text);
+    }
     resp
 }
 
