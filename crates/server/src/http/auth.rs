@@ -116,10 +116,7 @@ fn authenticate_token(node: &Node, token: &str) -> Result<Caller, HttpError> {
     }
     let now = models::now_nanos() / 1_000_000_000;
     let username =
-        meta_service::jwt::verify(secret, token, now).map_err(|e| unauthorized(node, e))?;
-    if username.is_empty() {
-        return Err(unauthorized(node, "token must contain a username"));
-    }
+        meta_service::jwt::verify_user(secret, token, now).map_err(|e| unauthorized(node, e))?;
     if node.meta.data().user(&username).is_none() {
         return Err(unauthorized(node, "user not found"));
     }
