@@ -220,14 +220,17 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  * Removed meta node {} at {}", node["id"], me)?;
         }
         "force-leave" => {
-            flags::parse(
+            let p = flags::parse(
                 rest,
                 &flags::Spec {
                     values: &[],
-                    bools: &["y", "v"],
+                    bools: &["y", "v", "force"],
                 },
             )?;
-            let r = c.request_json("POST", "/force-leave", Some(&json!({})))?;
+            // Without -force a node the cluster still counts as a voter
+            // refuses to wipe itself.
+            let body = json!({ "force": p.flag("force") });
+            let r = c.request_json("POST", "/force-leave", Some(&body))?;
             writeln!(
                 out,
                 "Forcefully removed meta node at {}",

@@ -12,7 +12,7 @@
 
 use crate::error::Error;
 use crate::network::{secret_matches, SECRET_HEADER};
-use crate::node::{now_nanos, MetaServer, Route};
+use crate::node::{now_nanos, MetaServer, ResetReason, Route};
 use crate::types::MetaPeer;
 use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
@@ -448,7 +448,9 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
                 let s = srv.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_millis(500)).await;
-                    let _ = s.reset().await;
+                    if let Err(e) = s.reset(ResetReason::LeftCluster).await {
+                        tracing::warn!("reset after removal: {e}");
+                    }
                 });
             }
             Ok(reply(200, json!(node)))
@@ -710,7 +712,9 @@ async fn leave(State(srv): State<Srv>) -> Response {
             let s = srv.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                let _ = s.reset().await;
+                if let Err(e) = s.reset(ResetReason::LeftCluster).await {
+                    tracing::warn!("reset after leaving: {e}");
+                }
             });
             reply(200, v)
         }
@@ -718,22 +722,59 @@ async fn leave(State(srv): State<Srv>) -> Response {
     }
 }
 
-/// `POST /force-leave`: resets this node without the cluster's consent
-/// (after trying to be removed properly for a short while).
-async fn force_leave(State(srv): State<Srv>) -> Response {
-    if let Route::Forward(peer) = srv.route() {
-        let body = json!({ "addr": srv.http_addr() }).to_string().into_bytes();
-        let _ = srv
-            .call_peer(
+/// The body of `/force-leave` and `/internal/reset`.
+#[derive(Deserialize, Default)]
+struct ResetBody {
+    /// Wipe even a voter (logged loudly).
+    #[serde(default)]
+    force: bool,
+    /// Set by the leader that removed this node.
+    #[serde(default)]
+    reason: Option<ResetReason>,
+}
+
+fn reset_body(body: &[u8]) -> Result<ResetBody, Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ResetBody::default());
+    }
+    parse_json(body)
+}
+
+/// `POST /force-leave [{"force": true}]`: tries for a short while to be
+/// removed properly, then resets this node. If the removal did not commit
+/// and the node is still a voter, the reset is refused (409) unless
+/// `force` is set (M9).
+async fn force_leave(State(srv): State<Srv>, body: Bytes) -> Response {
+    let b = match reset_body(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let removed = match srv.route() {
+        Route::Forward(peer) => {
+            let body = json!({ "addr": srv.http_addr() }).to_string().into_bytes();
+            srv.call_peer(
                 "POST",
                 &peer.http_addr,
                 "/remove-meta",
                 Some(body),
                 Duration::from_secs(5),
             )
-            .await;
-    }
-    match srv.reset().await {
+            .await
+            .is_ok_and(|r| r.status == 200)
+        }
+        Route::Local(_) => {
+            tokio::time::timeout(Duration::from_secs(5), srv.remove_meta(srv.http_addr()))
+                .await
+                .is_ok_and(|r| r.is_ok())
+        }
+        Route::NoLeader => false,
+    };
+    let why = match (removed, b.force) {
+        (true, _) => ResetReason::LeftCluster,
+        (false, true) => ResetReason::Forced,
+        (false, false) => ResetReason::Requested,
+    };
+    match srv.reset(why).await {
         Ok(()) => reply(200, json!({ "addr": srv.http_addr() })),
         Err(e) => error_reply(&e),
     }
@@ -758,8 +799,20 @@ async fn assign_id(State(srv): State<Srv>, body: Bytes) -> Response {
     }
 }
 
-async fn internal_reset(State(srv): State<Srv>) -> Response {
-    match srv.reset().await {
+/// `POST /internal/reset`: the leader (with the membership that removed
+/// this node) or an operator (`force`) asks this node to forget its Raft
+/// state. A voter refuses otherwise (M9).
+async fn internal_reset(State(srv): State<Srv>, body: Bytes) -> Response {
+    let b = match reset_body(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let why = match (b.force, b.reason) {
+        (true, _) => ResetReason::Forced,
+        (false, Some(r @ ResetReason::RemovedBy { .. })) => r,
+        _ => ResetReason::Requested,
+    };
+    match srv.reset(why).await {
         Ok(()) => reply(200, json!({})),
         Err(e) => error_reply(&e),
     }

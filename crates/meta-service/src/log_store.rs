@@ -3,7 +3,8 @@
 //!
 //! Implements openraft's `RaftLogStorage`; knows nothing of the state
 //! machine or of HTTP. Every write is one redb transaction, durable on
-//! return (redb's default fsync durability).
+//! return (redb's default fsync durability), run on tokio's blocking pool
+//! so that an fsync never holds an async worker (M8).
 
 // openraft's storage traits return its (large) StorageError.
 #![allow(clippy::result_large_err)]
@@ -22,6 +23,20 @@ pub(crate) const STORE: TableDefinition<&str, &[u8]> = TableDefinition::new("raf
 const KEY_VOTE: &str = "vote";
 const KEY_COMMITTED: &str = "committed";
 const KEY_PURGED: &str = "last_purged";
+
+/// Runs redb work that commits (and so fsyncs) on tokio's blocking pool:
+/// the meta node's few async workers also carry Raft heartbeats and the
+/// HTTP API, and a slow disk must not delay them into an election (M8).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) => Err(write_err(std::io::Error::other(format!(
+            "storage task failed: {e}"
+        )))),
+    }
+}
 
 /// The log store; clones share the same database.
 #[derive(Clone)]
@@ -59,14 +74,24 @@ impl LogStore {
         }
     }
 
-    fn put_json<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), StorageError> {
+    /// Stores `value` under `key` in one durable transaction, on the
+    /// blocking pool.
+    async fn put_json<T: serde::Serialize>(
+        &self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(value).map_err(write_err)?;
-        let tx = self.db.begin_write().map_err(write_err)?;
-        {
-            let mut table = tx.open_table(STORE).map_err(write_err)?;
-            table.insert(key, bytes.as_slice()).map_err(write_err)?;
-        }
-        tx.commit().map_err(write_err)
+        let db = self.db.clone();
+        blocking(move || {
+            let tx = db.begin_write().map_err(write_err)?;
+            {
+                let mut table = tx.open_table(STORE).map_err(write_err)?;
+                table.insert(key, bytes.as_slice()).map_err(write_err)?;
+            }
+            tx.commit().map_err(write_err)
+        })
+        .await
     }
 
     /// Forgets the whole log, vote and committed marker (a node reset after
@@ -143,6 +168,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
         self.put_json(KEY_VOTE, vote)
+            .await
             .map_err(|e| StorageIOError::write_vote(&e).into())
     }
 
@@ -151,7 +177,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        self.put_json(KEY_COMMITTED, &committed)
+        self.put_json(KEY_COMMITTED, &committed).await
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
@@ -167,17 +193,22 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
     {
-        let tx = self.db.begin_write().map_err(write_err)?;
-        {
-            let mut table = tx.open_table(LOGS).map_err(write_err)?;
-            for e in entries {
-                let bytes = serde_json::to_vec(&e).map_err(write_err)?;
-                table
-                    .insert(e.log_id.index, bytes.as_slice())
-                    .map_err(write_err)?;
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let db = self.db.clone();
+        let res = blocking(move || {
+            let tx = db.begin_write().map_err(write_err)?;
+            {
+                let mut table = tx.open_table(LOGS).map_err(write_err)?;
+                for e in &entries {
+                    let bytes = serde_json::to_vec(e).map_err(write_err)?;
+                    table
+                        .insert(e.log_id.index, bytes.as_slice())
+                        .map_err(write_err)?;
+                }
             }
-        }
-        let res = tx.commit();
+            tx.commit().map_err(write_err)
+        })
+        .await;
         match res {
             Ok(()) => {
                 callback.log_io_completed(Ok(()));
@@ -185,35 +216,43 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
             Err(e) => {
                 callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
-                Err(write_err(e))
+                Err(e)
             }
         }
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        let tx = self.db.begin_write().map_err(write_err)?;
-        {
-            let mut table = tx.open_table(LOGS).map_err(write_err)?;
-            table
-                .retain_in(log_id.index.., |_, _| false)
-                .map_err(write_err)?;
-        }
-        tx.commit().map_err(write_err)
+        let db = self.db.clone();
+        blocking(move || {
+            let tx = db.begin_write().map_err(write_err)?;
+            {
+                let mut table = tx.open_table(LOGS).map_err(write_err)?;
+                table
+                    .retain_in(log_id.index.., |_, _| false)
+                    .map_err(write_err)?;
+            }
+            tx.commit().map_err(write_err)
+        })
+        .await
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(&log_id).map_err(write_err)?;
-        let tx = self.db.begin_write().map_err(write_err)?;
-        {
-            let mut store = tx.open_table(STORE).map_err(write_err)?;
-            store
-                .insert(KEY_PURGED, bytes.as_slice())
-                .map_err(write_err)?;
-            let mut table = tx.open_table(LOGS).map_err(write_err)?;
-            table
-                .retain_in(..=log_id.index, |_, _| false)
-                .map_err(write_err)?;
-        }
-        tx.commit().map_err(write_err)
+        let db = self.db.clone();
+        blocking(move || {
+            let tx = db.begin_write().map_err(write_err)?;
+            {
+                let mut store = tx.open_table(STORE).map_err(write_err)?;
+                store
+                    .insert(KEY_PURGED, bytes.as_slice())
+                    .map_err(write_err)?;
+                let mut table = tx.open_table(LOGS).map_err(write_err)?;
+                table
+                    .retain_in(..=log_id.index, |_, _| false)
+                    .map_err(write_err)?;
+            }
+            tx.commit().map_err(write_err)
+        })
+        .await
     }
 }

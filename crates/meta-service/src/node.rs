@@ -31,6 +31,26 @@ const COMMIT_WAIT: Duration = Duration::from_secs(10);
 /// How long a new meta node may take to catch up before it becomes a voter.
 const CATCH_UP_WAIT: Duration = Duration::from_secs(60);
 
+/// Why a meta node is asked to forget its Raft state (M9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetReason {
+    /// Nothing more: allowed only when this node is not a voter in the
+    /// latest membership it knows.
+    Requested,
+    /// The leader committed a membership (its voters and log index) without
+    /// this node; allowed when that membership is at least as new as the
+    /// one this node knows.
+    RemovedBy {
+        voters: BTreeSet<u64>,
+        log_index: u64,
+    },
+    /// This node asked the leader to remove it and the removal committed.
+    LeftCluster,
+    /// The operator forced it (`force`); logged loudly.
+    Forced,
+}
+
 /// A running Raft member: its id and its openraft handle.
 #[derive(Clone)]
 pub struct RaftHandle {
@@ -561,22 +581,79 @@ impl MetaServer {
                 .await?;
         }
         if node.id != me.id {
-            let _ = self
-                .call_peer(
-                    "POST",
-                    &node.host,
-                    "/internal/reset",
-                    Some(b"{}".to_vec()),
-                    Duration::from_secs(2),
-                )
-                .await;
+            // Tell it which committed membership no longer has it, so it may
+            // reset even if it never saw that membership itself.
+            let m = me.raft.metrics().borrow().membership_config.clone();
+            let why = ResetReason::RemovedBy {
+                voters: m.membership().voter_ids().collect(),
+                log_index: m.log_id().map_or(0, |l| l.index),
+            };
+            if let Ok(body) = serde_json::to_vec(&serde_json::json!({ "reason": why })) {
+                let _ = self
+                    .call_peer(
+                        "POST",
+                        &node.host,
+                        "/internal/reset",
+                        Some(body),
+                        Duration::from_secs(2),
+                    )
+                    .await;
+            }
         }
         Ok(node)
     }
 
+    /// Whether a reset for `why` may wipe this node now (M9): a node that
+    /// is still a voter in the latest membership it knows must keep its
+    /// vote and log — forgetting them lets it vote twice in a term and, on a
+    /// majority, lose committed metadata.
+    fn check_reset(&self, why: &ResetReason) -> Result<()> {
+        let Some(h) = self.raft() else {
+            return Ok(());
+        };
+        let m = h.raft.metrics().borrow().clone();
+        let known = m.membership_config.membership();
+        let voter = known.voter_ids().any(|v| v == h.id);
+        let known_index = m.membership_config.log_id().map_or(0, |l| l.index);
+        let allowed = match why {
+            ResetReason::Requested => !voter,
+            ResetReason::RemovedBy { voters, log_index } => {
+                !voter || (!voters.contains(&h.id) && *log_index >= known_index)
+            }
+            ResetReason::LeftCluster => true,
+            ResetReason::Forced => {
+                if voter {
+                    tracing::error!(
+                        id = h.id,
+                        membership_log_index = known_index,
+                        "FORCED RESET OF A VOTING META NODE: its vote and Raft log are \
+                         wiped while the cluster still counts it; if a majority is wiped \
+                         this way, committed metadata can be lost"
+                    );
+                }
+                true
+            }
+        };
+        if allowed {
+            return Ok(());
+        }
+        Err(Error::refused(
+            409,
+            format!(
+                "meta node {} is still a voter in the latest membership it knows (log index \
+                 {known_index}): wiping its vote and log could lose committed metadata; remove \
+                 it from the cluster first (influxd-ctl remove-meta), or force it",
+                h.id
+            ),
+        ))
+    }
+
     /// Leaves the cluster: forgets the Raft log, vote, snapshot and id, and
-    /// stops the Raft member. The node can then be added again.
-    pub async fn reset(&self) -> Result<()> {
+    /// stops the Raft member. The node can then be added again. Refused
+    /// while this node is still a voter, unless `why` says otherwise
+    /// ([`ResetReason`]).
+    pub async fn reset(&self, why: ResetReason) -> Result<()> {
+        self.check_reset(&why)?;
         let h = self.raft.write().take();
         if let Some(h) = h {
             let _ = h.raft.shutdown().await;

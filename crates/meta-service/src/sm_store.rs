@@ -107,18 +107,18 @@ impl StateMachine {
         self.publish(Data::default());
         Ok(())
     }
+}
 
-    fn store_snapshot(&self, meta: &SnapshotMeta, bytes: &[u8]) -> Result<(), StorageError> {
-        let meta_bytes = serde_json::to_vec(meta).map_err(snap_write)?;
-        let tx = self.db.begin_write().map_err(snap_write)?;
-        {
-            let mut t = tx.open_table(SNAPSHOT).map_err(snap_write)?;
-            t.insert(KEY_META, meta_bytes.as_slice())
-                .map_err(snap_write)?;
-            t.insert(KEY_DATA, bytes).map_err(snap_write)?;
-        }
-        tx.commit().map_err(snap_write)
+fn store_snapshot(db: &Database, meta: &SnapshotMeta, bytes: &[u8]) -> Result<(), StorageError> {
+    let meta_bytes = serde_json::to_vec(meta).map_err(snap_write)?;
+    let tx = db.begin_write().map_err(snap_write)?;
+    {
+        let mut t = tx.open_table(SNAPSHOT).map_err(snap_write)?;
+        t.insert(KEY_META, meta_bytes.as_slice())
+            .map_err(snap_write)?;
+        t.insert(KEY_DATA, bytes).map_err(snap_write)?;
     }
+    tx.commit().map_err(snap_write)
 }
 
 fn read_snapshot(db: &Database) -> Result<Option<(SnapshotMeta, Vec<u8>)>, StorageError> {
@@ -137,10 +137,11 @@ fn read_snapshot(db: &Database) -> Result<Option<(SnapshotMeta, Vec<u8>)>, Stora
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
-        let (meta, bytes) = {
+        // A copy taken under the lock matches `last_applied`; serialising
+        // and storing it run on the blocking pool (M8).
+        let (meta, data) = {
             let mut inner = self.inner.lock();
             inner.snapshot_seq += 1;
-            let bytes = serde_json::to_vec(&inner.data).map_err(sm_read)?;
             let id = match &inner.last_applied {
                 Some(l) => format!("{}-{}-{}", l.leader_id, l.index, inner.snapshot_seq),
                 None => format!("--{}", inner.snapshot_seq),
@@ -150,9 +151,16 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
                 last_membership: inner.membership.clone(),
                 snapshot_id: id,
             };
-            (meta, bytes)
+            (meta, inner.data.clone())
         };
-        self.store_snapshot(&meta, &bytes)?;
+        let db = self.db.clone();
+        let m = meta.clone();
+        let bytes = crate::log_store::blocking(move || {
+            let bytes = serde_json::to_vec(&data).map_err(sm_read)?;
+            store_snapshot(&db, &m, &bytes)?;
+            Ok(bytes)
+        })
+        .await?;
         Ok(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(bytes)),
@@ -210,9 +218,15 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let bytes = snapshot.into_inner();
-        let data: Data = serde_json::from_slice(&bytes)
-            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
-        self.store_snapshot(meta, &bytes)?;
+        let db = self.db.clone();
+        let m = meta.clone();
+        let data = crate::log_store::blocking(move || {
+            let data: Data = serde_json::from_slice(&bytes)
+                .map_err(|e| StorageIOError::read_snapshot(Some(m.signature()), &e))?;
+            store_snapshot(&db, &m, &bytes)?;
+            Ok(data)
+        })
+        .await?;
         {
             let mut inner = self.inner.lock();
             inner.last_applied = meta.last_log_id;

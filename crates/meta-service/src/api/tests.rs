@@ -488,3 +488,29 @@ async fn m3_resent_drop_database_is_applied_once() {
     assert_ne!(a, crate::client::request_key());
     node.stop().await;
 }
+
+/// M9: a node that is a voter in the membership it knows refuses to wipe
+/// its vote and log on `/internal/reset` or `/force-leave`, unless forced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m9_reset_refuses_to_wipe_a_voter_unless_forced() {
+    let node = start(None).await;
+    for path in ["/internal/reset", "/force-leave"] {
+        let (s, v) = node.post(path, "{}").await;
+        assert_eq!(s, 409, "{path}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().contains("still a voter"),
+            "{v}"
+        );
+        let st = node.call("GET", "/status", None, &[]).await.unwrap().1;
+        assert_eq!(st["state"], "Leader", "{path} wiped a voter");
+    }
+    // A leader's word about a membership that still has this node is not
+    // enough either.
+    let stale = r#"{"reason":{"removed_by":{"voters":[1],"log_index":99}}}"#;
+    assert_eq!(node.post("/internal/reset", stale).await.0, 409);
+    let (s, v) = node.post("/force-leave", r#"{"force":true}"#).await;
+    assert_eq!(s, 200, "{v}");
+    let st = node.call("GET", "/status", None, &[]).await.unwrap().1;
+    assert_eq!(st["state"], "Uninitialized");
+    node.stop().await;
+}
