@@ -166,6 +166,12 @@ fn one_down_accepts_two_down_refuses_and_client_cache_serves() {
     assert_eq!(s, 503, "{v}");
     assert_eq!(v["error"], "no leader");
 
+    // M4: the survivor, without a leader for longer than an election
+    // timeout, answers /data with 503 so a data node looks elsewhere; its
+    // applied state is still there for tools (`stale=true`).
+    let (s, v) = get(&c.nodes[survivor].http, "/data").unwrap();
+    assert_eq!((s, v["error"].as_str()), (503, Some("no leader")), "{v}");
+    assert!(v["term"].is_u64(), "{v}");
     // Reads keep working: the client's cache and the survivor's /data.
     let d = client.data();
     assert!(d.database("before").is_some() && d.database("one_down").is_some());

@@ -134,9 +134,15 @@ async fn auth(State(srv): State<Srv>, req: Request, next: axum::middleware::Next
     }
     if let Some((user, pwd)) = basic_credentials(headers) {
         let data = srv.data();
-        if data.user(&user).is_some_and(|u| u.admin)
-            && srv.credentials.authenticate(&data, &user, &pwd).is_ok()
-        {
+        let is_admin = data.user(&user).is_some_and(|u| u.admin);
+        // bcrypt takes ~50-100 ms: never on an async worker, which also
+        // carries Raft heartbeats (M8).
+        let creds = srv.credentials.clone();
+        let ok =
+            tokio::task::spawn_blocking(move || creds.authenticate(&data, &user, &pwd).is_ok())
+                .await
+                .unwrap_or(false);
+        if is_admin && ok {
             return next.run(req).await;
         }
         return reply(401, json!({ "error": "authorization failed" }));
@@ -173,10 +179,30 @@ struct DataQuery {
     index: Option<u64>,
     /// Long-poll limit in seconds (at most 30).
     timeout: Option<u64>,
+    /// Answer the applied state even without a leader (tools, tests).
+    #[serde(default)]
+    stale: bool,
+}
+
+/// 503 `no leader` (with the term and this node's index) when this node
+/// has been without a leader for longer than an election timeout: its state
+/// may be arbitrarily old, and a data node must go to another meta node
+/// rather than keep serving revoked users or dropped databases (M4).
+fn leaderless(srv: &MetaServer) -> Option<Response> {
+    let v = srv.leader_view();
+    v.stale.then(|| {
+        reply(
+            503,
+            json!({ "error": "no leader", "term": v.term, "index": srv.data().index }),
+        )
+    })
 }
 
 /// The full metadata; with `index` equal to (or past) the node's current
-/// index, waits up to ~30 s for a newer one.
+/// index, waits up to ~30 s for a newer one. Headers name the leader this
+/// node follows (`X-Tidemark-Leader`, its id) and the Raft term
+/// (`X-Tidemark-Term`). Without a leader for longer than an election
+/// timeout: 503 (unless `stale=true`).
 async fn data(
     State(srv): State<Srv>,
     q: Result<Query<DataQuery>, axum::extract::rejection::QueryRejection>,
@@ -184,6 +210,11 @@ async fn data(
     let Ok(Query(q)) = q else {
         return bad_request("invalid index");
     };
+    if !q.stale {
+        if let Some(r) = leaderless(&srv) {
+            return r;
+        }
+    }
     let mut rx = srv.subscribe();
     if let Some(idx) = q.index {
         let wait = q
@@ -192,9 +223,26 @@ async fn data(
             .unwrap_or(LONG_POLL)
             .min(LONG_POLL);
         let _ = tokio::time::timeout(wait, rx.wait_for(|d| d.index > idx)).await;
+        if !q.stale {
+            if let Some(r) = leaderless(&srv) {
+                return r;
+            }
+        }
     }
     let d = rx.borrow().clone();
-    reply(200, json!(*d))
+    let body = match srv.data_json(d).await {
+        Ok(b) => b,
+        Err(e) => return error_reply(&e),
+    };
+    let view = srv.leader_view();
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert("Content-Type", HeaderValue::from_static("application/json"));
+    if let Some(l) = view.leader {
+        h.insert("X-Tidemark-Leader", HeaderValue::from(l));
+    }
+    h.insert("X-Tidemark-Term", HeaderValue::from(view.term));
+    r
 }
 
 /// The parts of a request a follower needs to forward it.

@@ -31,7 +31,17 @@ pub struct ClientOptions {
     pub basic_auth: Option<(String, String)>,
     /// `[meta] shared-secret`: each request carries a fresh HS256 JWT.
     pub jwt: Option<JwtAuth>,
+    /// How long the cached users may serve authentication without an
+    /// answer from a meta node that has a leader (M4). Past it every
+    /// password check fails (`authorization failed`) until the cache is
+    /// fresh again, so a revoked user or changed password cannot keep
+    /// working on a cut-off data node forever; everything else keeps
+    /// serving from the cache.
+    pub max_credential_staleness: Duration,
 }
+
+/// Default of [`ClientOptions::max_credential_staleness`].
+pub const DEFAULT_MAX_CREDENTIAL_STALENESS: Duration = Duration::from_secs(10 * 60);
 
 /// Signing input of the JWTs a client sends.
 #[derive(Debug, Clone)]
@@ -48,6 +58,7 @@ impl Default for ClientOptions {
             shared_secret: String::new(),
             basic_auth: None,
             jwt: None,
+            max_credential_staleness: DEFAULT_MAX_CREDENTIAL_STALENESS,
         }
     }
 }
@@ -59,6 +70,12 @@ struct Inner {
     agent: ureq::Agent,
     opts: ClientOptions,
     cache: RwLock<Arc<Data>>,
+    /// When a meta node last answered `/data` (they answer only while they
+    /// have a leader).
+    fresh_at: Mutex<Instant>,
+    /// The cache with every password hash blanked, served once it is older
+    /// than `max_credential_staleness` (built once per index).
+    locked_out: Mutex<Option<Arc<Data>>>,
     /// Signalled whenever the cache changes.
     changed: (Mutex<()>, Condvar),
     stop: AtomicBool,
@@ -93,6 +110,8 @@ impl MetaClient {
                 agent: http_util::agent(),
                 opts,
                 cache: RwLock::new(Arc::new(Data::default())),
+                fresh_at: Mutex::new(Instant::now()),
+                locked_out: Mutex::new(None),
                 changed: (Mutex::new(()), Condvar::new()),
                 stop: AtomicBool::new(false),
                 watching: AtomicBool::new(false),
@@ -251,6 +270,10 @@ impl MetaClient {
         }
         let d: Data = serde_json::from_slice(&r.body)
             .map_err(|e| Error::Http(format!("bad /data reply: {e}")))?;
+        let was = std::mem::replace(&mut *self.inner.fresh_at.lock(), Instant::now());
+        if was.elapsed() > self.inner.opts.max_credential_staleness {
+            tracing::warn!("metadata is fresh again: authentication from the cache resumes");
+        }
         let mut cache = self.inner.cache.write();
         if d.index > cache.index || cache.index == 0 {
             *cache = Arc::new(d);
@@ -462,9 +485,41 @@ pub fn error_from_reply(r: &Reply) -> Error {
     }
 }
 
+impl MetaClient {
+    /// The cache, as authentication may use it: once no meta node with a
+    /// leader has answered for `max_credential_staleness`, a copy whose
+    /// password hashes are blank, so every password check fails while
+    /// users, privileges and everything else stay readable.
+    pub fn data_for_auth(&self) -> Arc<Data> {
+        let d = self.data_cached();
+        let age = self.inner.fresh_at.lock().elapsed();
+        if age <= self.inner.opts.max_credential_staleness {
+            return d;
+        }
+        let mut locked = self.inner.locked_out.lock();
+        if let Some(l) = locked.as_ref().filter(|l| l.index == d.index) {
+            return l.clone();
+        }
+        tracing::error!(
+            stale_secs = age.as_secs(),
+            "no meta node with a leader has answered for longer than \
+             max-credential-staleness: password checks fail until one does"
+        );
+        let mut copy = (*d).clone();
+        for u in &mut copy.users {
+            u.hash.clear();
+        }
+        let copy = Arc::new(copy);
+        *locked = Some(copy.clone());
+        copy
+    }
+}
+
 impl MetaStore for MetaClient {
+    /// The cache ([`MetaClient::data_for_auth`]: with password hashes
+    /// blanked once it is too old to authenticate with).
     fn data(&self) -> Arc<Data> {
-        self.data_cached()
+        self.data_for_auth()
     }
 
     fn execute(&self, cmd: Command) -> meta::Result<Response> {
@@ -473,5 +528,56 @@ impl MetaStore for MetaClient {
             Err(Error::Meta { error: Some(e), .. }) => Err(e),
             Err(e) => Err(meta::Error::Storage(format!("meta service: {e}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_with_user() -> Data {
+        let mut d = Data::default();
+        meta::state_machine::apply(
+            &mut d,
+            Command::CreateUser {
+                name: "u".into(),
+                hash: bcrypt_hash(),
+                admin: true,
+            },
+        )
+        .unwrap();
+        d
+    }
+
+    fn bcrypt_hash() -> String {
+        // A fixed bcrypt hash of "pw" (cost 4).
+        "$2b$04$R0wE3cOFLd3pr0Y0mq5BS.uXr1UV8cZp4Cl7EJp7X5Ec0C6m7oJzW".to_string()
+    }
+
+    #[test]
+    fn m4_stale_cache_stops_authenticating_users() {
+        let opts = ClientOptions {
+            max_credential_staleness: Duration::from_millis(50),
+            ..Default::default()
+        };
+        let c = MetaClient::with_options(vec![], opts);
+        let body = serde_json::to_vec(&data_with_user()).unwrap();
+        c.absorb(&Reply {
+            status: 200,
+            body: body.clone(),
+        })
+        .unwrap();
+        assert_eq!(MetaStore::data(&c).user("u").unwrap().hash, bcrypt_hash());
+        std::thread::sleep(Duration::from_millis(80));
+        // Too old: the user is still there (no bootstrap mode), but no
+        // password can match.
+        let stale = MetaStore::data(&c);
+        let u = stale.user("u").unwrap();
+        assert!(u.admin && u.hash.is_empty());
+        let creds = meta::auth::CredentialCache::default();
+        assert!(creds.authenticate(&stale, "u", "pw").is_err());
+        // A fresh answer from a meta node restores it.
+        c.absorb(&Reply { status: 200, body }).unwrap();
+        assert_eq!(MetaStore::data(&c).user("u").unwrap().hash, bcrypt_hash());
     }
 }

@@ -101,7 +101,22 @@ pub struct MetaServer {
     pub(crate) started: Instant,
     membership_lock: tokio::sync::Mutex<()>,
     /// Verified admin credentials (bcrypt is slow).
-    pub(crate) credentials: meta::auth::CredentialCache,
+    pub(crate) credentials: Arc<meta::auth::CredentialCache>,
+    /// The JSON of the latest `/data` answer and its index: serialised
+    /// once per change (off the async workers) however many data nodes poll.
+    data_json: parking_lot::Mutex<Option<(u64, axum::body::Bytes)>>,
+    /// Since when this node has known no leader (None while it knows one).
+    leader_lost_at: parking_lot::Mutex<Option<Instant>>,
+}
+
+/// This node's view of the leader, for `/data` (M4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaderView {
+    pub leader: Option<u64>,
+    pub term: u64,
+    /// No leader for longer than an election timeout (or no cluster at
+    /// all): the applied state may be arbitrarily old.
+    pub stale: bool,
 }
 
 fn storage(e: impl std::fmt::Display) -> Error {
@@ -158,6 +173,8 @@ impl MetaServer {
             started: Instant::now(),
             membership_lock: tokio::sync::Mutex::new(()),
             credentials: Default::default(),
+            leader_lost_at: parking_lot::Mutex::new(None),
+            data_json: parking_lot::Mutex::new(None),
         });
         if let Some(id) = srv.stored_id()? {
             srv.start_raft(id).await?;
@@ -358,6 +375,58 @@ impl MetaServer {
             .map_err(|_| Error::NoLeader)?
             .map_err(|_| Error::NoLeader)?;
         Ok(self.sm.data())
+    }
+
+    /// The JSON of `d`, cached per index; serialised on the blocking pool.
+    pub async fn data_json(&self, d: Arc<Data>) -> Result<axum::body::Bytes> {
+        if let Some((i, b)) = &*self.data_json.lock() {
+            if *i == d.index {
+                return Ok(b.clone());
+            }
+        }
+        let index = d.index;
+        let b = tokio::task::spawn_blocking(move || serde_json::to_vec(&*d))
+            .await
+            .map_err(|e| Error::Storage(e.to_string()))?
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        let b = axum::body::Bytes::from(b);
+        let mut cache = self.data_json.lock();
+        if cache.as_ref().is_none_or(|(i, _)| *i < index) {
+            *cache = Some((index, b.clone()));
+        }
+        Ok(b)
+    }
+
+    /// Who leads as this node sees it, and whether it has been without a
+    /// leader (a leader without a quorum counts as none) for longer than
+    /// the maximum election timeout.
+    pub fn leader_view(&self) -> LeaderView {
+        let Some(h) = self.raft() else {
+            return LeaderView {
+                leader: None,
+                term: 0,
+                stale: true,
+            };
+        };
+        let m = h.raft.metrics().borrow().clone();
+        let has_leader = match m.current_leader {
+            Some(l) if l == h.id => self.check_quorum(&h).is_ok(),
+            Some(_) => true,
+            None => false,
+        };
+        let mut lost = self.leader_lost_at.lock();
+        let stale = if has_leader {
+            *lost = None;
+            false
+        } else {
+            let since = *lost.get_or_insert_with(Instant::now);
+            since.elapsed() > Duration::from_millis(self.raft_config.election_timeout_max)
+        };
+        LeaderView {
+            leader: m.current_leader,
+            term: m.current_term,
+            stale,
+        }
     }
 
     /// This node's view of the cluster.

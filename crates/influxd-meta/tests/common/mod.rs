@@ -218,8 +218,10 @@ pub fn create_db(addr: &str, name: &str) -> Option<(u16, Value)> {
     )
 }
 
+/// The databases in a node's applied state (`stale=true`: also without a
+/// leader).
 pub fn databases(addr: &str) -> Vec<String> {
-    get(addr, "/data")
+    get(addr, "/data?stale=true")
         .map(|(_, d)| {
             d["databases"]
                 .as_array()
