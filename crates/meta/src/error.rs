@@ -53,6 +53,9 @@ pub enum Error {
     /// A shard group cannot contain this time (InfluxDB's text and range).
     #[error("time outside range -9223372036854775806 - 9223372036854775806")]
     TimeOutOfRange,
+    /// Go's bcrypt text, as current InfluxDB 1.x builds answer.
+    #[error("bcrypt: password length exceeds 72 bytes")]
+    PasswordTooLong,
     #[error("invalid request key")]
     InvalidRequestKey,
     #[error("meta store: {0}")]
