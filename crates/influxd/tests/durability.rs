@@ -214,3 +214,78 @@ fn c1_changed_bind_address_keeps_every_shard() {
     let vars = node.request("GET", "/debug/vars", &[], b"").json();
     assert_eq!(vars["retention"]["values"]["unplacedShards"], 0, "{vars}");
 }
+
+/// L12: a shard that fails to open at startup is reported loudly (error
+/// log, `/health` "fail" with 503, `/debug/vars`) and the queries and
+/// writes that need it fail naming it, instead of serving partial data.
+#[test]
+fn l12_failed_shard_is_reported_and_never_served_partially() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = Influxd::start_in(dir.path(), "");
+    assert_eq!(node.query("CREATE DATABASE db", "").status, 200);
+    let body = format!(
+        "cpu,host=a v=1 {}\ncpu,host=b v=2 {}\n",
+        BASE_TIME,
+        BASE_TIME + 14 * 24 * 3600 * 1_000_000_000
+    );
+    assert_eq!(node.write("db=db", &body).status, 204);
+    node.stop();
+    let rp_dir = dir.path().join("data/db/autogen");
+    let mut ids: Vec<u64> = std::fs::read_dir(&rp_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_str().unwrap().parse().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids.len(), 2);
+    // damage the later shard's series index in the middle
+    let log = rp_dir.join(ids[1].to_string()).join("index.log");
+    let mut data = std::fs::read(&log).unwrap();
+    data[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&log, &data).unwrap();
+    node.restart();
+    assert!(node.log().contains("SHARD UNAVAILABLE"), "{}", node.log());
+    let r = node.request("GET", "/health", &[], b"");
+    assert_eq!(r.status, 503, "{}", r.body);
+    let h = r.json();
+    assert_eq!(h["status"], "fail");
+    let msg = h["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("shard {}", ids[1])), "{msg}");
+    let vars = node.request("GET", "/debug/vars", &[], b"").json();
+    assert_eq!(vars["tsdb"]["values"]["failedShards"], 1, "{vars}");
+    let f = &vars[format!("failed_shard:{}", ids[1]).as_str()];
+    assert!(
+        f["values"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("corrupt file"),
+        "{vars}"
+    );
+    let r = node.query("SELECT count(v) FROM cpu", "db=db");
+    let err = r.json()["results"][0]["error"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        err.starts_with(&format!("shard {} is unavailable", ids[1])),
+        "{}",
+        r.body
+    );
+    let late = format!(
+        "cpu,host=c v=3 {}\n",
+        BASE_TIME + 14 * 24 * 3600 * 1_000_000_000 + 1
+    );
+    let r = node.write("db=db", &late);
+    assert!(r.status >= 500, "{} {}", r.status, r.body);
+    assert!(r.body.contains("is unavailable"), "{}", r.body);
+    // the healthy shard still answers alone when only it is needed
+    let r = node.query(
+        "SELECT count(v) FROM cpu WHERE time < '2020-09-14T00:00:00Z'",
+        "db=db",
+    );
+    assert_eq!(
+        r.json()["results"][0]["series"][0]["values"][0][1],
+        serde_json::json!(1),
+        "{}",
+        r.body
+    );
+}

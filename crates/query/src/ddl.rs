@@ -357,7 +357,7 @@ pub fn db_shards(
     for rp in &dbi.retention_policies {
         for g in rp.shard_groups.iter().filter(|g| g.deleted_at == 0) {
             for s in &g.shards {
-                if let Some(sh) = ex.storage.shard(s.id) {
+                if let Some(sh) = ex.storage.shard(s.id)? {
                     out.push(sh);
                 }
             }

@@ -107,7 +107,10 @@ pub trait ShardReader: Send + Sync {
 
 /// The set of local shards.
 pub trait Storage: Send + Sync {
-    fn shard(&self, id: u64) -> Option<Arc<dyn ShardReader>>;
+    /// Local shard `id`: `None` when this node holds no such shard, an
+    /// error when it holds one it cannot serve (it failed to open), so a
+    /// query never answers from a silently partial set of shards.
+    fn shard(&self, id: u64) -> Result<Option<Arc<dyn ShardReader>>>;
     fn delete_shard(&self, id: u64) -> Result<()>;
     fn delete_database(&self, db: &str) -> Result<()>;
 }
@@ -377,11 +380,12 @@ pub mod mem {
     }
 
     impl Storage for MemStorage {
-        fn shard(&self, id: u64) -> Option<Arc<dyn ShardReader>> {
-            self.shards
+        fn shard(&self, id: u64) -> Result<Option<Arc<dyn ShardReader>>> {
+            Ok(self
+                .shards
                 .read()
                 .get(&id)
-                .map(|(_, s)| s.clone() as Arc<dyn ShardReader>)
+                .map(|(_, s)| s.clone() as Arc<dyn ShardReader>))
         }
         fn delete_shard(&self, id: u64) -> Result<()> {
             self.shards.write().remove(&id);

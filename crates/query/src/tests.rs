@@ -556,3 +556,95 @@ fn m4_drop_database_reaches_the_meta_store_when_the_cache_lacks_it() {
     assert_eq!(r[0].error, None);
     assert!(data_dir.exists() && dir.path().join("meta").exists());
 }
+
+/// L12: a shard that failed to open at startup makes the queries that need
+/// it fail with an error naming it, instead of answering from the other
+/// shards as if it held no data.
+#[test]
+fn l12_query_needing_a_failed_shard_is_an_error_not_partial_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        let meta: Arc<dyn meta::MetaStore> =
+            Arc::new(meta::local::LocalMetaStore::open(&dir.path().join("meta")).unwrap());
+        meta.execute(meta::Command::CreateDataNode {
+            host: "localhost:8086".into(),
+            tcp_host: "localhost:8088".into(),
+            passive: false,
+        })
+        .unwrap();
+        let store = Arc::new(
+            tsdb::Store::open(tsdb::EngineConfig {
+                dir: dir.path().join("data"),
+                wal_dir: dir.path().join("wal"),
+                ..Default::default()
+            })
+            .unwrap(),
+        );
+        let writer = Arc::new(cluster::PointsWriter::new(meta.clone(), store.clone(), 1));
+        let ex = QueryExecutor::new(
+            meta,
+            store.clone(),
+            writer.clone(),
+            ExecutorConfig::default(),
+        );
+        (
+            Env {
+                _dir: tempfile::tempdir().unwrap(),
+                ex,
+                writer,
+            },
+            store,
+        )
+    };
+    let (e, store) = open();
+    assert_eq!(e.q("", "CREATE DATABASE db0")[0].error, None);
+    // two shard groups, weeks apart
+    e.write(
+        "db0",
+        "cpu,host=a value=1 946684800\ncpu,host=a value=2 950000000",
+    );
+    let shards: Vec<u64> = store.shards().iter().map(|s| s.id()).collect();
+    assert_eq!(shards.len(), 2);
+    drop(e);
+    drop(store);
+    // damage the series index of the later shard in the middle
+    let log = dir
+        .path()
+        .join(format!("data/db0/autogen/{}/index.log", shards[1]));
+    let mut data = std::fs::read(&log).unwrap();
+    data[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&log, &data).unwrap();
+    let (e, store) = open();
+    assert_eq!(store.failed_shards().len(), 1);
+    let r = e.q("db0", "SELECT value FROM cpu");
+    let err = r[0].error.clone().expect("an error, not partial data");
+    assert!(
+        err.starts_with(&format!("shard {} is unavailable: corrupt file", shards[1])),
+        "{err}"
+    );
+    // a query that needs only the healthy shard is answered
+    let r = e.q(
+        "db0",
+        "SELECT value FROM cpu WHERE time < '2000-01-02T00:00:00Z'",
+    );
+    assert_eq!(r[0].error, None);
+    assert_eq!(r[0].series[0].values.len(), 1);
+    // a write into the failed shard is refused with the same error
+    let pts = lineproto::parse_points(
+        b"cpu,host=a value=3 950000001",
+        models::Precision::Second,
+        0,
+    );
+    let werr = e
+        .writer
+        .write(
+            "db0",
+            "",
+            pts.points,
+            cluster::Consistency::One,
+            1_000_000_000_000_000_000,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(werr.contains("is unavailable"), "{werr}");
+}

@@ -91,10 +91,14 @@ impl ShardReader for TsdbShard {
 }
 
 impl Storage for TsdbStorage {
-    fn shard(&self, id: u64) -> Option<Arc<dyn ShardReader>> {
-        self.0
-            .shard(id)
-            .map(|s| Arc::new(TsdbShard(s)) as Arc<dyn ShardReader>)
+    fn shard(&self, id: u64) -> Result<Option<Arc<dyn ShardReader>>> {
+        // A shard that failed to open is an error ("shard N is
+        // unavailable: ..."), never an empty shard.
+        Ok(self
+            .0
+            .try_shard(id)
+            .map_err(storage_err)?
+            .map(|s| Arc::new(TsdbShard(s)) as Arc<dyn ShardReader>))
     }
     fn delete_shard(&self, id: u64) -> Result<()> {
         self.0.delete_shard(id).map_err(storage_err)

@@ -96,6 +96,24 @@ impl SystemInfo for Node {
                 ],
             });
         }
+        let failed = self.store.failed_shards();
+        out.push(Statistic {
+            name: "tsdb".into(),
+            tags: BTreeMap::new(),
+            values: vec![("failedShards".into(), int(failed.len() as u64))],
+        });
+        for f in failed {
+            out.push(Statistic {
+                name: "failed_shard".into(),
+                tags: BTreeMap::from([
+                    ("id".to_string(), f.id.to_string()),
+                    ("database".to_string(), f.database),
+                    ("retentionPolicy".to_string(), f.retention_policy),
+                    ("path".to_string(), f.path.display().to_string()),
+                ]),
+                values: vec![("error".into(), text(f.error))],
+            });
+        }
         let unplaced = self.unplaced_shards.lock().clone();
         out.push(Statistic {
             name: "retention".into(),

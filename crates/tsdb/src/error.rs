@@ -17,6 +17,9 @@ pub enum Error {
     Corrupt { path: PathBuf, detail: String },
     #[error("shard {0} not found")]
     ShardNotFound(u64),
+    /// The shard is on disk but failed to open at startup (see `Store::failed_shards`).
+    #[error("shard {id} is unavailable: {reason}")]
+    ShardUnavailable { id: u64, reason: String },
     /// The shard exists under another database / retention policy.
     #[error("shard {id} already exists in {db}.{rp}")]
     ShardConflict { id: u64, db: String, rp: String },

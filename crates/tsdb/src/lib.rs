@@ -113,7 +113,7 @@ pub use cursor::BlockCursor;
 pub use error::{Error, Result};
 pub use predicate::TagPredicate;
 pub use shard::{ReadStats, Shard};
-pub use store::Store;
+pub use store::{FailedShard, Store};
 pub use vfs::{SharedVfs, StdFs, Vfs, VfsFile};
 
 /// One series as listed by the index.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -27,6 +27,8 @@ struct Shared {
     databases: Mutex<BTreeMap<String, Arc<DatabaseCardinality>>>,
     vfs: SharedVfs,
     shards: RwLock<BTreeMap<u64, Arc<Shard>>>,
+    /// Shards found on disk that failed to open: never served, reported.
+    failed: RwLock<BTreeMap<u64, FailedShard>>,
     stop: Mutex<bool>,
     wake: Condvar,
 }
@@ -51,6 +53,29 @@ impl Shared {
 
     fn list(&self) -> Vec<Arc<Shard>> {
         self.shards.read().values().cloned().collect()
+    }
+}
+
+/// A shard found on disk that could not be opened (corrupt file, I/O
+/// error). Its data is not served: queries and writes that need it get
+/// [`Error::ShardUnavailable`] instead of silently partial answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedShard {
+    pub id: u64,
+    pub database: String,
+    pub retention_policy: String,
+    /// The shard's data directory.
+    pub path: PathBuf,
+    /// Why it could not be opened.
+    pub error: String,
+}
+
+impl FailedShard {
+    fn unavailable(&self) -> Error {
+        Error::ShardUnavailable {
+            id: self.id,
+            reason: self.error.clone(),
+        }
     }
 }
 
@@ -93,6 +118,7 @@ impl Store {
         vfs::create_dir_all(&*vfs, &cfg.wal_dir)?;
         let cfg = Arc::new(cfg);
         let mut shards = BTreeMap::new();
+        let mut failed = BTreeMap::new();
         let mut databases: BTreeMap<String, Arc<DatabaseCardinality>> = BTreeMap::new();
         for db in dir_names(&cfg.dir)? {
             let counts = databases.entry(db.clone()).or_default().clone();
@@ -104,7 +130,27 @@ impl Store {
                             shards.insert(id, Arc::new(s));
                         }
                         Err(e) => {
-                            tracing::error!(shard = id, db, rp, error = %e, "cannot open shard")
+                            let path = cfg.dir.join(&db).join(&rp).join(id.to_string());
+                            tracing::error!(
+                                shard = id,
+                                db,
+                                rp,
+                                path = %path.display(),
+                                error = %e,
+                                "SHARD UNAVAILABLE: cannot open shard; its data is not served \
+                                 and queries and writes that need it fail until it is repaired \
+                                 or removed and the node restarted"
+                            );
+                            failed.insert(
+                                id,
+                                FailedShard {
+                                    id,
+                                    database: db.clone(),
+                                    retention_policy: rp.clone(),
+                                    path,
+                                    error: e.to_string(),
+                                },
+                            );
                         }
                     }
                 }
@@ -115,6 +161,7 @@ impl Store {
             databases: Mutex::new(databases),
             vfs,
             shards: RwLock::new(shards),
+            failed: RwLock::new(failed),
             stop: Mutex::new(false),
             wake: Condvar::new(),
         });
@@ -145,6 +192,11 @@ impl Store {
             return Err(Error::Closed);
         }
         let mut shards = self.shared.shards.write();
+        if let Some(f) = self.shared.failed.read().get(&id) {
+            // Not retried: opening a damaged shard again on every write
+            // would cost a full open each time and hide the damage.
+            return Err(f.unavailable());
+        }
         if let Some(s) = shards.get(&id) {
             if s.database() != db || s.retention_policy() != rp {
                 return Err(Error::ShardConflict {
@@ -167,24 +219,59 @@ impl Store {
         Ok(s)
     }
 
+    /// Shard `id`, if open. A shard that failed to open is `None` here; use
+    /// [`Store::try_shard`] where that must be an error.
     pub fn shard(&self, id: u64) -> Option<Arc<Shard>> {
         self.shared.shards.read().get(&id).cloned()
+    }
+
+    /// Shard `id` if open, `None` if this node has no such shard, and
+    /// [`Error::ShardUnavailable`] if it is on disk but failed to open.
+    pub fn try_shard(&self, id: u64) -> Result<Option<Arc<Shard>>> {
+        if let Some(s) = self.shard(id) {
+            return Ok(Some(s));
+        }
+        match self.shared.failed.read().get(&id) {
+            Some(f) => Err(f.unavailable()),
+            None => Ok(None),
+        }
+    }
+
+    /// Shards found on disk at open that could not be opened (ascending id).
+    pub fn failed_shards(&self) -> Vec<FailedShard> {
+        self.shared.failed.read().values().cloned().collect()
     }
 
     pub fn shards(&self) -> Vec<Arc<Shard>> {
         self.shared.list()
     }
 
-    /// Closes shard `id` and removes its files.
+    /// Closes shard `id` and removes its files (also those of a shard that
+    /// failed to open).
     pub fn delete_shard(&self, id: u64) -> Result<()> {
-        let s = self
+        let open = self.shared.shards.write().remove(&id);
+        if let Some(s) = open {
+            s.close();
+            return s.remove_files();
+        }
+        let f = self
             .shared
-            .shards
-            .write()
-            .remove(&id)
+            .failed
+            .read()
+            .get(&id)
+            .cloned()
             .ok_or(Error::ShardNotFound(id))?;
-        s.close();
-        s.remove_files()
+        let cfg = &self.shared.cfg;
+        let wal_dir = cfg
+            .wal_dir
+            .join(&f.database)
+            .join(&f.retention_policy)
+            .join(id.to_string());
+        for d in [&f.path, &wal_dir] {
+            vfs::remove_dir_all(&*self.shared.vfs, d)?;
+        }
+        self.shared.failed.write().remove(&id);
+        Ok(())
     }
 
     pub fn delete_database(&self, db: &str) -> Result<()> {
@@ -203,6 +290,7 @@ impl Store {
         ] {
             vfs::remove_dir_all(&*self.shared.vfs, &d)?;
         }
+        self.shared.failed.write().retain(|_, f| f.database != db);
         Ok(())
     }
 
@@ -222,6 +310,10 @@ impl Store {
         ] {
             vfs::remove_dir_all(&*self.shared.vfs, &d)?;
         }
+        self.shared
+            .failed
+            .write()
+            .retain(|_, f| f.database != db || f.retention_policy != rp);
         Ok(())
     }
 

@@ -1027,3 +1027,47 @@ fn l11_replay_counts_points_of_series_missing_from_the_index() {
     assert_eq!(s.statistics().wal_replay_dropped_points, 5);
     assert_eq!(read_all(&s, "a", "value", TimeRange::ALL).0, vec![1]);
 }
+
+#[test]
+fn l12_a_shard_that_fails_to_open_is_reported_and_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let path = {
+        let store = Store::open(cfg(d.path())).unwrap();
+        for id in [1, 2] {
+            let s = store.create_shard("db", "rp", id).unwrap();
+            s.write_points(&[fpt("a", 1.0, 1)]).unwrap();
+            s.flush().unwrap();
+        }
+        let p = store.shard(1).unwrap().state.read().files[0].path.clone();
+        p
+    };
+    let mut data = std::fs::read(&path).unwrap();
+    let n = data.len();
+    data[n - 45] ^= 0x55;
+    std::fs::write(&path, &data).unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let failed = store.failed_shards();
+    assert_eq!(failed.len(), 1);
+    let f = &failed[0];
+    assert_eq!((f.id, &*f.database, &*f.retention_policy), (1, "db", "rp"));
+    assert_eq!(f.path, d.path().join("data/db/rp/1"));
+    assert!(f.error.contains("corrupt file"), "{}", f.error);
+    // the healthy shard is served; the failed one is an error, not "no data"
+    assert!(store.try_shard(2).unwrap().is_some());
+    assert!(store.try_shard(3).unwrap().is_none());
+    let unavailable = |e: Error| {
+        let text = e.to_string();
+        assert!(
+            text.starts_with("shard 1 is unavailable: corrupt file"),
+            "{text}"
+        );
+    };
+    unavailable(store.try_shard(1).err().unwrap());
+    unavailable(store.create_shard("db", "rp", 1).err().unwrap());
+    // an explicit delete removes the damaged shard's files and the report
+    store.delete_shard(1).unwrap();
+    assert!(store.failed_shards().is_empty());
+    assert!(!d.path().join("data/db/rp/1").exists());
+    assert!(!d.path().join("wal/db/rp/1").exists());
+    assert!(store.try_shard(1).unwrap().is_none());
+}

@@ -127,7 +127,7 @@ pub fn shards_for(
     let mut out = Vec::new();
     for g in env.data.shard_groups_by_time_range(db, rp, min, max) {
         for s in &g.shards {
-            if let Some(sh) = env.storage.shard(s.id) {
+            if let Some(sh) = env.storage.shard(s.id)? {
                 let bounds = TimeRange::new(g.start_time, g.effective_end().saturating_sub(1));
                 out.push(Arc::new(Bounded { inner: sh, bounds }) as Arc<dyn ShardReader>);
             }

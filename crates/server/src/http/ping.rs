@@ -1,10 +1,12 @@
 //! `/ping` (liveness, InfluxDB 1.x) and `/health` (readiness, the InfluxDB 1.8
-//! shape).
+//! shape; "fail" with 503 while a shard on disk failed to open).
 
 use super::VERSION;
-use axum::extract::RawQuery;
+use crate::node::Node;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
 pub async fn ping(RawQuery(q): RawQuery) -> Response {
     let verbose = q
@@ -28,16 +30,46 @@ pub async fn ping(RawQuery(q): RawQuery) -> Response {
     }
 }
 
-pub async fn health() -> Response {
+/// Readiness. "fail" (503) while any shard on disk failed to open: the
+/// node would otherwise answer queries from the remaining shards as if the
+/// failed ones held no data.
+pub async fn health(State(node): State<Arc<Node>>) -> Response {
+    let failed = node.store.failed_shards();
+    let (status, state, message) = if failed.is_empty() {
+        (
+            StatusCode::OK,
+            "pass",
+            "ready for queries and writes".to_string(),
+        )
+    } else {
+        let list: Vec<String> = failed
+            .iter()
+            .map(|f| {
+                format!(
+                    "shard {} ({}.{}, {}): {}",
+                    f.id,
+                    f.database,
+                    f.retention_policy,
+                    f.path.display(),
+                    f.error
+                )
+            })
+            .collect();
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "fail",
+            format!("unavailable shards: {}", list.join("; ")),
+        )
+    };
     let body = serde_json::json!({
         "name": "influxdb",
-        "message": "ready for queries and writes",
-        "status": "pass",
+        "message": message,
+        "status": state,
         "checks": [],
         "version": VERSION,
     });
     (
-        StatusCode::OK,
+        status,
         [("content-type", "application/json")],
         format!("{body}\n"),
     )
