@@ -109,6 +109,22 @@ async fn not_found() -> Response {
 /// credentials of an admin user.
 async fn auth(State(srv): State<Srv>, req: Request, next: axum::middleware::Next) -> Response {
     let m = &srv.config().meta;
+    // Node-to-node calls (the leader resetting a removed node, assigning an
+    // id) need the internal secret, or without one a loopback peer — the
+    // same rule as the Raft port (H1).
+    if req.uri().path().starts_with("/internal/") {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        if !crate::raft_api::admitted(&m.internal_shared_secret, peer, req.headers()) {
+            return reply(
+                401,
+                json!({ "error": "internal requests need the internal-shared-secret (or, without one, a loopback peer)" }),
+            );
+        }
+        return next.run(req).await;
+    }
     if !m.auth_enabled || req.uri().path() == "/ping" {
         return next.run(req).await;
     }
@@ -138,6 +154,11 @@ async fn auth(State(srv): State<Srv>, req: Request, next: axum::middleware::Next
         // bcrypt takes ~50-100 ms: never on an async worker, which also
         // carries Raft heartbeats (M8).
         let creds = srv.credentials.clone();
+        // At most MAX_CONCURRENT_PASSWORD_CHECKS bcrypt runs at once: a
+        // flood of bad passwords queues here instead of taking every core.
+        let Ok(_permit) = srv.password_checks.acquire().await else {
+            return reply(401, json!({ "error": "authorization failed" }));
+        };
         let ok =
             tokio::task::spawn_blocking(move || creds.authenticate(&data, &user, &pwd).is_ok())
                 .await

@@ -28,6 +28,10 @@ const KEY_ID: &str = "id";
 
 /// How long a proposal may wait for its commit before the caller is told.
 const COMMIT_WAIT: Duration = Duration::from_secs(10);
+/// bcrypt checks (~50-100 ms of CPU each) the HTTP API runs at once: one,
+/// so that on a 2-core meta node a flood of bad passwords leaves a core for
+/// Raft (M8).
+pub const MAX_CONCURRENT_PASSWORD_CHECKS: usize = 1;
 /// How long a new meta node may take to catch up before it becomes a voter.
 const CATCH_UP_WAIT: Duration = Duration::from_secs(60);
 
@@ -105,6 +109,8 @@ pub struct MetaServer {
     /// The JSON of the latest `/data` answer and its index: serialised
     /// once per change (off the async workers) however many data nodes poll.
     data_json: parking_lot::Mutex<Option<(u64, axum::body::Bytes)>>,
+    /// Bounds concurrent bcrypt checks of the API's Basic auth.
+    pub(crate) password_checks: tokio::sync::Semaphore,
     /// Since when this node has known no leader (None while it knows one).
     leader_lost_at: parking_lot::Mutex<Option<Instant>>,
 }
@@ -174,6 +180,7 @@ impl MetaServer {
             membership_lock: tokio::sync::Mutex::new(()),
             credentials: Default::default(),
             leader_lost_at: parking_lot::Mutex::new(None),
+            password_checks: tokio::sync::Semaphore::new(MAX_CONCURRENT_PASSWORD_CHECKS),
             data_json: parking_lot::Mutex::new(None),
         });
         if let Some(id) = srv.stored_id()? {

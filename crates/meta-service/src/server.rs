@@ -50,11 +50,14 @@ impl Bound {
             .await
         });
         let http_task = tokio::spawn(async move {
-            axum::serve(self.http, http_app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx2.wait_for(|v| *v).await;
-                })
-                .await
+            axum::serve(
+                self.http,
+                http_app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx2.wait_for(|v| *v).await;
+            })
+            .await
         });
         warn_if_unprotected(self.srv.config());
         if single_server {

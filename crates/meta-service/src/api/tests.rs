@@ -514,3 +514,32 @@ async fn m9_reset_refuses_to_wipe_a_voter_unless_forced() {
     assert_eq!(st["state"], "Uninitialized");
     node.stop().await;
 }
+
+/// H1: with a secret configured, node-to-node `/internal/*` calls need it
+/// even while `auth-enabled` is off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h1_internal_calls_need_the_secret() {
+    let node = start(None).await;
+    // No secret configured and a loopback caller: admitted (and refused by
+    // M9 because this node is a voter).
+    assert_eq!(node.post("/internal/reset", "{}").await.0, 409);
+    node.stop().await;
+    let node = start(Some("s3cret")).await;
+    let (s, v) = node
+        .call("POST", "/internal/reset", Some(r#"{"force":true}"#), &[])
+        .await
+        .unwrap();
+    assert_eq!(s, 401, "{v}");
+    let st = node
+        .call(
+            "GET",
+            "/status",
+            None,
+            &[(crate::network::SECRET_HEADER, "s3cret")],
+        )
+        .await
+        .unwrap()
+        .1;
+    assert_eq!(st["state"], "Leader");
+    node.stop().await;
+}
