@@ -12,14 +12,15 @@
 //! | `GET /ping` | 204 |
 //! | `GET /status` | [`node::NodeStatus`] (`nodeType`, `leader`, `httpAddr`, `raftAddr`, `peers`, `id`, `state`, `index`) |
 //! | `GET /peers` | Raft addresses of the voters |
-//! | `GET /data[?index=N[&timeout=S]]` | the node's applied [`meta::Data`]; with `index`, waits (≤30 s) for a newer one. Any node, no leader needed |
-//! | `POST /execute` (a [`meta::Command`]) | [`meta::Response`], or an error with `meta_error` (the typed [`meta::Error`]); 400/404/409 |
+//! | `GET /data[?index=N[&timeout=S]][&stale=true]` | the node's applied [`meta::Data`]; with `index`, waits (≤30 s) for a newer one. Any node; 503 `no leader` (with `term`, `index`) once it has had no leader for longer than an election timeout, unless `stale=true`. Headers `X-Tidemark-Leader`, `X-Tidemark-Term` |
+//! | `POST /execute` (a [`meta::Command`], ≤ 1 MiB, usually `Once {key, command}`) | [`meta::Response`], or an error with `meta_error` (the typed [`meta::Error`]); 400/404/409; 413 when too large |
 //! | `GET /lease?name=&nodeid=` | `{name, owner, expiration}`; 409 with `owner` when held by another node |
 //! | `GET /show-cluster`, `GET /show-shards` | linearizable views for `influxd-ctl show` / `show-shards` |
 //! | `POST /add-meta {"addr"}` | adds a meta node (bootstraps an unjoined node first) |
 //! | `POST /remove-meta {"addr"}` | removes a meta node (HTTP or Raft address) and resets it |
 //! | `POST /join {"addr"}` | asks the cluster at `addr` to add this node |
-//! | `POST /leave`, `POST /force-leave` | this node leaves (and resets) |
+//! | `POST /leave`, `POST /force-leave [{"force":true}]` | this node leaves (and resets); a voter whose removal did not commit is not reset (409) unless forced |
+//! | `POST /internal/reset [{"reason"\|"force"}]`, `POST /internal/assign-id` | node-to-node: need the internal secret (or, without one, a loopback peer) |
 //! | `POST /add-data {"addr","httpAddr"?,"passive"?}` | `{"type":"node","node":..}` |
 //! | `POST /remove-data {"addr"|"id"}` | `{"node", "orphanedShards"}` |
 //! | `POST /update-data {"old","new","httpAddr"?}` | the updated node |
@@ -27,7 +28,8 @@
 //!
 //! With `[meta] auth-enabled`, requests need the `internal-shared-secret`
 //! header, a JWT signed with `shared-secret`, or an admin user's Basic
-//! credentials.
+//! credentials. The Raft port (8089) and `/internal/*` need the secret
+//! whenever one is set, and accept only loopback peers when none is.
 //!
 //! It must not depend on the data node (`server`) crate.
 

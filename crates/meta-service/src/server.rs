@@ -114,8 +114,8 @@ fn is_loopback_listen(addr: &str) -> bool {
 
 /// The startup warnings of a node whose node-to-node traffic is not
 /// protected: one per listener on a non-loopback address while
-/// `internal-shared-secret` is empty. Answered for tests; logged by
-/// [`warn_if_unprotected`].
+/// `internal-shared-secret` is empty. Answered for tests; logged at
+/// startup.
 pub fn unprotected_warnings(cfg: &Config) -> Vec<String> {
     let m = &cfg.meta;
     if !m.internal_shared_secret.is_empty() {
