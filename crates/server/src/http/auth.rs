@@ -145,7 +145,7 @@ async fn authenticate_password(
         // Only real users: the map stays as small as the user list.
         keys.push(AuthKey::User(username.clone()));
     }
-    if !limits.failed_auth.allows(&keys, Instant::now()) {
+    if !limits.failed_auth.try_take(&keys, Instant::now()) {
         return Err(
             HttpError::new(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_FAILURES)
                 .with_header("retry-after", "1".to_string()),
@@ -166,11 +166,11 @@ async fn authenticate_password(
     .await
     .map_err(|e| HttpError::internal(e.to_string()))?;
     match checked {
-        Ok(()) => Ok(Caller::User(username)),
-        Err(e) => {
-            limits.failed_auth.record_failure(&keys, Instant::now());
-            Err(unauthorized(node, e.to_string()))
+        Ok(()) => {
+            limits.failed_auth.refund(&keys);
+            Ok(Caller::User(username))
         }
+        Err(e) => Err(unauthorized(node, e.to_string())),
     }
 }
 

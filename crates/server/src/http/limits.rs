@@ -209,21 +209,23 @@ pub struct FailedAuthLimiter {
 }
 
 impl FailedAuthLimiter {
-    /// Whether every key still has failed attempts left.
-    pub fn allows(&self, keys: &[AuthKey], now: Instant) -> bool {
+    /// Takes one attempt from every key's allowance before a password is
+    /// checked; false (nothing taken) when one of them has none left.
+    /// Taking up front means concurrent guesses cannot all pass the check
+    /// while the first bcrypt runs; a success gives the attempt back
+    /// ([`FailedAuthLimiter::refund`]).
+    pub fn try_take(&self, keys: &[AuthKey], now: Instant) -> bool {
         let mut b = self.buckets.lock();
-        keys.iter().all(|k| match b.get_mut(k) {
-            None => true,
+        let exhausted = keys.iter().any(|k| match b.get_mut(k) {
+            None => false,
             Some(a) => {
                 a.refill(now);
-                a.left > 0
+                a.left == 0
             }
-        })
-    }
-
-    /// Counts one failed attempt against every key.
-    pub fn record_failure(&self, keys: &[AuthKey], now: Instant) {
-        let mut b = self.buckets.lock();
+        });
+        if exhausted {
+            return false;
+        }
         if b.len() + keys.len() > MAX_TRACKED_AUTH_KEYS {
             b.retain(|_, a| {
                 a.refill(now);
@@ -235,8 +237,19 @@ impl FailedAuthLimiter {
         }
         for k in keys {
             let a = b.entry(k.clone()).or_insert_with(|| Allowance::full(now));
-            a.refill(now);
             a.left = a.left.saturating_sub(1);
+        }
+        true
+    }
+
+    /// Gives back what [`FailedAuthLimiter::try_take`] took (the password
+    /// was right).
+    pub fn refund(&self, keys: &[AuthKey]) {
+        let mut b = self.buckets.lock();
+        for k in keys {
+            if let Some(a) = b.get_mut(k) {
+                a.left = (a.left + 1).min(FAILED_AUTH_BURST);
+            }
         }
     }
 
@@ -258,22 +271,23 @@ mod tests {
         let ip = AuthKey::addr("10.0.0.1".parse().unwrap());
         let user = AuthKey::User("admin".into());
         let keys = [ip.clone(), user.clone()];
+        // A success gives its attempt back.
+        assert!(l.try_take(&keys, t0));
+        l.refund(&keys);
         for _ in 0..FAILED_AUTH_BURST {
-            assert!(l.allows(&keys, t0));
-            l.record_failure(&keys, t0);
+            assert!(l.try_take(&keys, t0));
         }
-        assert!(!l.allows(&keys, t0));
+        assert!(!l.try_take(&keys, t0));
         // Another address guessing the same user is stopped too; another
         // user from a fresh address is not.
         let other_ip = AuthKey::addr("10.0.0.2".parse().unwrap());
-        assert!(!l.allows(&[other_ip.clone(), user.clone()], t0));
-        assert!(l.allows(&[other_ip, AuthKey::User("bob".into())], t0));
+        assert!(!l.try_take(&[other_ip.clone(), user.clone()], t0));
+        assert!(l.try_take(&[other_ip, AuthKey::User("bob".into())], t0));
         // One attempt per refill interval comes back.
         let later = t0 + FAILED_AUTH_REFILL_INTERVAL;
-        assert!(l.allows(&keys, later));
-        l.record_failure(&keys, later);
-        assert!(!l.allows(&keys, later));
-        assert!(l.allows(&keys, t0 + FAILED_AUTH_REFILL_INTERVAL * 100));
+        assert!(l.try_take(&keys, later));
+        assert!(!l.try_take(&keys, later));
+        assert!(l.try_take(&keys, t0 + FAILED_AUTH_REFILL_INTERVAL * 100));
     }
 
     #[test]
@@ -282,7 +296,7 @@ mod tests {
         let t0 = Instant::now();
         for i in 0..(MAX_TRACKED_AUTH_KEYS as u32 + 500) {
             let ip = IpAddr::V4(i.into());
-            l.record_failure(&[AuthKey::addr(ip)], t0);
+            assert!(l.try_take(&[AuthKey::addr(ip)], t0));
             assert!(l.tracked() <= MAX_TRACKED_AUTH_KEYS);
         }
     }

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use error::HttpError;
+pub use limits::{FAILED_AUTH_BURST, FAILED_AUTH_REFILL_INTERVAL};
 pub use serve::{serve_router, ServeOptions, SHUTDOWN_DRAIN_TIMEOUT};
 
 /// Version reported in `X-Influxdb-Version` and by `/ping?verbose=true`.
