@@ -80,15 +80,43 @@ pub(crate) fn next_frame<'a>(buf: &'a [u8], pos: &mut usize) -> Framed<'a> {
     Framed::Record(payload)
 }
 
-/// The offset of the first intact frame that starts after `pos`, if any.
-/// Tells damage in the middle of a log (intact records follow) from a torn
-/// tail (nothing intact follows). Costs a checksum only at offsets whose
-/// length field fits in the buffer.
-pub(crate) fn next_intact_frame(buf: &[u8], pos: usize) -> Option<usize> {
-    (pos + 1..buf.len()).find(|&q| {
+/// Whether the frame at `pos`, which reads as torn, can be the torn tail of
+/// an interrupted append (to be truncated) rather than damage in the middle
+/// of a log (to be reported). It can if, ignoring trailing zeros (a file
+/// extended before its data reached the disk), at most `max_record_bytes`
+/// follow and no intact frame starts inside them. The search checksums at
+/// most `max_hashed_bytes` in all; past that the tail counts as damage.
+pub(crate) fn is_torn_tail(
+    buf: &[u8],
+    pos: usize,
+    max_record_bytes: usize,
+    max_hashed_bytes: usize,
+) -> bool {
+    let end = buf.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    if end <= pos {
+        return true; // only zeros follow
+    }
+    if end - pos > max_record_bytes {
+        return false;
+    }
+    let tail = &buf[..end];
+    let mut budget = max_hashed_bytes;
+    for q in pos + 1..end {
+        let Some(h) = tail.get(q..q + 8) else { break };
+        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        if len == 0 || q + 8 + len > end {
+            continue;
+        }
+        if len > budget {
+            return false;
+        }
+        budget -= len;
         let mut p = q;
-        matches!(next_frame(buf, &mut p), Framed::Record(_))
-    })
+        if matches!(next_frame(tail, &mut p), Framed::Record(_)) {
+            return false;
+        }
+    }
+    true
 }
 
 /// A bounds-checked cursor over a byte slice.
@@ -197,6 +225,27 @@ mod tests {
         let mut c = b.clone();
         c[9] ^= 1;
         assert!(matches!(next_frame(&c, &mut pos), Framed::BadChecksum));
+    }
+
+    #[test]
+    fn l11_torn_tails_are_told_from_damage_in_the_middle() {
+        let mut b = Vec::new();
+        for p in [&b"first"[..], b"second", b"third"] {
+            frame(&mut b, p);
+        }
+        let cut = b.len() - 3;
+        assert!(is_torn_tail(&b[..cut], 13 + 14, 1 << 20, 1 << 20));
+        let mut z = b[..cut].to_vec();
+        z.extend_from_slice(&[0u8; 100]);
+        assert!(is_torn_tail(&z, 13 + 14, 1 << 20, 1 << 20), "zero fill");
+        assert!(is_torn_tail(&[0u8; 64], 0, 16, 16), "only zeros");
+        // a damaged first record followed by intact ones
+        let mut d = b.clone();
+        d[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(!is_torn_tail(&d, 0, 1 << 20, 1 << 20));
+        // more bytes than one record can hold, or than the budget allows
+        assert!(!is_torn_tail(&d, 0, 8, 1 << 20));
+        assert!(!is_torn_tail(&d, 0, 1 << 20, 4));
     }
 
     #[test]

@@ -22,8 +22,10 @@
 //! record mentions is durable too. A torn tail is truncated on open. Damage
 //! before the tail is reported as corruption, never silently truncated: a
 //! checksum mismatch before the last record, or a record that reads as torn
-//! (a length running past the end, or zero) while intact records follow it. When a third or more of the logged records are drops,
-//! the log is rewritten (temp file + fsync + rename).
+//! (a length running past the end, or zero) while intact records, or more
+//! than one record's bytes (`MAX_RECORD_BYTES`), follow it. When a third or
+//! more of the logged records are drops, the log is rewritten (temp file +
+//! fsync + rename).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -36,7 +38,7 @@ use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
 use crate::bytes::{
-    begin_frame, end_frame, next_frame, next_intact_frame, put_str, put_uvarint, Framed, Reader,
+    begin_frame, end_frame, is_torn_tail, next_frame, put_str, put_uvarint, Framed, Reader,
 };
 use crate::cardinality::{CardinalityLimits, DatabaseCardinality, SeriesHashes};
 use crate::error::{Error, Result};
@@ -48,6 +50,12 @@ const REC_FIELD: u8 = 2;
 const REC_DROP_SERIES: u8 = 3;
 const REC_DROP_MEASUREMENT: u8 = 4;
 const REC_NEXT_IDS: u8 = 5;
+
+/// More than any one record's bytes (a series key is at most 64 KiB): a
+/// torn tail longer than this is damage, not an interrupted append.
+const MAX_RECORD_BYTES: usize = 1 << 20;
+/// Checksum work spent looking for intact records after a torn-looking one.
+const MAX_RESYNC_HASHED_BYTES: usize = 64 << 20;
 
 /// Whether the framed record at `pos` extends exactly to the end of `data`
 /// (a torn last write may leave a bad checksum there).
@@ -354,11 +362,13 @@ impl Index {
                         format!("checksum mismatch at offset {pos}"),
                     ));
                 }
-                Framed::Torn if next_intact_frame(&data, pos).is_some() => {
+                Framed::Torn
+                    if !is_torn_tail(&data, pos, MAX_RECORD_BYTES, MAX_RESYNC_HASHED_BYTES) =>
+                {
                     // a damaged length field in the middle also reads as torn
                     return Err(Error::corrupt(
                         &path,
-                        format!("damaged record at offset {pos} followed by intact records"),
+                        format!("damaged record at offset {pos} followed by more data"),
                     ));
                 }
                 Framed::Torn | Framed::BadChecksum => {
