@@ -454,19 +454,21 @@ pub fn window(t: i64, interval: i64, offset: i64, tz: Option<&Tz>) -> (i64, i64)
     if interval <= 0 {
         return (MIN_TIME, MAX_TIME);
     }
-    let t = t - offset;
-    let zone_at = |t: i64| tz.map_or(0, |z| z.offset_at_nanos(t) * 1_000_000_000);
+    // Saturating / widened arithmetic: times near the ends of the range
+    // with a zone offset or GROUP BY offset must not overflow.
+    let t = t.saturating_sub(offset);
+    let zone_at = |t: i64| tz.map_or(0, |z| z.offset_at_nanos(t).saturating_mul(1_000_000_000));
     let zone = zone_at(t);
-    let dt = (t + zone).rem_euclid(interval);
+    let dt = (i128::from(t) + i128::from(zone)).rem_euclid(i128::from(interval)) as i64;
     let mut start = if MIN_TIME.saturating_add(dt) >= t {
         MIN_TIME
     } else {
         t - dt
     };
     if tz.is_some() {
-        let o = zone - zone_at(start);
-        if o != 0 && o.abs() < interval {
-            start += o;
+        let o = zone.saturating_sub(zone_at(start));
+        if o != 0 && o.saturating_abs() < interval {
+            start = start.saturating_add(o);
         }
     }
     start = start.saturating_add(offset);
@@ -480,7 +482,7 @@ pub fn window(t: i64, interval: i64, offset: i64, tz: Option<&Tz>) -> (i64, i64)
     if tz.is_some() {
         let end_zone = zone_at(end);
         if zone != end_zone {
-            end += zone - end_zone;
+            end = end.saturating_add(zone.saturating_sub(end_zone));
         }
     }
     (start, end)
@@ -575,5 +577,26 @@ mod tests {
         assert_eq!(la.lookup(utc("2030-12-01T00:00:00Z")).offset, -8 * 3600);
         assert!(is_valid_zone_name("America/Los_Angeles"));
         assert!(!is_valid_zone_name("../etc/passwd"));
+    }
+
+    #[test]
+    fn fuzz_windows_at_the_ends_of_time_do_not_overflow() {
+        // Found by the influxql_tz fuzz target: `t + zone` overflowed for a
+        // time near MAX_TIME east of UTC (and near MIN_TIME west of it).
+        let kolkata = Tz {
+            footer: parse_posix("IST-5:30"),
+            ..la_posix()
+        };
+        let day = 24 * HOUR;
+        let max = crate::condition::MAX_TIME;
+        let min = crate::condition::MIN_TIME;
+        for tz in [&kolkata, &la_posix()] {
+            for t in [min, min + 1, max - 1, max] {
+                let (s, e) = window(t, day, 0, Some(tz));
+                assert!(s <= t && t <= e, "{t}: [{s}, {e})");
+                let (s, e) = window(t, day, 3 * HOUR, Some(tz));
+                assert!(s <= e, "{t}: [{s}, {e})");
+            }
+        }
     }
 }
