@@ -21,6 +21,8 @@ use thiserror::Error;
 pub mod bits;
 pub mod boolean;
 pub mod float;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod integer;
 pub mod string;
 pub mod timestamp;

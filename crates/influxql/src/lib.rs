@@ -22,6 +22,8 @@ pub mod columns;
 pub mod condition;
 pub mod duration;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod lexer;
 pub mod params;
 pub mod parser;

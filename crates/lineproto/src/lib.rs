@@ -31,6 +31,8 @@
 
 mod error;
 mod escape;
+#[doc(hidden)]
+pub mod fuzzing;
 mod line;
 mod number;
 mod points;

@@ -39,6 +39,8 @@ pub mod client;
 pub mod config;
 pub use models::go_duration as duration;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http_util;
 pub mod jwt;
 pub mod log_store;

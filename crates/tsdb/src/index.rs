@@ -330,55 +330,89 @@ impl Inner {
     }
 }
 
+/// The state an index log's bytes describe.
+pub(crate) struct Replayed {
+    inner: Inner,
+    records: u64,
+    dropped: u64,
+    /// Offset of a torn (or torn-and-garbled) last record, to truncate.
+    torn_at: Option<usize>,
+}
+
+impl Replayed {
+    /// The log a rewrite would write for this state.
+    pub(crate) fn dump(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.inner.dump(&mut out);
+        out
+    }
+}
+
+/// Replays the records of an index log (`path` only names it in errors).
+/// Damage before the last record is corruption; a torn last record is
+/// reported in `torn_at` for the caller to truncate.
+pub(crate) fn replay(data: &[u8], path: &Path) -> Result<Replayed> {
+    let mut inner = Inner {
+        next_series: 1,
+        next_field: 1,
+        ..Default::default()
+    };
+    let (mut records, mut dropped) = (0u64, 0u64);
+    let mut pos = 0;
+    let torn_at = loop {
+        match next_frame(data, &mut pos) {
+            Framed::Record(p) => {
+                let is_drop = inner
+                    .apply(p)
+                    .ok_or_else(|| Error::corrupt(path, "bad index record"))?;
+                records += 1;
+                dropped += u64::from(is_drop);
+            }
+            Framed::End => break None,
+            Framed::BadChecksum if !is_last_record(data, pos) => {
+                // damage in the middle: truncating would forget durable series
+                return Err(Error::corrupt(
+                    path,
+                    format!("checksum mismatch at offset {pos}"),
+                ));
+            }
+            Framed::Torn if !is_torn_tail(data, pos, MAX_RECORD_BYTES, MAX_RESYNC_HASHED_BYTES) => {
+                // a damaged length field in the middle also reads as torn
+                return Err(Error::corrupt(
+                    path,
+                    format!("damaged record at offset {pos} followed by more data"),
+                ));
+            }
+            Framed::Torn | Framed::BadChecksum => break Some(pos),
+        }
+    };
+    Ok(Replayed {
+        inner,
+        records,
+        dropped,
+        torn_at,
+    })
+}
+
 impl Index {
     pub(crate) fn open(vfs: &SharedVfs, dir: &Path) -> Result<Index> {
         let path = dir.join("index.log");
-        let mut inner = Inner {
-            next_series: 1,
-            next_field: 1,
-            ..Default::default()
-        };
-        let (mut records, mut dropped) = (0u64, 0u64);
         let data = match fs::read(&path) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        let mut pos = 0;
-        loop {
-            match next_frame(&data, &mut pos) {
-                Framed::Record(p) => {
-                    let is_drop = inner
-                        .apply(p)
-                        .ok_or_else(|| Error::corrupt(&path, "bad index record"))?;
-                    records += 1;
-                    dropped += u64::from(is_drop);
-                }
-                Framed::End => break,
-                Framed::BadChecksum if !is_last_record(&data, pos) => {
-                    // damage in the middle: truncating would forget durable series
-                    return Err(Error::corrupt(
-                        &path,
-                        format!("checksum mismatch at offset {pos}"),
-                    ));
-                }
-                Framed::Torn
-                    if !is_torn_tail(&data, pos, MAX_RECORD_BYTES, MAX_RESYNC_HASHED_BYTES) =>
-                {
-                    // a damaged length field in the middle also reads as torn
-                    return Err(Error::corrupt(
-                        &path,
-                        format!("damaged record at offset {pos} followed by more data"),
-                    ));
-                }
-                Framed::Torn | Framed::BadChecksum => {
-                    tracing::warn!(path = %path.display(), offset = pos, "truncating torn index log tail");
-                    let f = vfs.open_write(&path)?;
-                    f.set_len(pos as u64)?;
-                    f.sync_all()?;
-                    break;
-                }
-            }
+        let Replayed {
+            inner,
+            mut records,
+            mut dropped,
+            torn_at,
+        } = replay(&data, &path)?;
+        if let Some(pos) = torn_at {
+            tracing::warn!(path = %path.display(), offset = pos, "truncating torn index log tail");
+            let f = vfs.open_write(&path)?;
+            f.set_len(pos as u64)?;
+            f.sync_all()?;
         }
         let file = if dropped > 0 && dropped * 3 >= records {
             let mut buf = Vec::new();

@@ -87,6 +87,8 @@ mod compact;
 mod config;
 mod cursor;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod index;
 mod predicate;
 mod shard;

@@ -54,38 +54,52 @@ fn encode(ids: &[u64], min: i64, max: i64) -> Vec<u8> {
     p
 }
 
+/// Decodes the records of a `.tomb` file; a torn or corrupt tail ends it.
+fn decode(data: &[u8], path: &Path) -> Result<Inner> {
+    let mut inner = Inner::default();
+    let mut pos = 0;
+    while let Framed::Record(p) = next_frame(data, &mut pos) {
+        let mut r = Reader::new(p);
+        let rec = (|| {
+            let min = r.i64()?;
+            let max = r.i64()?;
+            let n = r.u32()? as usize;
+            let mut ids = Vec::with_capacity(n.min(1 << 20));
+            for _ in 0..n {
+                ids.push(r.u64()?);
+            }
+            Some((ids, min, max))
+        })()
+        .ok_or_else(|| Error::corrupt(path, "tombstone record"))?;
+        for &id in &rec.0 {
+            inner.by_series.entry(id).or_default().push((rec.1, rec.2));
+        }
+        inner.log.push(rec);
+    }
+    Ok(inner)
+}
+
 impl Tombstones {
     pub(crate) fn open(vfs: SharedVfs, path: &Path) -> Result<Tombstones> {
-        let mut inner = Inner::default();
-        match std::fs::read(path) {
-            Ok(data) => {
-                let mut pos = 0;
-                while let Framed::Record(p) = next_frame(&data, &mut pos) {
-                    let mut r = Reader::new(p);
-                    let rec = (|| {
-                        let min = r.i64()?;
-                        let max = r.i64()?;
-                        let n = r.u32()? as usize;
-                        let mut ids = Vec::with_capacity(n.min(1 << 20));
-                        for _ in 0..n {
-                            ids.push(r.u64()?);
-                        }
-                        Some((ids, min, max))
-                    })()
-                    .ok_or_else(|| Error::corrupt(path, "tombstone record"))?;
-                    for &id in &rec.0 {
-                        inner.by_series.entry(id).or_default().push((rec.1, rec.2));
-                    }
-                    inner.log.push(rec);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        let inner = match std::fs::read(path) {
+            Ok(data) => decode(&data, path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Inner::default(),
             Err(e) => return Err(e.into()),
-        }
+        };
         Ok(Tombstones {
             vfs,
             path: path.to_path_buf(),
             inner: RwLock::new(inner),
+        })
+    }
+
+    /// Decodes the bytes of a `.tomb` file (`path` only names it in errors;
+    /// later additions would go through the real file system).
+    pub(crate) fn from_bytes(data: &[u8], path: &Path) -> Result<Tombstones> {
+        Ok(Tombstones {
+            vfs: std::sync::Arc::new(crate::vfs::StdFs),
+            path: path.to_path_buf(),
+            inner: RwLock::new(decode(data, path)?),
         })
     }
 

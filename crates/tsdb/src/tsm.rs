@@ -318,6 +318,75 @@ pub(crate) struct TsmFile {
     pub(crate) tombstones: Tombstones,
 }
 
+/// Checks the footer of a whole data file's bytes and decodes its block
+/// index: `(level, entries)`. `path` only names the file in errors.
+pub(crate) fn parse_index(data: &[u8], path: &Path) -> Result<(u32, Vec<KeyEntry>)> {
+    let corrupt = |d: &str| Error::corrupt(path, d);
+    let size = data.len() as u64;
+    if size < MAGIC.len() as u64 + FOOTER_LEN {
+        return Err(corrupt("file too short"));
+    }
+    let footer_at = usize::try_from(size - FOOTER_LEN).map_err(|_| corrupt("file size"))?;
+    let footer = &data[footer_at..];
+    let mut r = Reader::new(footer);
+    let (ix_off, ix_len, ix_crc, level) =
+        (|| Some((r.u64()?, r.u64()?, r.u32()?, r.u32()?)))().ok_or_else(|| corrupt("footer"))?;
+    if &footer[24..] != MAGIC {
+        return Err(corrupt("bad footer magic"));
+    }
+    if ix_off.checked_add(ix_len) != Some(size - FOOTER_LEN) {
+        return Err(corrupt("index bounds"));
+    }
+    let ix_at = usize::try_from(ix_off).map_err(|_| corrupt("index offset"))?;
+    let index = &data[ix_at..footer_at];
+    if crc32fast::hash(index) != ix_crc {
+        return Err(corrupt("index checksum mismatch"));
+    }
+    let mut r = Reader::new(index);
+    let mut keys = Vec::new();
+    while !r.is_empty() {
+        let e = (|| {
+            let series = r.u64()?;
+            let field = r.u32()?;
+            let typ = FieldType::from_u8(r.u8()?)?;
+            let n = r.u32()? as usize;
+            let raw = r.bytes(n.checked_mul(BLOCK_META_LEN)?)?;
+            let mut br = Reader::new(raw);
+            let mut blocks = Vec::with_capacity(n);
+            for _ in 0..n {
+                blocks.push(BlockMeta {
+                    min: br.i64()?,
+                    max: br.i64()?,
+                    offset: br.u64()?,
+                    size: br.u32()?,
+                    count: br.u32()?,
+                });
+            }
+            Some(KeyEntry {
+                series,
+                field,
+                typ,
+                blocks,
+            })
+        })()
+        .ok_or_else(|| corrupt("index entry"))?;
+        if e.blocks
+            .iter()
+            .any(|b| b.offset.saturating_add(u64::from(b.size)) > ix_off)
+        {
+            return Err(corrupt("block offset out of bounds"));
+        }
+        keys.push(e);
+    }
+    if !keys
+        .windows(2)
+        .all(|w| (w[0].series, w[0].field) < (w[1].series, w[1].field))
+    {
+        return Err(corrupt("index not sorted"));
+    }
+    Ok((level, keys))
+}
+
 impl TsmFile {
     pub(crate) fn open(vfs: &SharedVfs, path: &Path) -> Result<TsmFile> {
         let corrupt = |d: &str| Error::corrupt(path, d);
@@ -333,64 +402,7 @@ impl TsmFile {
         if map.len() as u64 != size {
             return Err(corrupt("file changed while opening"));
         }
-        let footer_at = usize::try_from(size - FOOTER_LEN).map_err(|_| corrupt("file size"))?;
-        let footer = &map[footer_at..];
-        let mut r = Reader::new(footer);
-        let (ix_off, ix_len, ix_crc, level) = (|| Some((r.u64()?, r.u64()?, r.u32()?, r.u32()?)))()
-            .ok_or_else(|| corrupt("footer"))?;
-        if &footer[24..] != MAGIC {
-            return Err(corrupt("bad footer magic"));
-        }
-        if ix_off.checked_add(ix_len) != Some(size - FOOTER_LEN) {
-            return Err(corrupt("index bounds"));
-        }
-        let ix_at = usize::try_from(ix_off).map_err(|_| corrupt("index offset"))?;
-        let index = &map[ix_at..footer_at];
-        if crc32fast::hash(index) != ix_crc {
-            return Err(corrupt("index checksum mismatch"));
-        }
-        let mut r = Reader::new(index);
-        let mut keys = Vec::new();
-        while !r.is_empty() {
-            let e = (|| {
-                let series = r.u64()?;
-                let field = r.u32()?;
-                let typ = FieldType::from_u8(r.u8()?)?;
-                let n = r.u32()? as usize;
-                let raw = r.bytes(n.checked_mul(BLOCK_META_LEN)?)?;
-                let mut br = Reader::new(raw);
-                let mut blocks = Vec::with_capacity(n);
-                for _ in 0..n {
-                    blocks.push(BlockMeta {
-                        min: br.i64()?,
-                        max: br.i64()?,
-                        offset: br.u64()?,
-                        size: br.u32()?,
-                        count: br.u32()?,
-                    });
-                }
-                Some(KeyEntry {
-                    series,
-                    field,
-                    typ,
-                    blocks,
-                })
-            })()
-            .ok_or_else(|| corrupt("index entry"))?;
-            if e.blocks
-                .iter()
-                .any(|b| b.offset.saturating_add(u64::from(b.size)) > ix_off)
-            {
-                return Err(corrupt("block offset out of bounds"));
-            }
-            keys.push(e);
-        }
-        if !keys
-            .windows(2)
-            .all(|w| (w[0].series, w[0].field) < (w[1].series, w[1].field))
-        {
-            return Err(corrupt("index not sorted"));
-        }
+        let (level, keys) = parse_index(&map, path)?;
         let tombstones = Tombstones::open(vfs.clone(), &crate::tombstone::path_for(path))?;
         Ok(TsmFile {
             path: path.to_path_buf(),
@@ -435,60 +447,70 @@ impl TsmFile {
         m: &BlockMeta,
         max: i64,
     ) -> Result<Block> {
-        let corrupt = |d: String| Error::corrupt(&self.path, d);
-        let start = usize::try_from(m.offset).map_err(|_| corrupt("block offset".into()))?;
-        let buf = start
-            .checked_add(m.size as usize)
-            .and_then(|end| self.map.get(start..end))
-            .ok_or_else(|| corrupt(format!("block at offset {} outside the file", m.offset)))?;
-        if buf.len() < 4 {
-            return Err(corrupt("block too short".into()));
-        }
-        let crc = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-        let body = &buf[4..];
-        if crc32fast::hash(body) != crc {
-            return Err(corrupt(format!(
-                "block checksum mismatch at offset {}",
-                m.offset
-            )));
-        }
-        let mut r = Reader::new(body);
-        let (t, count, ts) = (|| {
-            let t = r.u8()?;
-            let count = usize::try_from(r.uvarint()?).ok()?;
-            let tl = usize::try_from(r.uvarint()?).ok()?;
-            Some((t, count, r.bytes(tl)?))
-        })()
-        .ok_or_else(|| corrupt("block header".into()))?;
-        if t != typ as u8 {
-            return Err(corrupt("block type differs from index".into()));
-        }
-        // The count sizes the allocations below: a block never holds more
-        // than MAX_BLOCK_VALUES values, and its header agrees with the index.
-        if count > MAX_BLOCK_VALUES || count != m.count as usize {
-            return Err(corrupt(format!(
-                "block at offset {} claims {count} values (index: {}, at most {MAX_BLOCK_VALUES})",
-                m.offset, m.count
-            )));
-        }
-        let vals = &body[r.position()..];
-        let mut times = Vec::with_capacity(count);
-        codec::decode_timestamps(ts, &mut times)
-            .map_err(|e| corrupt(format!("timestamps: {e}")))?;
-        if times.len() != count {
-            return Err(corrupt("block value count mismatch".into()));
-        }
-        let keep = times.partition_point(|&t| t <= max);
-        times.truncate(keep);
-        let mut values =
-            decode_values(typ, vals, keep).map_err(|e| corrupt(format!("values: {e}")))?;
-        // Floats stop at `keep`; other types decode the whole block.
-        if values.len() != keep && values.len() != count {
-            return Err(corrupt("block value count mismatch".into()));
-        }
-        truncate_column(&mut values, keep);
-        Ok(Block { times, values })
+        decode_block(&self.map, &self.path, typ, m, max)
     }
+}
+
+/// Decodes the block `m` of a whole data file's bytes, without the values
+/// after `max`, verifying its checksum. `path` only names the file in errors.
+pub(crate) fn decode_block(
+    data: &[u8],
+    path: &Path,
+    typ: FieldType,
+    m: &BlockMeta,
+    max: i64,
+) -> Result<Block> {
+    let corrupt = |d: String| Error::corrupt(path, d);
+    let start = usize::try_from(m.offset).map_err(|_| corrupt("block offset".into()))?;
+    let buf = start
+        .checked_add(m.size as usize)
+        .and_then(|end| data.get(start..end))
+        .ok_or_else(|| corrupt(format!("block at offset {} outside the file", m.offset)))?;
+    if buf.len() < 4 {
+        return Err(corrupt("block too short".into()));
+    }
+    let crc = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    let body = &buf[4..];
+    if crc32fast::hash(body) != crc {
+        return Err(corrupt(format!(
+            "block checksum mismatch at offset {}",
+            m.offset
+        )));
+    }
+    let mut r = Reader::new(body);
+    let (t, count, ts) = (|| {
+        let t = r.u8()?;
+        let count = usize::try_from(r.uvarint()?).ok()?;
+        let tl = usize::try_from(r.uvarint()?).ok()?;
+        Some((t, count, r.bytes(tl)?))
+    })()
+    .ok_or_else(|| corrupt("block header".into()))?;
+    if t != typ as u8 {
+        return Err(corrupt("block type differs from index".into()));
+    }
+    // The count sizes the allocations below: a block never holds more
+    // than MAX_BLOCK_VALUES values, and its header agrees with the index.
+    if count > MAX_BLOCK_VALUES || count != m.count as usize {
+        return Err(corrupt(format!(
+            "block at offset {} claims {count} values (index: {}, at most {MAX_BLOCK_VALUES})",
+            m.offset, m.count
+        )));
+    }
+    let vals = &body[r.position()..];
+    let mut times = Vec::with_capacity(count);
+    codec::decode_timestamps(ts, &mut times).map_err(|e| corrupt(format!("timestamps: {e}")))?;
+    if times.len() != count {
+        return Err(corrupt("block value count mismatch".into()));
+    }
+    let keep = times.partition_point(|&t| t <= max);
+    times.truncate(keep);
+    let mut values = decode_values(typ, vals, keep).map_err(|e| corrupt(format!("values: {e}")))?;
+    // Floats stop at `keep`; other types decode the whole block.
+    if values.len() != keep && values.len() != count {
+        return Err(corrupt("block value count mismatch".into()));
+    }
+    truncate_column(&mut values, keep);
+    Ok(Block { times, values })
 }
 
 #[cfg(test)]

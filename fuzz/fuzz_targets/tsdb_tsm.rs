@@ -1,0 +1,10 @@
+//! Fuzz target: a tsdb TSM data file: footer, block index, every block decoded.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    tidemark_fuzz::with_alloc_limit(data.len(), 64, tidemark_fuzz::ALLOC_SLACK_BYTES, || {
+        tsdb::fuzzing::tsm_file(data)
+    });
+});
