@@ -522,6 +522,27 @@ mod tests {
         std::sync::Arc::new(crate::vfs::StdFs)
     }
 
+    #[test]
+    fn fuzz_block_with_a_huge_count_is_corrupt_not_a_panic() {
+        // Found by the tsdb_tsm fuzz target (on a tree before L3 bounded the
+        // count): a huge count in a block header went straight into
+        // `Vec::with_capacity` (capacity overflow panic).
+        let mut body = vec![FieldType::Float as u8];
+        put_uvarint(&mut body, u64::MAX >> 1);
+        put_uvarint(&mut body, 0);
+        let mut data = crc32fast::hash(&body).to_le_bytes().to_vec();
+        data.extend_from_slice(&body);
+        let m = BlockMeta {
+            min: 0,
+            max: 0,
+            offset: 0,
+            size: data.len() as u32,
+            count: 1,
+        };
+        let r = decode_block(&data, Path::new("x.tsm"), FieldType::Float, &m, i64::MAX);
+        assert!(matches!(r, Err(Error::Corrupt { .. })), "{r:?}");
+    }
+
     fn fblock(t0: i64, n: usize) -> Block {
         Block {
             times: (0..n as i64).map(|i| t0 + i * 10).collect(),
