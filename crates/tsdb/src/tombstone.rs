@@ -64,7 +64,8 @@ fn decode(data: &[u8], path: &Path) -> Result<Inner> {
             let min = r.i64()?;
             let max = r.i64()?;
             let n = r.u32()? as usize;
-            let mut ids = Vec::with_capacity(n.min(1 << 20));
+            // every id takes eight bytes of the record
+            let mut ids = Vec::with_capacity(n.min(p.len() / 8));
             for _ in 0..n {
                 ids.push(r.u64()?);
             }

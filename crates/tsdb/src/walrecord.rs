@@ -134,7 +134,8 @@ pub(crate) fn decode(payload: &[u8], sink: &mut dyn Apply) -> Option<()> {
             let min = r.ivarint()?;
             let max = r.ivarint()?;
             let n = r.uvarint()?;
-            let mut ids = Vec::with_capacity(n.min(1 << 20) as usize);
+            // every id takes at least one byte of the payload
+            let mut ids = Vec::with_capacity(n.min(payload.len() as u64) as usize);
             for _ in 0..n {
                 ids.push(r.uvarint()?);
             }
