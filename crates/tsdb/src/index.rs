@@ -206,7 +206,7 @@ impl Inner {
                 tags: Arc::from(tags),
             },
         );
-        self.next_series = self.next_series.max(id + 1);
+        self.next_series = self.next_series.max(id.saturating_add(1));
         Ok(())
     }
 
@@ -217,7 +217,7 @@ impl Inner {
             .fields
             .insert(f.to_string(), (id, t));
         self.fields_by_id.insert(id, t);
-        self.next_field = self.next_field.max(id + 1);
+        self.next_field = self.next_field.max(id.saturating_add(1));
     }
 
     /// Removes a series; returns the measurement name if it became empty.
@@ -304,7 +304,8 @@ impl Inner {
         let mut n = 1;
         for (name, m) in &self.measurements {
             let mut fields: Vec<_> = m.fields.iter().collect();
-            fields.sort_by_key(|(_, (id, _))| *id);
+            // by id, then name: deterministic even if a damaged log reused an id
+            fields.sort_by_key(|(name, (id, _))| (*id, *name));
             for (f, (id, t)) in fields {
                 let s = begin_frame(out);
                 out.push(REC_FIELD);
@@ -887,6 +888,27 @@ mod tests {
         Arc::new(crate::vfs::StdFs)
     }
     use models::FieldValue;
+
+    #[test]
+    fn fuzz_index_log_with_the_largest_ids_replays() {
+        // Found by the tsdb_index_log fuzz target: `id + 1` overflowed for
+        // a logged series id of u64::MAX (field id u32::MAX likewise).
+        let mut log = Vec::new();
+        let mut rec = vec![REC_SERIES];
+        put_uvarint(&mut rec, u64::MAX);
+        put_str(&mut rec, "m,t=v");
+        crate::bytes::frame(&mut log, &rec);
+        let mut rec = vec![REC_FIELD];
+        put_uvarint(&mut rec, u64::from(u32::MAX));
+        rec.push(FieldType::Float as u8);
+        put_str(&mut rec, "m");
+        put_str(&mut rec, "f");
+        crate::bytes::frame(&mut log, &rec);
+        let r = replay(&log, Path::new("index.log")).unwrap();
+        assert_eq!(r.inner.next_series, u64::MAX);
+        assert_eq!(r.inner.next_field, u32::MAX);
+        assert_eq!(r.records, 2);
+    }
 
     fn p(m: &str, host: &str, f: &str, v: FieldValue) -> Point {
         Point::new(
