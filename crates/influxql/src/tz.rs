@@ -114,7 +114,8 @@ impl Tz {
         if typecnt == 0 {
             return None;
         }
-        let mut transitions = Vec::with_capacity(timecnt);
+        // counts come from the file: reserve no more than its bytes can hold
+        let mut transitions = Vec::with_capacity(timecnt.min(data.len() / time_size));
         for i in 0..timecnt {
             let at = base + i * time_size;
             let t = if time_size == 8 {
@@ -127,7 +128,7 @@ impl Tz {
         let idx_at = base + timecnt * time_size;
         let indices = data.get(idx_at..idx_at + timecnt)?.to_vec();
         let types_at = idx_at + timecnt;
-        let mut types = Vec::with_capacity(typecnt);
+        let mut types = Vec::with_capacity(typecnt.min(data.len() / 6));
         for i in 0..typecnt {
             let at = types_at + i * 6;
             let offset = be_u32(data, at)? as i32;
@@ -295,6 +296,10 @@ fn rule_time(year: i64, r: Rule, off: i32) -> i64 {
     day * 86_400 + r.time - off as i64
 }
 
+/// Largest hour count of a POSIX TZ offset or rule time in a TZif footer
+/// (RFC 8536 extends POSIX's 24 to 167).
+const MAX_POSIX_HOURS: i64 = 167;
+
 /// Parse a POSIX TZ string such as `PST8PDT,M3.2.0,M11.1.0` or `<+0330>-3:30`.
 fn parse_posix(s: &str) -> Option<Posix> {
     let b = s.as_bytes();
@@ -332,11 +337,21 @@ fn parse_posix(s: &str) -> Option<Posix> {
             Some(b'+') => *i += 1,
             _ => {}
         }
-        let mut v = num(i)? * 3600;
+        // RFC 8536 allows hours up to 167 in a TZif footer; larger numbers
+        // are malformed (and would overflow).
+        let h = num(i)?;
+        if h > MAX_POSIX_HOURS {
+            return None;
+        }
+        let mut v = h * 3600;
         for mul in [60, 1] {
             if b.get(*i) == Some(&b':') {
                 *i += 1;
-                v += num(i)? * mul;
+                let n = num(i)?;
+                if n > 59 {
+                    return None;
+                }
+                v += n * mul;
             } else {
                 break;
             }
@@ -360,7 +375,11 @@ fn parse_posix(s: &str) -> Option<Posix> {
         let day = match b.get(i)? {
             b'J' => {
                 i += 1;
-                DayRule::Julian(num(&mut i)?)
+                let n = num(&mut i)?;
+                if !(1..=365).contains(&n) {
+                    return None;
+                }
+                DayRule::Julian(n)
             }
             b'M' => {
                 i += 1;
@@ -376,7 +395,13 @@ fn parse_posix(s: &str) -> Option<Posix> {
                 }
                 DayRule::MonthWeekDay { month, week, day }
             }
-            _ => DayRule::Doy(num(&mut i)?),
+            _ => {
+                let n = num(&mut i)?;
+                if !(0..=365).contains(&n) {
+                    return None;
+                }
+                DayRule::Doy(n)
+            }
         };
         let time = if b.get(i) == Some(&b'/') {
             i += 1;
@@ -598,5 +623,22 @@ mod tests {
                 assert!(s <= e, "{t}: [{s}, {e})");
             }
         }
+    }
+
+    #[test]
+    fn fuzz_posix_footer_with_huge_numbers_is_refused() {
+        // Found by the influxql_tz fuzz target: the hours of a footer rule
+        // were multiplied by 3600 unchecked (overflow), and day numbers
+        // beyond a year reached `day * 86_400` the same way.
+        assert_eq!(parse_posix("AAA99999999999999999"), None);
+        assert_eq!(parse_posix("AAA168"), None);
+        assert_eq!(parse_posix("AAA5:60"), None);
+        assert_eq!(parse_posix("AAA5BBB,J0,J365"), None);
+        assert_eq!(parse_posix("AAA5BBB,99999999999999,J365"), None);
+        assert_eq!(
+            parse_posix("<-03>3<-02>,M3.2.0/167,M11.1.0/-1"),
+            parse_posix("<-03>3<-02>,M3.2.0/167:00,M11.1.0/-1:00")
+        );
+        assert!(parse_posix("EST5EDT,J60/2,300/2").is_some());
     }
 }
