@@ -3,16 +3,36 @@
 //! the docs and free to change with the fuzz targets. Must not be used by
 //! the meta API.
 
+use hmac::{Hmac, Mac};
+use sha2::{Sha256, Sha384, Sha512};
+
 use crate::base64::{decode_url, encode_url};
 use crate::jwt;
 
 const SECRET: &str = "fuzz-secret";
 const NOW: i64 = 1_700_000_000;
 
+/// HMAC of `msg` under `key` with SHA-256, -384 and -512 (the three `alg`s).
+fn macs(key: &[u8], msg: &[u8]) -> [Vec<u8>; 3] {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
+        let Ok(mut m) = <M as hmac::digest::KeyInit>::new_from_slice(key) else {
+            return Vec::new();
+        };
+        m.update(msg);
+        m.finalize().into_bytes().to_vec()
+    }
+    [
+        run::<Hmac<Sha256>>(key, msg),
+        run::<Hmac<Sha384>>(key, msg),
+        run::<Hmac<Sha512>>(key, msg),
+    ]
+}
+
 /// A bearer token: checked as sent (its signature cannot be right), then
-/// with its header and claims signed for real under HS256 and HS512, so
-/// header and claims parsing are reached. A token accepted must carry an
-/// `exp` after now, and the answer is its `username` claim.
+/// with its header and claims signed for real under HS256, HS384 and HS512,
+/// so header and claims parsing are reached. A token accepted must carry an
+/// `exp` after now, the answer is its `username` claim, and `verify_user`
+/// accepts it exactly when that claim is not empty.
 pub fn jwt_verify(data: &[u8]) {
     let Ok(token) = std::str::from_utf8(data) else {
         return;
@@ -21,20 +41,29 @@ pub fn jwt_verify(data: &[u8]) {
     let Some((signing_input, _)) = token.rsplit_once('.') else {
         return;
     };
-    for mac in [jwt::hmac_sha256, jwt::hmac_sha512] {
-        let sig = encode_url(&mac(SECRET.as_bytes(), signing_input.as_bytes()));
-        let signed = format!("{signing_input}.{sig}");
-        if let Ok(user) = jwt::verify(SECRET, &signed, NOW) {
-            let claims: serde_json::Value = signing_input
-                .split_once('.')
-                .and_then(|(_, p)| decode_url(p))
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or_else(|| panic!("accepted {signed:?} without readable claims"));
-            assert!(
-                claims["exp"].as_i64().is_some_and(|exp| exp > NOW),
-                "accepted {signed:?} without a future exp"
-            );
-            assert_eq!(user, claims["username"].as_str().unwrap_or_default());
+    for sig in macs(SECRET.as_bytes(), signing_input.as_bytes()) {
+        let signed = format!("{signing_input}.{}", encode_url(&sig));
+        let verdict = jwt::verify(SECRET, &signed, NOW);
+        let user_verdict = jwt::verify_user(SECRET, &signed, NOW);
+        match &verdict {
+            Ok(user) => {
+                let claims: serde_json::Value = signing_input
+                    .split_once('.')
+                    .and_then(|(_, p)| decode_url(p))
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or_else(|| panic!("accepted {signed:?} without readable claims"));
+                assert!(
+                    claims["exp"].as_f64().is_some_and(|exp| exp > NOW as f64),
+                    "accepted {signed:?} without a future exp"
+                );
+                assert_eq!(user, claims["username"].as_str().unwrap_or_default());
+                assert_eq!(
+                    user_verdict.is_ok(),
+                    !user.is_empty(),
+                    "verify_user on {signed:?}"
+                );
+            }
+            Err(_) => assert!(user_verdict.is_err(), "verify_user accepted {signed:?}"),
         }
     }
 }
