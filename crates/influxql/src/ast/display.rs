@@ -217,8 +217,9 @@ impl Display for Field {
     }
 }
 
-impl Display for Measurement {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+impl Measurement {
+    /// `db.rp.`, `db..` or `rp.` before the name (nothing when both are empty).
+    fn fmt_qualifier(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if !self.database.is_empty() {
             write!(f, "{}.", quote_ident(&self.database))?;
         }
@@ -228,12 +229,19 @@ impl Display for Measurement {
         if !self.database.is_empty() || !self.retention_policy.is_empty() {
             f.write_char('.')?;
         }
-        if !self.name.is_empty() {
-            f.write_str(&quote_ident(&self.name))?;
-        } else if let Some(r) = &self.regex {
-            write!(f, "{r}")?;
-        }
         Ok(())
+    }
+}
+
+impl Display for Measurement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        self.fmt_qualifier(f)?;
+        match &self.regex {
+            Some(r) if self.name.is_empty() => write!(f, "{r}"),
+            // An empty name (`FROM ""`) prints quoted, so the text parses
+            // back; InfluxDB 1.x prints nothing there.
+            _ => f.write_str(&quote_ident(&self.name)),
+        }
     }
 }
 
@@ -248,11 +256,13 @@ impl Display for Source {
 
 impl Display for Target {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "INTO {}", self.measurement)?;
+        f.write_str("INTO ")?;
         if self.measurement.name.is_empty() {
-            f.write_str(":MEASUREMENT")?;
+            self.measurement.fmt_qualifier(f)?;
+            f.write_str(":MEASUREMENT")
+        } else {
+            write!(f, "{}", self.measurement)
         }
-        Ok(())
     }
 }
 

@@ -440,3 +440,19 @@ fn keywords_and_identifiers_quote_when_needed() {
     assert_eq!(quote_ident_segments(&["db", "", "m"]), "\"db\"..m");
     assert_eq!(quote_string("it's"), "'it\\'s'");
 }
+
+#[test]
+fn fuzz_empty_measurement_name_prints_quoted() {
+    // Found by the influxql_parse_query fuzz target: `FROM ""` parsed but
+    // printed as `FROM ` (as InfluxDB 1.x prints it), which does not parse.
+    check(
+        r#"SELECT sum(value) FROM "" WHERE time > 0"#,
+        r#"SELECT sum(value) FROM "" WHERE time > 0"#,
+    );
+    check(r#"SELECT * FROM db.rp."""#, r#"SELECT * FROM db.rp."""#);
+    check(r#"DELETE FROM """#, r#"DELETE FROM """#);
+    check(
+        "SELECT * INTO db.rp.:MEASUREMENT FROM /cpu.*/",
+        "SELECT * INTO db.rp.:MEASUREMENT FROM /cpu.*/",
+    );
+}
