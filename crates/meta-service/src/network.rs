@@ -141,26 +141,32 @@ pub struct PeerClient {
 struct TransportError(String);
 
 impl PeerClient {
+    /// Sends `req` as JSON.
     async fn call<Req, Resp, E>(
         &self,
         path: &str,
-        req: &Req,
+        req: Req,
         timeout: Duration,
     ) -> Result<Resp, RPCError<u64, MetaPeer, RaftError<u64, E>>>
     where
-        Req: Serialize,
+        Req: Serialize + Send + 'static,
         Resp: DeserializeOwned + Send + 'static,
         E: std::error::Error + DeserializeOwned + Send + 'static,
     {
-        let body = serde_json::to_vec(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        self.call_raw(path, body, timeout).await
+        self.call_raw(
+            path,
+            move || serde_json::to_vec(&req).map_err(|e| e.to_string()),
+            timeout,
+        )
+        .await
     }
 
-    /// Sends an encoded body; decodes openraft's JSON `Result`.
+    /// Encodes the body (an append may carry megabytes) and sends it, both
+    /// on the blocking pool; decodes openraft's JSON `Result`.
     async fn call_raw<Resp, E>(
         &self,
         path: &str,
-        body: Vec<u8>,
+        body: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
         timeout: Duration,
     ) -> Result<Resp, RPCError<u64, MetaPeer, RaftError<u64, E>>>
     where
@@ -175,11 +181,17 @@ impl PeerClient {
             vec![(SECRET_HEADER.to_string(), self.secret.clone())]
         };
         let reply = tokio::task::spawn_blocking(move || {
+            let body = body().map_err(|e| Err(TransportError(e)))?;
             http_util::request(&agent, "POST", &url, Some(&body), &headers, timeout)
+                .map_err(|e| Ok(TransportError(e.message)))
         })
         .await
         .map_err(|e| RPCError::Network(NetworkError::new(&e)))?
-        .map_err(|e| RPCError::Unreachable(Unreachable::new(&TransportError(e.message))))?;
+        .map_err(|e| match e {
+            // Could not even encode the request.
+            Err(e) => RPCError::Network(NetworkError::new(&e)),
+            Ok(e) => RPCError::Unreachable(Unreachable::new(&e)),
+        })?;
         if reply.status != 200 {
             let text = String::from_utf8_lossy(&reply.body).to_string();
             return Err(RPCError::Unreachable(Unreachable::new(&TransportError(
@@ -202,7 +214,7 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, RPCError<u64, MetaPeer, RaftError<u64>>> {
-        self.call("append", &rpc, ttl(&option)).await
+        self.call("append", rpc, ttl(&option)).await
     }
 
     async fn install_snapshot(
@@ -213,10 +225,12 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         InstallSnapshotResponse<u64>,
         RPCError<u64, MetaPeer, RaftError<u64, InstallSnapshotError>>,
     > {
-        let body = encode_snapshot_chunk(&rpc)
-            .map_err(|e| RPCError::Network(NetworkError::new(&TransportError(e))))?;
-        self.call_raw("snapshot", body, ttl(&option).max(Duration::from_secs(5)))
-            .await
+        self.call_raw(
+            "snapshot",
+            move || encode_snapshot_chunk(&rpc),
+            ttl(&option).max(Duration::from_secs(5)),
+        )
+        .await
     }
 
     async fn vote(
@@ -224,6 +238,6 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: VoteRequest<u64>,
         option: RPCOption,
     ) -> Result<VoteResponse<u64>, RPCError<u64, MetaPeer, RaftError<u64>>> {
-        self.call("vote", &rpc, ttl(&option)).await
+        self.call("vote", rpc, ttl(&option)).await
     }
 }

@@ -112,7 +112,7 @@ pub struct MetaServer {
     /// Bounds concurrent bcrypt checks of the API's Basic auth.
     pub(crate) password_checks: tokio::sync::Semaphore,
     /// Since when this node has known no leader (None while it knows one).
-    leader_lost_at: parking_lot::Mutex<Option<Instant>>,
+    leader_lost_at: Arc<parking_lot::Mutex<Option<Instant>>>,
 }
 
 /// This node's view of the leader, for `/data` (M4).
@@ -179,7 +179,7 @@ impl MetaServer {
             started: Instant::now(),
             membership_lock: tokio::sync::Mutex::new(()),
             credentials: Default::default(),
-            leader_lost_at: parking_lot::Mutex::new(None),
+            leader_lost_at: Arc::new(parking_lot::Mutex::new(None)),
             password_checks: tokio::sync::Semaphore::new(MAX_CONCURRENT_PASSWORD_CHECKS),
             data_json: parking_lot::Mutex::new(None),
         });
@@ -268,6 +268,26 @@ impl MetaServer {
         )
         .await
         .map_err(raft_err)?;
+        // Notes the moment the leader is lost, from every metrics change,
+        // so /data's staleness clock does not wait for the next request.
+        let mut metrics = raft.metrics();
+        let lost = self.leader_lost_at.clone();
+        tokio::spawn(async move {
+            loop {
+                {
+                    let m = metrics.borrow_and_update();
+                    let mut l = lost.lock();
+                    if m.current_leader.is_some() {
+                        *l = None;
+                    } else if l.is_none() {
+                        *l = Some(Instant::now());
+                    }
+                }
+                if metrics.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
         let h = RaftHandle { id, raft };
         *self.raft.write() = Some(h.clone());
         tracing::info!(id, raft_addr = %self.raft_addr, "raft started");
@@ -416,18 +436,15 @@ impl MetaServer {
             };
         };
         let m = h.raft.metrics().borrow().clone();
-        let has_leader = match m.current_leader {
-            Some(l) if l == h.id => self.check_quorum(&h).is_ok(),
-            Some(_) => true,
-            None => false,
-        };
-        let mut lost = self.leader_lost_at.lock();
-        let stale = if has_leader {
-            *lost = None;
-            false
-        } else {
-            let since = *lost.get_or_insert_with(Instant::now);
-            since.elapsed() > Duration::from_millis(self.raft_config.election_timeout_max)
+        let stale = match m.current_leader {
+            // A leader is stale once it has heard from no quorum for two
+            // election timeouts (its own clock, see `check_quorum`).
+            Some(l) if l == h.id => self.check_quorum(&h).is_err(),
+            Some(_) => false,
+            None => {
+                let since = *self.leader_lost_at.lock().get_or_insert_with(Instant::now);
+                since.elapsed() > Duration::from_millis(self.raft_config.election_timeout_max)
+            }
         };
         LeaderView {
             leader: m.current_leader,

@@ -91,8 +91,19 @@ fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
 }
 
 async fn append(State(srv): State<Srv>, body: Bytes) -> Response {
-    let res = member(&srv)
-        .and_then(|raft| Ok((raft, decode::<AppendEntriesRequest<TypeConfig>>(&body)?)));
+    let raft = match member(&srv) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    // An append may carry megabytes of JSON: parse it off the async workers
+    // (heartbeats, which are tiny, too — one code path).
+    let req =
+        tokio::task::spawn_blocking(move || decode::<AppendEntriesRequest<TypeConfig>>(&body))
+            .await
+            .unwrap_or_else(|e| {
+                Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+            });
+    let res = req.map(|req| (raft, req));
     match res {
         Ok((raft, req)) => json_ok(&raft.append_entries(req).await),
         Err(r) => r,
