@@ -232,11 +232,12 @@ fn wiped_node_rejoins_and_catches_up_from_a_snapshot() {
     assert_eq!(s, 200, "{v}");
 }
 
-/// H2: metadata larger than 1 MB (which no longer fits axum's default body
-/// limit as a JSON number array) reaches a new meta node by snapshot, and
-/// a command too large for a Raft entry is refused up front.
+/// H2: metadata larger than 1 MB (which did not fit axum's default body
+/// limit as a JSON number array) reaches a new meta node and a lagging
+/// follower by snapshot, and a command too large for a Raft entry is
+/// refused up front.
 #[test]
-fn h2_metadata_above_1mb_reaches_a_new_meta_node_by_snapshot() {
+fn h2_metadata_above_1mb_reaches_new_and_lagging_meta_nodes_by_snapshot() {
     let tmp = tempfile::tempdir().unwrap();
     let mut a = Node::new(tmp.path(), 0, 5);
     let mut b = Node::new(tmp.path(), 1, 5);
@@ -282,4 +283,46 @@ fn h2_metadata_above_1mb_reaches_a_new_meta_node_by_snapshot() {
     );
     let (_, vars) = get(&b.http, "/debug/vars").unwrap();
     assert!(vars["raft"]["snapshot"].is_u64(), "{vars}");
+
+    // A follower that lags behind a purged log catches up by a snapshot of
+    // several chunks (about 3.3 MB of metadata, 1 MiB chunks).
+    let mut c = Node::new(tmp.path(), 2, 5);
+    c.start();
+    let (s, v) = post(&a.http, "/add-meta", &format!(r#"{{"addr":"{}"}}"#, c.http)).unwrap();
+    assert_eq!(s, 200, "{v}");
+    let snap_before = get(&b.http, "/debug/vars").unwrap().1["raft"]["snapshot"]
+        .as_u64()
+        .unwrap();
+    b.kill9();
+    for i in 5..11 {
+        let body = cq(&format!("cq{i}"), 300_000);
+        let mut last = None;
+        let ok = wait_until(Duration::from_secs(15), || {
+            last = post(&a.http, "/execute", &body);
+            last.as_ref().is_some_and(|(s, _)| *s == 200)
+        });
+        assert!(ok, "{last:?}");
+    }
+    b.start();
+    let stale_cqs = |addr: &str| {
+        get(addr, "/data?stale=true")
+            .map(|(_, d)| {
+                d["databases"][0]["continuous_queries"]
+                    .as_array()
+                    .map_or(0, Vec::len)
+            })
+            .unwrap_or(0)
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || stale_cqs(&b.http) == 11),
+        "lagging node has {} CQs\n{}",
+        stale_cqs(&b.http),
+        b.log()
+    );
+    let (_, vars) = get(&b.http, "/debug/vars").unwrap();
+    let snap_after = vars["raft"]["snapshot"].as_u64().unwrap_or(0);
+    assert!(
+        snap_after > snap_before,
+        "no new snapshot installed: {vars}"
+    );
 }
