@@ -13,20 +13,28 @@ use std::time::Duration;
 const TOO_LARGE: &str = "http: request body too large";
 const TOO_SLOW: &str = "request body read timeout";
 
-/// Reads the whole body, refusing more than `max_bytes` (0: no limit) and
-/// giving up after `deadline` (zero: no limit).
-pub async fn read_body(
-    body: Body,
-    headers: &HeaderMap,
-    max_bytes: u64,
-    deadline: Duration,
-) -> Result<Bytes, HttpError> {
-    let limit = if max_bytes == 0 {
+/// The byte limit for `max-body-size` (0: no limit).
+pub fn body_limit(max_bytes: u64) -> usize {
+    if max_bytes == 0 {
         usize::MAX
     } else {
         usize::try_from(max_bytes).unwrap_or(usize::MAX)
-    };
-    let read = axum::body::to_bytes(body, limit);
+    }
+}
+
+/// Whether the body is `Content-Encoding: gzip`.
+pub fn is_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"))
+}
+
+/// Reads the whole body as sent (still compressed), refusing more than
+/// `max_bytes` (0: no limit) and giving up after `deadline` (zero: no
+/// limit).
+pub async fn read_raw(body: Body, max_bytes: u64, deadline: Duration) -> Result<Bytes, HttpError> {
+    let read = axum::body::to_bytes(body, body_limit(max_bytes));
     let read = if deadline.is_zero() {
         read.await
     } else {
@@ -37,20 +45,27 @@ pub async fn read_body(
             Err(_) => return Err(HttpError::new(StatusCode::REQUEST_TIMEOUT, TOO_SLOW)),
         }
     };
-    let raw = read.map_err(|e| {
+    read.map_err(|e| {
         if is_length_limit(&e) {
             HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
         } else {
             HttpError::bad_request(e.to_string())
         }
-    })?;
-    let gzipped = headers
-        .get("content-encoding")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-    if !gzipped {
+    })
+}
+
+/// [`read_raw`], then decompressed if gzipped (on the blocking pool).
+pub async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    max_bytes: u64,
+    deadline: Duration,
+) -> Result<Bytes, HttpError> {
+    let raw = read_raw(body, max_bytes, deadline).await?;
+    if !is_gzip(headers) {
         return Ok(raw);
     }
+    let limit = body_limit(max_bytes);
     tokio::task::spawn_blocking(move || gunzip(&raw, limit))
         .await
         .map_err(|e| HttpError::internal(e.to_string()))?
@@ -67,7 +82,8 @@ fn is_length_limit(e: &axum::Error) -> bool {
     false
 }
 
-fn gunzip(raw: &[u8], limit: usize) -> Result<Bytes, HttpError> {
+/// Decompresses a gzipped body, refusing more than `limit` bytes out.
+pub fn gunzip(raw: &[u8], limit: usize) -> Result<Bytes, HttpError> {
     let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(limit.min(64 << 20)));
     let decoder = flate2::read::MultiGzDecoder::new(raw);
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);

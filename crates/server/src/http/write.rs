@@ -8,10 +8,11 @@
 //! privilege (before telling whether the database exists, so unauthorised
 //! users cannot enumerate database names), the body (`max-body-size`,
 //! `read-timeout`), then a slot on the blocking pool
-//! ([`super::limits::MAX_BLOCKING_WRITES`]) for parsing and storing.
+//! ([`super::limits::MAX_BLOCKING_WRITES`]) for decompressing, parsing and
+//! storing.
 
 use super::auth;
-use super::body::read_body;
+use super::body::{body_limit, gunzip, is_gzip, read_raw};
 use super::limits::HttpLimits;
 use super::{HttpError, Peer};
 use crate::node::Node;
@@ -60,15 +61,16 @@ pub async fn write(
             format!("database not found: {db:?}"),
         ));
     }
-    let body = read_body(
+    let raw = read_raw(
         body,
-        &headers,
         node.config.http.max_body_size,
         node.config.http.read_timeout.0,
     )
     .await?;
-    node.http_stats.write_bytes(body.len());
+    let gzipped = is_gzip(&headers);
+    let limit = body_limit(node.config.http.max_body_size);
 
+    // Decompression, parsing and storing share one bounded slot.
     let slot = limits
         .blocking_writes
         .clone()
@@ -78,6 +80,8 @@ pub async fn write(
     let node2 = node.clone();
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
+        let body = if gzipped { gunzip(&raw, limit)? } else { raw };
+        node2.http_stats.write_bytes(body.len());
         let now = models::now_nanos();
         let parsed = lineproto::parse_points(&body, precision, now);
         let parse_error = if parsed.errors.is_empty() {
