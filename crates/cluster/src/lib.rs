@@ -4,6 +4,9 @@
 //! and distributed query. It builds on the storage engine and the metadata
 //! snapshot and knows nothing of HTTP.
 
+pub mod consistency;
+pub mod hh;
 pub mod points_writer;
 
-pub use points_writer::{Consistency, PointsWriter, WriteError, WriteStats};
+pub use hh::{HhConfig, HhError, HintedHandoff};
+pub use points_writer::{Consistency, PointsWriter, Remote, WriteError, WriteStats};

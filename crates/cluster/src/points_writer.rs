@@ -1,16 +1,23 @@
 //! The points writer: maps every point of a write request to its shard —
 //! shard group by time (created on demand through the meta store), shard in
-//! the group by fnv64a of the series key — and writes each shard's points.
-//!
-//! Today every owner is this node (standalone, and single-data-node
-//! clusters); replication to remote owners and hinted handoff plug in at
-//! [`PointsWriter::write_shard`].
+//! the group by fnv64a of the series key — and writes each shard's points
+//! to every owner at once: this node's engine directly, other owners over
+//! the cluster RPC. The write is answered when every shard's consistency
+//! level is met ([`crate::consistency`]), or fails with Enterprise's texts
+//! (`timeout`, `partial write`, `write failed: ...`). An owner that cannot
+//! be reached gets the points through hinted handoff ([`crate::hh`]); while
+//! its queue is not empty, new points for it join the queue.
 
+use crate::consistency::{OwnerOutcome, ShardWriteFailure, Tally, Verdict};
+use crate::hh::HintedHandoff;
 use meta::{Command, Data, MetaStore, Response};
 use models::Point;
+use rpc::messages::WirePoint;
+use rpc::{Peers, WriteCode, WriteShardRequest};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// The most shard groups one write request may create. Points that would
@@ -50,30 +57,45 @@ pub enum WriteError {
     /// Some points were written, `dropped` were not; `reason` is InfluxDB's text.
     #[error("partial write: {reason} dropped={dropped}")]
     Partial { reason: String, dropped: usize },
-    /// The shard lives on other data nodes only. Node-to-node writes (the
-    /// cluster data path) are not built yet, so such a write is refused
-    /// rather than silently stored on the wrong node.
-    #[error("shard {shard} is owned by data node(s) {owners:?}, not by this node ({node}); writes to other data nodes need the cluster data path, which is not built yet")]
-    RemoteShard {
-        shard: u64,
-        owners: Vec<u64>,
-        node: u64,
-    },
+    /// Not enough owners answered within `write-timeout`.
+    #[error("timeout")]
+    Timeout,
+    /// Some owners wrote the points, but fewer than the level needs.
+    #[error("partial write")]
+    ReplicaPartial,
+    /// No owner wrote the points (nor, for `any`, queued them).
+    #[error("write failed: {0}")]
+    Failed(String),
     #[error("{0}")]
     Meta(#[from] meta::Error),
     #[error("{0}")]
     Storage(tsdb::Error),
 }
 
-/// Counters shown under `write` in `/debug/vars`.
+/// Counters shown under `write` in `/debug/vars` (Enterprise's names).
 #[derive(Debug, Default)]
 pub struct WriteStats {
     pub req: AtomicU64,
     pub point_req: AtomicU64,
     pub point_req_local: AtomicU64,
+    pub point_req_remote: AtomicU64,
+    pub point_req_hh: AtomicU64,
     pub write_ok: AtomicU64,
     pub write_error: AtomicU64,
     pub write_drop: AtomicU64,
+    pub write_partial: AtomicU64,
+    pub write_timeout: AtomicU64,
+}
+
+/// What a clustered writer needs to reach other owners.
+#[derive(Clone)]
+pub struct Remote {
+    pub peers: Arc<Peers>,
+    pub hh: Arc<HintedHandoff>,
+    /// Where the remote writes run (the node's tokio runtime).
+    pub runtime: tokio::runtime::Handle,
+    /// `[cluster] write-timeout`: how long a write waits for its level.
+    pub write_timeout: Duration,
 }
 
 pub struct PointsWriter {
@@ -82,7 +104,8 @@ pub struct PointsWriter {
     /// This data node's id in the metadata.
     node_id: u64,
     max_new_shard_groups_per_write: usize,
-    pub stats: WriteStats,
+    remote: Option<Remote>,
+    pub stats: Arc<WriteStats>,
 }
 
 impl PointsWriter {
@@ -92,8 +115,15 @@ impl PointsWriter {
             store,
             node_id,
             max_new_shard_groups_per_write: MAX_NEW_SHARD_GROUPS_PER_WRITE,
-            stats: WriteStats::default(),
+            remote: None,
+            stats: Arc::default(),
         }
+    }
+
+    /// Lets the writer reach other owners (a clustered data node).
+    pub fn with_remote(mut self, remote: Remote) -> PointsWriter {
+        self.remote = Some(remote);
+        self
     }
 
     /// Changes the bound on shard groups one request may create (tests use
@@ -110,18 +140,23 @@ impl PointsWriter {
         db: &str,
         rp: &str,
         points: Vec<Point>,
-        _consistency: Consistency,
+        consistency: Consistency,
         now: i64,
     ) -> Result<(), WriteError> {
         self.stats.req.fetch_add(1, Ordering::Relaxed);
         self.stats
             .point_req
             .fetch_add(points.len() as u64, Ordering::Relaxed);
-        let result = self.write_inner(db, rp, points, now);
-        match &result {
-            Ok(()) => self.stats.write_ok.fetch_add(1, Ordering::Relaxed),
-            Err(_) => self.stats.write_error.fetch_add(1, Ordering::Relaxed),
+        let result = self.write_inner(db, rp, points, consistency, now);
+        let counter = match &result {
+            Ok(()) => &self.stats.write_ok,
+            Err(WriteError::Timeout) => &self.stats.write_timeout,
+            Err(WriteError::ReplicaPartial | WriteError::Partial { .. }) => {
+                &self.stats.write_partial
+            }
+            Err(_) => &self.stats.write_error,
         };
+        counter.fetch_add(1, Ordering::Relaxed);
         result
     }
 
@@ -130,6 +165,7 @@ impl PointsWriter {
         db: &str,
         rp: &str,
         points: Vec<Point>,
+        consistency: Consistency,
         now: i64,
     ) -> Result<(), WriteError> {
         let mut data = self.meta.data();
@@ -185,24 +221,12 @@ impl PointsWriter {
             };
             by_shard.entry(shard_id).or_default().push(p);
         }
-        for &shard_id in by_shard.keys() {
-            let owners = shard_owners(&data, shard_id);
-            if !owners.contains(&self.node_id) {
-                return Err(WriteError::RemoteShard {
-                    shard: shard_id,
-                    owners,
-                    node: self.node_id,
-                });
-            }
-        }
-        for (shard_id, pts) in by_shard {
-            match self.write_shard(db, &rp_name, shard_id, &pts) {
-                Ok(()) => {}
-                Err(tsdb::Error::PartialWrite { reason, dropped }) => {
-                    let entry = partial.get_or_insert((reason, 0));
-                    entry.1 += dropped;
+        if let Some(failure) = self.replicate(db, &rp_name, &data, by_shard, consistency, now) {
+            match failure {
+                Replicated::Partial { reason, dropped } => {
+                    partial.get_or_insert((reason, 0)).1 += dropped;
                 }
-                Err(e) => return Err(WriteError::Storage(e)),
+                Replicated::Failed(e) => return Err(e),
             }
         }
         if let Some((reason, dropped)) = partial {
@@ -236,8 +260,143 @@ impl PointsWriter {
         Ok(())
     }
 
+    /// Writes every shard's points to all of its owners and waits until
+    /// each shard's consistency level is met, cannot be met, or
+    /// `write-timeout` passes. `None` when every shard met its level with
+    /// every point written.
+    fn replicate(
+        &self,
+        db: &str,
+        rp: &str,
+        data: &Data,
+        by_shard: BTreeMap<u64, Vec<Point>>,
+        consistency: Consistency,
+        now: i64,
+    ) -> Option<Replicated> {
+        let deadline = Instant::now()
+            + self
+                .remote
+                .as_ref()
+                .map_or(Duration::from_secs(10), |r| r.write_timeout);
+        let (tx, rx) = std::sync::mpsc::channel::<(u64, OwnerOutcome)>();
+        let mut tallies: BTreeMap<u64, Tally> = BTreeMap::new();
+        let mut local: Vec<(u64, Arc<Vec<Point>>)> = Vec::new();
+        for (shard_id, pts) in by_shard {
+            let owners = shard_owners(data, shard_id);
+            tallies.insert(shard_id, Tally::new(consistency, owners.len()));
+            let pts = Arc::new(pts);
+            for owner in owners {
+                if owner == self.node_id {
+                    local.push((shard_id, pts.clone()));
+                    continue;
+                }
+                let addr = data.data_node(owner).map(|n| n.tcp_host.clone());
+                match (&self.remote, addr) {
+                    (Some(remote), Some(addr)) => {
+                        self.stats
+                            .point_req_remote
+                            .fetch_add(pts.len() as u64, Ordering::Relaxed);
+                        spawn_remote_write(
+                            remote.clone(),
+                            self.stats.clone(),
+                            RemoteWrite {
+                                owner,
+                                addr,
+                                shard: shard_id,
+                                db: db.to_string(),
+                                rp: rp.to_string(),
+                                points: pts.clone(),
+                                now,
+                            },
+                            tx.clone(),
+                        );
+                    }
+                    (None, _) => {
+                        let _ = tx.send((
+                            shard_id,
+                            OwnerOutcome::Failed {
+                                error: format!(
+                                    "shard {shard_id} is owned by data node {owner}, which this node cannot reach (no cluster RPC configured)"
+                                ),
+                            },
+                        ));
+                    }
+                    (Some(_), None) => {
+                        let _ = tx.send((
+                            shard_id,
+                            OwnerOutcome::Failed {
+                                error: format!("data node {owner} is not in the metadata"),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        drop(tx);
+        // This node's own copies, while the remote ones travel.
+        for (shard_id, pts) in local {
+            self.stats
+                .point_req_local
+                .fetch_add(pts.len() as u64, Ordering::Relaxed);
+            let outcome = match self.write_local(db, rp, shard_id, &pts) {
+                Ok(()) => OwnerOutcome::Written,
+                Err(tsdb::Error::PartialWrite { reason, dropped }) => {
+                    OwnerOutcome::Partial { reason, dropped }
+                }
+                Err(e) => OwnerOutcome::Failed {
+                    error: e.to_string(),
+                },
+            };
+            if let Some(t) = tallies.get_mut(&shard_id) {
+                t.record(outcome);
+            }
+        }
+        let mut timed_out = false;
+        while tallies.values().any(|t| t.verdict() == Verdict::Pending) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((shard_id, outcome)) => {
+                    if let Some(t) = tallies.get_mut(&shard_id) {
+                        t.record(outcome);
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    timed_out = true;
+                    break;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let mut failure: Option<ShardWriteFailure> = None;
+        let mut partial: Option<(String, usize)> = None;
+        for t in tallies.values() {
+            if t.verdict() != Verdict::Met {
+                let f = t.failure(timed_out);
+                // timeout first, then partial, then failed: the most
+                // hopeful answer a client can act on.
+                let rank = |f: &ShardWriteFailure| match f {
+                    ShardWriteFailure::Timeout => 0,
+                    ShardWriteFailure::Partial => 1,
+                    ShardWriteFailure::Failed(_) => 2,
+                };
+                if failure.as_ref().is_none_or(|g| rank(&f) < rank(g)) {
+                    failure = Some(f);
+                }
+            } else if let Some((reason, dropped)) = t.partial() {
+                let p = partial.get_or_insert((reason.clone(), 0));
+                p.1 += dropped;
+            }
+        }
+        match failure {
+            Some(ShardWriteFailure::Timeout) => Some(Replicated::Failed(WriteError::Timeout)),
+            Some(ShardWriteFailure::Partial) => Some(Replicated::Failed(WriteError::ReplicaPartial)),
+            Some(ShardWriteFailure::Failed(e)) => Some(Replicated::Failed(WriteError::Failed(e))),
+            None => partial.map(|(reason, dropped)| Replicated::Partial { reason, dropped }),
+        }
+    }
+
     /// Writes one shard's points to the local engine.
-    fn write_shard(
+    fn write_local(
         &self,
         db: &str,
         rp: &str,
@@ -248,10 +407,94 @@ impl PointsWriter {
             Some(s) => s,
             None => self.store.create_shard(db, rp, shard_id)?,
         };
-        self.stats
-            .point_req_local
-            .fetch_add(points.len() as u64, Ordering::Relaxed);
         shard.write_points(points)
+    }
+}
+
+/// How a replicated write fell short.
+enum Replicated {
+    /// Every level met, but owners refused some points for good.
+    Partial { reason: String, dropped: usize },
+    Failed(WriteError),
+}
+
+struct RemoteWrite {
+    owner: u64,
+    addr: String,
+    shard: u64,
+    db: String,
+    rp: String,
+    points: Arc<Vec<Point>>,
+    now: i64,
+}
+
+/// Sends one shard's points to one remote owner on the runtime; a
+/// retryable failure parks them in hinted handoff. The outcome goes to
+/// `tx` (nobody may be listening any more once the level was met).
+fn spawn_remote_write(
+    remote: Remote,
+    stats: Arc<WriteStats>,
+    w: RemoteWrite,
+    tx: std::sync::mpsc::Sender<(u64, OwnerOutcome)>,
+) {
+    let runtime = remote.runtime.clone();
+    runtime.spawn(async move {
+        let shard = w.shard;
+        let outcome = remote_write(&remote, &stats, w).await;
+        let _ = tx.send((shard, outcome));
+    });
+}
+
+async fn remote_write(remote: &Remote, stats: &WriteStats, w: RemoteWrite) -> OwnerOutcome {
+    if remote.hh.has_pending(w.owner, w.shard) {
+        // Keep the destination's order: join the queue.
+        return enqueue(remote, stats, w, "hinted handoff queue not empty".to_string()).await;
+    }
+    let req = WriteShardRequest {
+        header: None,
+        shard_id: w.shard,
+        database: w.db.clone(),
+        retention_policy: w.rp.clone(),
+        points: w.points.iter().map(WirePoint::from).collect(),
+    };
+    match remote.peers.write_shard(&w.addr, req, remote.write_timeout).await {
+        Ok(r) => match r.outcome() {
+            WriteCode::Ok => OwnerOutcome::Written,
+            WriteCode::Partial => OwnerOutcome::Partial {
+                reason: r.message,
+                dropped: usize::try_from(r.dropped).unwrap_or(usize::MAX),
+            },
+            WriteCode::Rejected => OwnerOutcome::Failed { error: r.message },
+            WriteCode::Retryable => {
+                let error = format!("node {} ({}): {}", w.owner, w.addr, r.message);
+                enqueue(remote, stats, w, error).await
+            }
+        },
+        Err(e) if e.is_retryable() => enqueue(remote, stats, w, e.to_string()).await,
+        Err(e) => OwnerOutcome::Failed {
+            error: e.to_string(),
+        },
+    }
+}
+
+async fn enqueue(remote: &Remote, stats: &WriteStats, w: RemoteWrite, error: String) -> OwnerOutcome {
+    let hh = remote.hh.clone();
+    let n = w.points.len() as u64;
+    let res = tokio::task::spawn_blocking(move || {
+        hh.enqueue(w.owner, w.shard, &w.db, &w.rp, &w.points, w.now)
+    })
+    .await;
+    match res {
+        Ok(Ok(())) => {
+            stats.point_req_hh.fetch_add(n, Ordering::Relaxed);
+            OwnerOutcome::Queued { error }
+        }
+        Ok(Err(e)) => OwnerOutcome::Failed {
+            error: format!("{error}; hinted handoff: {e}"),
+        },
+        Err(e) => OwnerOutcome::Failed {
+            error: format!("{error}; hinted handoff: {e}"),
+        },
     }
 }
 
