@@ -189,7 +189,10 @@ mod tests {
         let mut t = Tally::new(One, 2);
         assert_eq!(t.record(queued()), Verdict::Pending);
         assert_eq!(t.record(queued()), Verdict::Unreachable);
-        assert_eq!(t.failure(false), ShardWriteFailure::Failed("node 2 unreachable".into()));
+        assert_eq!(
+            t.failure(false),
+            ShardWriteFailure::Failed("node 2 unreachable".into())
+        );
     }
 
     #[test]

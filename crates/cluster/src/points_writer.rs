@@ -278,6 +278,9 @@ impl PointsWriter {
                 .remote
                 .as_ref()
                 .map_or(Duration::from_secs(10), |r| r.write_timeout);
+        if let Some(r) = &self.remote {
+            r.peers.set_cluster_id(data.cluster_id);
+        }
         let (tx, rx) = std::sync::mpsc::channel::<(u64, OwnerOutcome)>();
         let mut tallies: BTreeMap<u64, Tally> = BTreeMap::new();
         let mut local: Vec<(u64, Arc<Vec<Point>>)> = Vec::new();
@@ -389,7 +392,9 @@ impl PointsWriter {
         }
         match failure {
             Some(ShardWriteFailure::Timeout) => Some(Replicated::Failed(WriteError::Timeout)),
-            Some(ShardWriteFailure::Partial) => Some(Replicated::Failed(WriteError::ReplicaPartial)),
+            Some(ShardWriteFailure::Partial) => {
+                Some(Replicated::Failed(WriteError::ReplicaPartial))
+            }
             Some(ShardWriteFailure::Failed(e)) => Some(Replicated::Failed(WriteError::Failed(e))),
             None => partial.map(|(reason, dropped)| Replicated::Partial { reason, dropped }),
         }
@@ -414,7 +419,10 @@ impl PointsWriter {
 /// How a replicated write fell short.
 enum Replicated {
     /// Every level met, but owners refused some points for good.
-    Partial { reason: String, dropped: usize },
+    Partial {
+        reason: String,
+        dropped: usize,
+    },
     Failed(WriteError),
 }
 
@@ -448,7 +456,13 @@ fn spawn_remote_write(
 async fn remote_write(remote: &Remote, stats: &WriteStats, w: RemoteWrite) -> OwnerOutcome {
     if remote.hh.has_pending(w.owner, w.shard) {
         // Keep the destination's order: join the queue.
-        return enqueue(remote, stats, w, "hinted handoff queue not empty".to_string()).await;
+        return enqueue(
+            remote,
+            stats,
+            w,
+            "hinted handoff queue not empty".to_string(),
+        )
+        .await;
     }
     let req = WriteShardRequest {
         header: None,
@@ -457,7 +471,11 @@ async fn remote_write(remote: &Remote, stats: &WriteStats, w: RemoteWrite) -> Ow
         retention_policy: w.rp.clone(),
         points: w.points.iter().map(WirePoint::from).collect(),
     };
-    match remote.peers.write_shard(&w.addr, req, remote.write_timeout).await {
+    match remote
+        .peers
+        .write_shard(&w.addr, req, remote.write_timeout)
+        .await
+    {
         Ok(r) => match r.outcome() {
             WriteCode::Ok => OwnerOutcome::Written,
             WriteCode::Partial => OwnerOutcome::Partial {
@@ -477,7 +495,12 @@ async fn remote_write(remote: &Remote, stats: &WriteStats, w: RemoteWrite) -> Ow
     }
 }
 
-async fn enqueue(remote: &Remote, stats: &WriteStats, w: RemoteWrite, error: String) -> OwnerOutcome {
+async fn enqueue(
+    remote: &Remote,
+    stats: &WriteStats,
+    w: RemoteWrite,
+    error: String,
+) -> OwnerOutcome {
     let hh = remote.hh.clone();
     let n = w.points.len() as u64;
     let res = tokio::task::spawn_blocking(move || {

@@ -529,6 +529,10 @@ impl MetaStore for MetaClient {
             Err(e) => Err(meta::Error::Storage(format!("meta service: {e}"))),
         }
     }
+
+    fn refresh(&self) -> meta::Result<Arc<Data>> {
+        MetaClient::refresh(self).map_err(|e| meta::Error::Storage(format!("meta service: {e}")))
+    }
 }
 
 #[cfg(test)]

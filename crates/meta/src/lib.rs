@@ -24,4 +24,9 @@ use std::sync::Arc;
 pub trait MetaStore: Send + Sync {
     fn data(&self) -> Arc<Data>;
     fn execute(&self, cmd: Command) -> Result<Response>;
+    /// Brings the snapshot up to date with the authority (a remote store
+    /// asks the meta nodes; an embedded one is always current). Blocking.
+    fn refresh(&self) -> Result<Arc<Data>> {
+        Ok(self.data())
+    }
 }

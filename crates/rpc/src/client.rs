@@ -58,6 +58,8 @@ struct Pooled {
 /// Who this node is, stamped on every request.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sender {
+    /// The cluster id as known at start (0 when not known yet; the owner
+    /// of the pool updates it with [`Peers::set_cluster_id`]).
     pub cluster_id: u64,
     pub node_id: u64,
 }
@@ -66,6 +68,7 @@ pub struct Sender {
 pub struct Peers {
     cfg: ClientConfig,
     sender: Sender,
+    cluster_id: std::sync::atomic::AtomicU64,
     channels: Mutex<HashMap<String, Pooled>>,
 }
 
@@ -73,15 +76,24 @@ impl Peers {
     pub fn new(cfg: ClientConfig, sender: Sender) -> Peers {
         Peers {
             cfg,
+            cluster_id: std::sync::atomic::AtomicU64::new(sender.cluster_id),
             sender,
             channels: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sets the cluster id stamped on requests (from the metadata).
+    pub fn set_cluster_id(&self, id: u64) {
+        if id != 0 {
+            self.cluster_id
+                .store(id, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
     pub fn header(&self) -> RequestHeader {
         RequestHeader {
             version: PROTOCOL_VERSION,
-            cluster_id: self.sender.cluster_id,
+            cluster_id: self.cluster_id.load(std::sync::atomic::Ordering::Relaxed),
             sender_node_id: self.sender.node_id,
         }
     }

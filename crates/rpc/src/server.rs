@@ -92,7 +92,9 @@ fn check_request<H: Handler, T>(
         }
     }
     let Some(h) = header else {
-        return Err(Status::invalid_argument("cluster RPC: request without a header"));
+        return Err(Status::invalid_argument(
+            "cluster RPC: request without a header",
+        ));
     };
     if h.version < MIN_PROTOCOL_VERSION || h.version > PROTOCOL_VERSION {
         return Err(Status::failed_precondition(format!(
@@ -156,8 +158,9 @@ impl<H: Handler> tower_service::Service<http::Request<Body>> for DataNodeService
                     secret: self.shared_secret.clone(),
                 };
                 Box::pin(async move {
-                    let mut grpc = Grpc::new(ProstCodec::<WriteShardResponse, WriteShardRequest>::default())
-                        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+                    let mut grpc =
+                        Grpc::new(ProstCodec::<WriteShardResponse, WriteShardRequest>::default())
+                            .max_decoding_message_size(MAX_MESSAGE_BYTES);
                     Ok(grpc.unary(method, req).await)
                 })
             }

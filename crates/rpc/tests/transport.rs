@@ -39,7 +39,10 @@ impl Handler for Recorder {
     }
 }
 
-async fn start(secret: &str, stall: Duration) -> (String, Arc<Recorder>, tokio::sync::oneshot::Sender<()>) {
+async fn start(
+    secret: &str,
+    stall: Duration,
+) -> (String, Arc<Recorder>, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let rec = Arc::new(Recorder {
@@ -95,10 +98,28 @@ async fn writes_arrive_and_strangers_are_refused() {
     }
     assert_eq!(rec.points.load(Ordering::Relaxed), 30);
 
-    let err = peers(8, 1, "").write_shard(&addr, request(1), DEADLINE).await.unwrap_err();
-    assert!(matches!(err, RpcError::Refused { code: tonic::Code::PermissionDenied, .. }), "{err}");
-    assert!(err.to_string().contains("cluster 8 is not this cluster"), "{err}");
-    let err = peers(7, 5, "").write_shard(&addr, request(1), DEADLINE).await.unwrap_err();
+    let err = peers(8, 1, "")
+        .write_shard(&addr, request(1), DEADLINE)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RpcError::Refused {
+                code: tonic::Code::PermissionDenied,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("cluster 8 is not this cluster"),
+        "{err}"
+    );
+    let err = peers(7, 5, "")
+        .write_shard(&addr, request(1), DEADLINE)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("unknown data node 5"), "{err}");
     assert_eq!(rec.points.load(Ordering::Relaxed), 30);
 }
@@ -106,11 +127,29 @@ async fn writes_arrive_and_strangers_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_internal_secret_is_required_when_configured() {
     let (addr, rec, _stop) = start("s3cret", Duration::ZERO).await;
-    let err = peers(7, 1, "").write_shard(&addr, request(1), DEADLINE).await.unwrap_err();
-    assert!(matches!(err, RpcError::Refused { code: tonic::Code::Unauthenticated, .. }), "{err}");
-    let err = peers(7, 1, "wrong!").write_shard(&addr, request(1), DEADLINE).await.unwrap_err();
+    let err = peers(7, 1, "")
+        .write_shard(&addr, request(1), DEADLINE)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RpcError::Refused {
+                code: tonic::Code::Unauthenticated,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = peers(7, 1, "wrong!")
+        .write_shard(&addr, request(1), DEADLINE)
+        .await
+        .unwrap_err();
     assert!(matches!(err, RpcError::Refused { .. }), "{err}");
-    peers(7, 1, "s3cret").write_shard(&addr, request(1), DEADLINE).await.unwrap();
+    peers(7, 1, "s3cret")
+        .write_shard(&addr, request(1), DEADLINE)
+        .await
+        .unwrap();
     assert_eq!(rec.points.load(Ordering::Relaxed), 1);
 }
 
@@ -121,7 +160,10 @@ async fn a_dead_node_is_unreachable_and_a_stalled_one_times_out() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().to_string()
     };
-    let err = peers(7, 1, "").write_shard(&addr, request(1), DEADLINE).await.unwrap_err();
+    let err = peers(7, 1, "")
+        .write_shard(&addr, request(1), DEADLINE)
+        .await
+        .unwrap_err();
     assert!(matches!(err, RpcError::Unreachable { .. }), "{err}");
     assert!(err.is_retryable());
 
@@ -139,11 +181,17 @@ async fn garbage_on_the_port_does_not_hurt_other_peers() {
     use tokio::io::AsyncWriteExt;
     let (addr, rec, _stop) = start("", Duration::ZERO).await;
     // A client speaking nonsense, and one sending a truncated HTTP/2 preface.
-    for junk in [&b"GET / HTTP/1.1\r\n\r\n"[..], b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\xff\xff"] {
+    for junk in [
+        &b"GET / HTTP/1.1\r\n\r\n"[..],
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\xff\xff",
+    ] {
         let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let _ = s.write_all(junk).await;
         drop(s);
     }
-    peers(7, 1, "").write_shard(&addr, request(2), DEADLINE).await.unwrap();
+    peers(7, 1, "")
+        .write_shard(&addr, request(2), DEADLINE)
+        .await
+        .unwrap();
     assert_eq!(rec.points.load(Ordering::Relaxed), 2);
 }

@@ -268,12 +268,19 @@ pub struct HintedHandoffSection {
     pub retry_interval: GoDuration,
     pub retry_max_interval: GoDuration,
     pub purge_interval: GoDuration,
+    pub batch_size: u64,
+    pub max_writes_pending: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct ClusterSection {
     pub dial_timeout: GoDuration,
+    pub pool_max_idle_time: GoDuration,
+    pub pool_max_idle_streams: u64,
+    /// Peer TCP address → address actually dialled (for the test rig's
+    /// fault proxies), like `[meta] dial-overrides` on meta nodes.
+    pub dial_overrides: std::collections::BTreeMap<String, String>,
     pub shard_reader_timeout: GoDuration,
     pub cluster_tracing: bool,
     pub write_timeout: GoDuration,
@@ -428,8 +435,10 @@ impl Default for HintedHandoffSection {
             retry_concurrency: 20,
             retry_rate_limit: 0,
             retry_interval: dur("1s"),
-            retry_max_interval: dur("10s"),
+            retry_max_interval: dur("200s"),
             purge_interval: dur("1m"),
+            batch_size: 512_000,
+            max_writes_pending: 1024,
         }
     }
 }
@@ -438,6 +447,9 @@ impl Default for ClusterSection {
     fn default() -> Self {
         ClusterSection {
             dial_timeout: dur("1s"),
+            pool_max_idle_time: dur("60s"),
+            pool_max_idle_streams: 100,
+            dial_overrides: Default::default(),
             shard_reader_timeout: dur("0s"),
             cluster_tracing: false,
             write_timeout: dur("10s"),

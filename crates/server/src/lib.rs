@@ -8,6 +8,7 @@ pub mod config;
 pub mod http;
 pub mod identity;
 pub mod node;
+pub mod peer_rpc;
 pub mod services;
 pub mod system;
 
@@ -39,6 +40,31 @@ pub async fn run(
     let node = tokio::task::spawn_blocking(move || Node::open(config))
         .await
         .map_err(|e| ServerError::Config(e.to_string()))??;
+    // The cluster RPC on `bind-address` (8088), served until HTTP is done.
+    let rpc_addr = config::bind_addr(&node.config.bind_address);
+    let rpc_listener = tokio::net::TcpListener::bind(&rpc_addr)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: rpc_addr.clone(),
+            source,
+        })?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let service = rpc::DataNodeService::new(
+        Arc::new(peer_rpc::PeerHandler::new(node.clone())),
+        &node.config.meta.meta_internal_shared_secret,
+    );
+    let mut rpc_stop = stop_rx.clone();
+    let rpc_task = tokio::spawn(rpc::serve(rpc_listener, service, async move {
+        let _ = rpc_stop.changed().await;
+    }));
+    let hh_task = node.cluster.as_ref().map(|links| {
+        tokio::spawn(
+            links
+                .hh
+                .clone()
+                .run(links.peers.clone(), node.meta.clone(), stop_rx.clone()),
+        )
+    });
     let services = services::start(node.clone());
     let local = listener
         .local_addr()
@@ -56,6 +82,15 @@ pub async fn run(
         let _ = node.executor.kill(q.id);
     }
     services.stop().await;
+    let _ = stop_tx.send(true);
+    if let Some(t) = hh_task {
+        let _ = t.await;
+    }
+    match rpc_task.await {
+        Ok(Err(e)) => tracing::warn!("cluster RPC server: {e}"),
+        Err(e) => tracing::warn!("cluster RPC server task: {e}"),
+        Ok(Ok(())) => {}
+    }
     let n: Arc<Node> = node;
     tokio::task::spawn_blocking(move || n.close())
         .await

@@ -80,6 +80,17 @@ pub struct Node {
     /// Local shards retention found but the metadata does not place on this
     /// node (id → why), kept on disk and shown in `/debug/vars`.
     pub unplaced_shards: parking_lot::Mutex<std::collections::BTreeMap<u64, String>>,
+    /// The cluster data path of a clustered node: its peers and hinted
+    /// handoff (`None` standalone).
+    pub cluster: Option<ClusterLinks>,
+    /// Counters of shard writes received from peers (`cluster`).
+    pub peer_stats: crate::peer_rpc::PeerStats,
+}
+
+/// A clustered node's links to the other data nodes.
+pub struct ClusterLinks {
+    pub peers: Arc<rpc::Peers>,
+    pub hh: Arc<cluster::HintedHandoff>,
 }
 
 impl Node {
@@ -126,7 +137,13 @@ impl Node {
         let http = advertised(&config.hostname, &config.http.bind_address);
         let tcp = advertised(&config.hostname, &config.bind_address);
         let recorded = identity::load(&config.meta.dir)?;
-        let data = client.data();
+        // A meta cluster sets its id right after it bootstraps: wait for it
+        // (bounded) so this node records the right cluster.
+        let mut data = client.data();
+        while data.cluster_id == 0 && started.elapsed() < META_CONNECT_TIMEOUT {
+            std::thread::sleep(Duration::from_millis(50));
+            data = client.refresh().unwrap_or(data);
+        }
         match identity::check(&config.meta.dir, recorded.as_ref(), &data, &tcp)? {
             Verdict::Moved(n) => {
                 return Err(identity::IdentityError::AddressChanged {
@@ -169,7 +186,8 @@ impl Node {
             tcp,
             "registered with the meta cluster"
         );
-        Node::assemble(config, me.id, Arc::new(client))
+        let links = ClusterLinks::open(&config, me.id, data.cluster_id)?;
+        Node::assemble(config, me.id, Arc::new(client), Some(links))
     }
 
     /// Opens a standalone node: embedded metadata in `[meta] dir`, this node
@@ -182,13 +200,14 @@ impl Node {
             })?;
         }
         let node_id = standalone_identity(&config, meta.as_ref())?;
-        Node::assemble(config, node_id, meta)
+        Node::assemble(config, node_id, meta, None)
     }
 
     fn assemble(
         config: Config,
         node_id: u64,
         meta: Arc<dyn MetaStore>,
+        links: Option<ClusterLinks>,
     ) -> Result<Arc<Node>, ServerError> {
         let d = &config.data;
         let engine = tsdb::EngineConfig {
@@ -207,7 +226,19 @@ impl Node {
             max_concurrent_compactions: usize::try_from(d.max_concurrent_compactions).unwrap_or(0),
         };
         let store = Arc::new(tsdb::Store::open(engine)?);
-        let writer = Arc::new(PointsWriter::new(meta.clone(), store.clone(), node_id));
+        let mut writer = PointsWriter::new(meta.clone(), store.clone(), node_id);
+        if let Some(l) = &links {
+            let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+                ServerError::Config("a clustered data node needs a tokio runtime".into())
+            })?;
+            writer = writer.with_remote(cluster::Remote {
+                peers: l.peers.clone(),
+                hh: l.hh.clone(),
+                runtime,
+                write_timeout: config.cluster.write_timeout.0,
+            });
+        }
+        let writer = Arc::new(writer);
         let c = &config.coordinator;
         let executor = Arc::new(QueryExecutor::new(
             meta.clone(),
@@ -234,6 +265,8 @@ impl Node {
             http_stats: HttpStats::default(),
             started: Instant::now(),
             unplaced_shards: Default::default(),
+            cluster: links,
+            peer_stats: Default::default(),
         }))
     }
 
@@ -319,4 +352,48 @@ fn standalone_identity(config: &Config, meta: &dyn MetaStore) -> Result<u64, Ser
         },
     )?;
     Ok(node.id)
+}
+
+impl ClusterLinks {
+    /// The peer pool and the hinted-handoff queues of node `node_id`.
+    pub fn open(
+        config: &Config,
+        node_id: u64,
+        cluster_id: u64,
+    ) -> Result<ClusterLinks, ServerError> {
+        let c = &config.cluster;
+        let peers = rpc::Peers::new(
+            rpc::ClientConfig {
+                dial_timeout: c.dial_timeout.0,
+                pool_max_idle_time: c.pool_max_idle_time.0,
+                pool_max_streams: usize::try_from(c.pool_max_idle_streams).unwrap_or(usize::MAX),
+                shared_secret: config.meta.meta_internal_shared_secret.clone(),
+                dial_overrides: c.dial_overrides.clone(),
+            },
+            rpc::Sender {
+                cluster_id,
+                node_id,
+            },
+        );
+        let h = &config.hinted_handoff;
+        let hh = cluster::HintedHandoff::open(cluster::HhConfig {
+            enabled: h.enabled,
+            dir: h.dir.clone(),
+            max_size_bytes: h.max_size.0,
+            max_age: h.max_age.0,
+            retry_concurrency: usize::try_from(h.retry_concurrency).unwrap_or(usize::MAX),
+            retry_rate_limit_bytes_per_sec: h.retry_rate_limit,
+            retry_interval: h.retry_interval.0,
+            retry_max_interval: h.retry_max_interval.0,
+            purge_interval: h.purge_interval.0,
+            batch_size_bytes: usize::try_from(h.batch_size).unwrap_or(usize::MAX),
+            max_writes_pending: usize::try_from(h.max_writes_pending).unwrap_or(usize::MAX),
+            write_timeout: c.write_timeout.0,
+        })
+        .map_err(|e| ServerError::Config(format!("hinted handoff: {e}")))?;
+        Ok(ClusterLinks {
+            peers: Arc::new(peers),
+            hh: Arc::new(hh),
+        })
+    }
 }

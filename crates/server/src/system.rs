@@ -65,12 +65,65 @@ impl SystemInfo for Node {
                     ("req".into(), int(w.req.load(Relaxed))),
                     ("pointReq".into(), int(w.point_req.load(Relaxed))),
                     ("pointReqLocal".into(), int(w.point_req_local.load(Relaxed))),
+                    (
+                        "pointReqRemote".into(),
+                        int(w.point_req_remote.load(Relaxed)),
+                    ),
+                    ("pointReqHH".into(), int(w.point_req_hh.load(Relaxed))),
                     ("writeOk".into(), int(w.write_ok.load(Relaxed))),
                     ("writeError".into(), int(w.write_error.load(Relaxed))),
                     ("writeDrop".into(), int(w.write_drop.load(Relaxed))),
+                    ("writePartial".into(), int(w.write_partial.load(Relaxed))),
+                    ("writeTimeout".into(), int(w.write_timeout.load(Relaxed))),
                 ],
             },
         ];
+        let p = &self.peer_stats;
+        out.push(Statistic {
+            name: "cluster".into(),
+            tags: BTreeMap::new(),
+            values: vec![
+                ("writeShardReq".into(), int(p.write_shard_req.load(Relaxed))),
+                (
+                    "writeShardPointsReq".into(),
+                    int(p.write_shard_points_req.load(Relaxed)),
+                ),
+                (
+                    "writeShardFail".into(),
+                    int(p.write_shard_fail.load(Relaxed)),
+                ),
+                ("refusedReq".into(), int(p.refused.load(Relaxed))),
+            ],
+        });
+        if let Some(links) = &self.cluster {
+            let hh = &links.hh;
+            out.push(Statistic {
+                name: "hh".into(),
+                tags: BTreeMap::from([("path".to_string(), hh.config().dir.display().to_string())]),
+                values: vec![
+                    (
+                        "writeShardReq".into(),
+                        int(hh.write_shard_req.load(Relaxed)),
+                    ),
+                    (
+                        "writeShardReqPoints".into(),
+                        int(hh.write_shard_req_points.load(Relaxed)),
+                    ),
+                ],
+            });
+            for s in hh.snapshot() {
+                let mut values = vec![
+                    ("queueBytes".to_string(), int(s.queue_bytes)),
+                    ("queueDepth".to_string(), int(s.queue_depth)),
+                ];
+                values.extend(s.counters.iter().map(|(k, v)| (k.to_string(), int(*v))));
+                out.push(Statistic {
+                    name: "hh_processor".into(),
+                    tags: BTreeMap::from([("node".to_string(), s.node.to_string())]),
+                    values,
+                });
+            }
+        }
         for s in self.store.statistics() {
             out.push(Statistic {
                 name: "shard".into(),

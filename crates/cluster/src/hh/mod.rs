@@ -169,7 +169,12 @@ impl HintedHandoff {
                 let qdir = ndir.join(shard.to_string());
                 let q = Queue::open(&qdir).map_err(io(&qdir))?;
                 if !q.is_empty() {
-                    tracing::info!(node, shard, bytes = q.pending_bytes(), "hinted handoff: resuming queue");
+                    tracing::info!(
+                        node,
+                        shard,
+                        bytes = q.pending_bytes(),
+                        "hinted handoff: resuming queue"
+                    );
                 }
                 queues.insert((node, shard), Arc::new(Mutex::new(q)));
             }
@@ -298,7 +303,12 @@ impl HintedHandoff {
             if data.data_node(node).is_none() && !data.data_nodes.is_empty() {
                 if let Some(q) = self.queues.lock().remove(&(node, shard)) {
                     let bytes = q.lock().pending_bytes();
-                    tracing::info!(node, shard, bytes, "hinted handoff: node left the cluster; deleting its queue");
+                    tracing::info!(
+                        node,
+                        shard,
+                        bytes,
+                        "hinted handoff: node left the cluster; deleting its queue"
+                    );
                     if let Ok(q) = Arc::try_unwrap(q) {
                         if let Err(e) = q.into_inner().destroy() {
                             tracing::warn!(node, shard, "hinted handoff: delete queue: {e}");
@@ -314,7 +324,12 @@ impl HintedHandoff {
             match purged {
                 Ok(0) => {}
                 Ok(bytes) => {
-                    tracing::warn!(node, shard, bytes, "hinted handoff: purged data older than max-age");
+                    tracing::warn!(
+                        node,
+                        shard,
+                        bytes,
+                        "hinted handoff: purged data older than max-age"
+                    );
                     self.stats_for(node)
                         .bytes_expired
                         .fetch_add(bytes, Ordering::Relaxed);
@@ -338,8 +353,12 @@ impl HintedHandoff {
 
     /// Statistics per destination.
     pub fn snapshot(&self) -> Vec<ProcessorSnapshot> {
-        let stats: Vec<(u64, Arc<ProcessorStats>)> =
-            self.stats.lock().iter().map(|(n, s)| (*n, s.clone())).collect();
+        let stats: Vec<(u64, Arc<ProcessorStats>)> = self
+            .stats
+            .lock()
+            .iter()
+            .map(|(n, s)| (*n, s.clone()))
+            .collect();
         let mut nodes: BTreeMap<u64, ProcessorSnapshot> = BTreeMap::new();
         let queues: Vec<(QueueKey, Arc<Mutex<Queue>>)> = self
             .queues
@@ -386,7 +405,9 @@ impl HintedHandoff {
             .range((node, 0)..=(node, u64::MAX))
             .map(|((_, s), _)| *s)
             .collect();
-        let sem = Arc::new(tokio::sync::Semaphore::new(self.cfg.retry_concurrency.max(1)));
+        let sem = Arc::new(tokio::sync::Semaphore::new(
+            self.cfg.retry_concurrency.max(1),
+        ));
         let mut tasks = tokio::task::JoinSet::new();
         for shard in shards {
             let Ok(permit) = sem.clone().acquire_owned().await else {
@@ -408,7 +429,13 @@ impl HintedHandoff {
         all
     }
 
-    async fn drain_queue(self: &Arc<Self>, node: u64, shard: u64, addr: &str, peers: &Peers) -> bool {
+    async fn drain_queue(
+        self: &Arc<Self>,
+        node: u64,
+        shard: u64,
+        addr: &str,
+        peers: &Peers,
+    ) -> bool {
         let Some(q) = self.queues.lock().get(&(node, shard)).cloned() else {
             return true;
         };
@@ -433,7 +460,10 @@ impl HintedHandoff {
             if req.points.is_empty() {
                 // Only undecodable blocks: skip them.
                 let q2 = q.clone();
-                if !matches!(tokio::task::spawn_blocking(move || q2.lock().advance(next)).await, Ok(Ok(()))) {
+                if !matches!(
+                    tokio::task::spawn_blocking(move || q2.lock().advance(next)).await,
+                    Ok(Ok(()))
+                ) {
                     return false;
                 }
                 continue;
@@ -451,7 +481,12 @@ impl HintedHandoff {
                         stats
                             .points_dropped
                             .fetch_add(r.dropped.max(1), Ordering::Relaxed);
-                        tracing::warn!(node, shard, "hinted handoff: destination refused queued points: {}", r.message);
+                        tracing::warn!(
+                            node,
+                            shard,
+                            "hinted handoff: destination refused queued points: {}",
+                            r.message
+                        );
                         true
                     }
                     WriteCode::Retryable => false,
@@ -470,8 +505,12 @@ impl HintedHandoff {
                 }
                 return false;
             }
-            stats.write_node_req_points.fetch_add(points, Ordering::Relaxed);
-            stats.write_shard_req_points.fetch_add(points, Ordering::Relaxed);
+            stats
+                .write_node_req_points
+                .fetch_add(points, Ordering::Relaxed);
+            stats
+                .write_shard_req_points
+                .fetch_add(points, Ordering::Relaxed);
             stats.bytes_read.fetch_add(bytes, Ordering::Relaxed);
             let q2 = q.clone();
             let advanced = tokio::task::spawn_blocking(move || q2.lock().advance(next)).await;
@@ -501,7 +540,10 @@ impl HintedHandoff {
         let mut backoff: BTreeMap<u64, (Duration, tokio::time::Instant)> = BTreeMap::new();
         let mut last_purge = tokio::time::Instant::now();
         let mut running: BTreeMap<u64, tokio::task::JoinHandle<bool>> = BTreeMap::new();
-        let tick = self.cfg.retry_interval.clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let tick = self
+            .cfg
+            .retry_interval
+            .clamp(Duration::from_millis(10), Duration::from_secs(1));
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(tick) => {}
@@ -537,6 +579,7 @@ impl HintedHandoff {
                 let _ = tokio::task::spawn_blocking(move || hh.purge(m.as_ref())).await;
             }
             let data = meta.data();
+            peers.set_cluster_id(data.cluster_id);
             for node in self.nodes_with_pending() {
                 if running.contains_key(&node) {
                     continue;

@@ -94,7 +94,10 @@ impl Queue {
         for e in fs::read_dir(dir)? {
             let name = e?.file_name();
             let Some(name) = name.to_str() else { continue };
-            if let Some(seq) = name.strip_suffix(".seg").and_then(|s| s.parse::<u64>().ok()) {
+            if let Some(seq) = name
+                .strip_suffix(".seg")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
                 segments.push(seq);
             }
         }

@@ -45,7 +45,7 @@ pub async fn vars(State(node): State<Arc<Node>>) -> Response {
     .await
     .unwrap_or_default();
     for st in stats {
-        let key = match st.tags.get("id") {
+        let key = match st.tags.get("id").or_else(|| st.tags.get("node")) {
             Some(id) => format!("{}:{id}", st.name),
             None => st.name.clone(),
         };
