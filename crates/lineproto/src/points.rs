@@ -12,6 +12,9 @@ use crate::escape::{unescape_field_key, unescape_measurement, unescape_string, u
 use crate::line::{FieldValueRef, Line};
 use crate::split::lines;
 
+/// Bytes of the shortest line that yields a point: `m f=1` and its newline.
+const MIN_POINT_LINE_BYTES: usize = 6;
+
 /// Result of [`parse_points`]: the valid points and one
 /// `unable to parse '<line>': <reason>` string per rejected line.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,8 +43,11 @@ pub fn scale_timestamp(ts: i64, precision: Precision) -> Result<i64, ErrorKind> 
 /// nanoseconds, not scaled) truncated down to a multiple of the precision,
 /// as InfluxDB 1.6 does (`SetPrecision`).
 pub fn parse_points(body: &[u8], precision: Precision, now_nanos: i64) -> ParsedPoints {
+    // One point per line at most, and no more than the body's bytes can
+    // hold: blank lines and comments must not reserve points.
+    let line_count = memchr::memchr_iter(b'\n', body).count() + 1;
     let mut out = ParsedPoints {
-        points: Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 1),
+        points: Vec::with_capacity(line_count.min(body.len() / MIN_POINT_LINE_BYTES + 1)),
         errors: Vec::new(),
     };
     for line in lines(body) {

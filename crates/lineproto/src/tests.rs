@@ -511,3 +511,22 @@ fn unescape_cases_like_influxdb() {
     assert_eq!(p.points[0].tags.len(), 1000);
     assert_eq!(p.points[0].key, models::series_key("m", &p.points[0].tags));
 }
+
+#[test]
+fn fuzz_blank_lines_reserve_no_points() {
+    // Found with the lineproto_parse_points fuzz target's allocation check:
+    // every newline reserved a `Point` (104 bytes), so a 25 MB body of
+    // newlines reserved 2.6 GB before parsing a single line.
+    let body = vec![b'\n'; 60_000];
+    let out = parse_points(&body, Precision::Nanosecond, 0);
+    assert!(out.points.is_empty() && out.errors.is_empty());
+    assert!(
+        out.points.capacity() <= body.len() / 6 + 1,
+        "reserved {} points for {} bytes",
+        out.points.capacity(),
+        body.len()
+    );
+    let dense = "m f=1\n".repeat(1000);
+    let out = parse_points(dense.as_bytes(), Precision::Nanosecond, 0);
+    assert_eq!(out.points.len(), 1000);
+}
