@@ -71,6 +71,33 @@ fn local_copy(c: &Cluster, node: &str) -> (i64, i64) {
     (row[1].as_i64().unwrap_or(0), row[2].as_i64().unwrap_or(0))
 }
 
+/// Each local shard's (id, values, checksum) on `node`, by id.
+fn digests(c: &Cluster, node: &str) -> Vec<(u64, u64, String)> {
+    let j = c
+        .node(node)
+        .unwrap()
+        .client()
+        .unwrap()
+        .get("/debug/shard-digest")
+        .unwrap()
+        .json()
+        .unwrap();
+    let mut out: Vec<(u64, u64, String)> = j["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_u64().unwrap(),
+                s["values"].as_u64().unwrap(),
+                s["checksum"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn write(c: &Cluster, node: &str, consistency: &str, from: i64, n: i64) -> (u16, String) {
     let body: String = (from..from + n)
         .map(|i| format!("m,k=s{} v={i}i {}\n", i % 7, 1_600_000_000_000_000_000 + i))

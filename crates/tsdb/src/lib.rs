@@ -86,6 +86,7 @@ mod cardinality;
 mod compact;
 mod config;
 mod cursor;
+mod digest;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -112,6 +113,7 @@ pub use config::{
     DEFAULT_MAX_TAGS_PER_SERIES,
 };
 pub use cursor::BlockCursor;
+pub use digest::{SeriesDigest, ShardDigest};
 pub use error::{Error, Result};
 pub use predicate::TagPredicate;
 pub use shard::{ReadStats, Shard};

@@ -1071,3 +1071,29 @@ fn l12_a_shard_that_fails_to_open_is_reported_and_refused() {
     assert!(!d.path().join("wal/db/rp/1").exists());
     assert!(store.try_shard(1).unwrap().is_none());
 }
+
+#[test]
+fn digests_are_equal_exactly_when_contents_are() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(cfg(d.path())).unwrap();
+    let a = store.create_shard("db", "rp", 1).unwrap();
+    let b = store.create_shard("db", "rp", 2).unwrap();
+    let pts: Vec<Point> = (0..50)
+        .map(|i| fpt(&format!("h{}", i % 3), i as f64, i))
+        .collect();
+    a.write_points(&pts).unwrap();
+    // The same points in another order and batching.
+    for chunk in pts.iter().rev().cloned().collect::<Vec<_>>().chunks(7) {
+        b.write_points(chunk).unwrap();
+    }
+    let (da, db) = (a.digest().unwrap(), b.digest().unwrap());
+    assert_eq!(da, db);
+    assert_eq!(da.values, 50);
+    assert_eq!(da.series.len(), 3);
+    // Flushed to data files, still equal.
+    a.flush().unwrap();
+    assert_eq!(a.digest().unwrap(), db);
+    // One value differs: the digest differs.
+    b.write_points(&[fpt("h0", 1000.0, 0)]).unwrap();
+    assert_ne!(b.digest().unwrap().checksum, da.checksum);
+}

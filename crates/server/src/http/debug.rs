@@ -75,3 +75,69 @@ pub async fn vars(State(node): State<Arc<Node>>) -> Response {
     )
         .into_response()
 }
+
+/// `GET /debug/shard-digest[?id=N]`: what this node's copies of its shards
+/// hold — per shard the number of values and a checksum over every (series,
+/// field, time, value); with `id`, per series and field too. Owners of a
+/// shard hold identical copies exactly when their digests are equal (tests
+/// compare replicas with it). Reads every value: for checks, not for
+/// dashboards.
+pub async fn shard_digest(
+    State(node): State<Arc<Node>>,
+    axum::extract::Query(params): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let id = match params.get("id").map(|s| s.parse::<u64>()) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({"error": "id must be a shard id"})),
+            )
+                .into_response()
+        }
+    };
+    let n = node.clone();
+    let result = tokio::task::spawn_blocking(move || -> Result<Value, String> {
+        let shards = match id {
+            Some(id) => vec![n
+                .store
+                .shard(id)
+                .ok_or_else(|| format!("shard {id} is not on this node"))?],
+            None => n.store.shards(),
+        };
+        let mut out = Vec::new();
+        for s in shards {
+            let d = s.digest().map_err(|e| e.to_string())?;
+            let mut entry = json!({
+                "id": s.id(),
+                "database": s.database(),
+                "retention_policy": s.retention_policy(),
+                "values": d.values,
+                "checksum": format!("{:016x}", d.checksum),
+            });
+            if id.is_some() {
+                entry["series"] = d
+                    .series
+                    .iter()
+                    .map(|x| {
+                        json!({"key": x.key, "field": x.field, "values": x.values,
+                               "checksum": format!("{:016x}", x.checksum)})
+                    })
+                    .collect();
+            }
+            out.push(entry);
+        }
+        Ok(json!({ "shards": out }))
+    })
+    .await;
+    match result {
+        Ok(Ok(v)) => axum::Json(v).into_response(),
+        Ok(Err(e)) => (StatusCode::NOT_FOUND, axum::Json(json!({ "error": e }))).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
+}

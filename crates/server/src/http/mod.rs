@@ -60,7 +60,9 @@ pub fn router(node: Arc<Node>) -> Router {
     if http.auth_enabled && http.ping_auth_enabled {
         ping = ping.route_layer(guard(false));
     }
-    let mut debug = Router::new().route("/debug/vars", get(debug::vars));
+    let mut debug = Router::new()
+        .route("/debug/vars", get(debug::vars))
+        .route("/debug/shard-digest", get(debug::shard_digest));
     if http.pprof_enabled {
         debug = debug.merge(profiling::routes());
     }
