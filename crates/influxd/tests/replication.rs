@@ -206,4 +206,9 @@ fn rf2_writes_reach_both_owners_and_hinted_handoff_fills_the_gap() {
         || local_copy(&c, "data-2") == total,
     );
     assert_eq!(local_copy(&c, "data-1"), total);
+    // The owners' shards compared directly: same values, same checksums.
+    let (d1, d2) = (digests(&c, "data-1"), digests(&c, "data-2"));
+    assert!(!d1.is_empty());
+    assert_eq!(d1, d2);
+    assert_eq!(d1.iter().map(|d| d.1).sum::<u64>(), total.0 as u64);
 }
