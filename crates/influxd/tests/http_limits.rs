@@ -208,3 +208,59 @@ fn m6_unimplemented_http_options_are_refused_at_start() {
         assert!(err.contains(text), "{option}: {err}");
     }
 }
+
+/// Sends a raw request and returns the answer's status line and body.
+fn raw_exchange(port: u16, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    s.write_all(request).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn m6_write_throttle_queues_then_refuses_like_influxdb() {
+    use std::io::Write;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let n = Influxd::start_in(
+        dir.path(),
+        "  max-concurrent-write-limit = 1\n  max-enqueued-write-limit = 1\n  enqueued-write-timeout = \"1s\"\n",
+    );
+    assert_eq!(n.query("CREATE DATABASE db", "").status, 200);
+    // A write whose body is still arriving holds the one running slot.
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", n.port)).unwrap();
+    slow.write_all(
+        b"POST /write?db=db HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\nConnection: close\r\n\r\ncpu v",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let port = n.port;
+    let request = b"POST /write?db=db HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\nConnection: close\r\n\r\ncpu v=2 2";
+    // The second waits in the queue, and gives up after the timeout.
+    let queued = std::thread::spawn(move || raw_exchange(port, request));
+    std::thread::sleep(Duration::from_millis(300));
+    // With the queue full, a third is refused at once.
+    let full = raw_exchange(port, request);
+    assert!(full.starts_with("HTTP/1.1 503"), "{full}");
+    assert!(full.contains("request throttled, queue full"), "{full}");
+    let queued = queued.join().unwrap();
+    assert!(queued.starts_with("HTTP/1.1 503"), "{queued}");
+    assert!(
+        queued.contains("request throttled, exceeds timeout"),
+        "{queued}"
+    );
+    // The slow write completes normally.
+    slow.write_all(b"=1 1").unwrap();
+    let mut got = String::new();
+    use std::io::Read;
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let _ = slow.read_to_string(&mut got);
+    assert!(got.starts_with("HTTP/1.1 204"), "{got}");
+    // And the throttle lets the next one in.
+    assert_eq!(n.write("db=db", "cpu v=3 3").status, 204);
+}
