@@ -245,6 +245,10 @@ pub struct HttpSection {
     /// A response the client does not read for this long is abandoned (and
     /// a streamed query stopped); 0: no limit.
     pub write_timeout: GoDuration,
+    /// `[http]` options of InfluxDB (or typos) Tidemark does not know:
+    /// kept to be named in a warning at start, never printed back.
+    #[serde(flatten, skip_serializing)]
+    pub unknown: std::collections::BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -410,6 +414,7 @@ impl Default for HttpSection {
             read_timeout: dur("5m"),
             idle_timeout: dur("3m"),
             write_timeout: dur("30s"),
+            unknown: Default::default(),
         }
     }
 }
@@ -498,6 +503,13 @@ impl Config {
 }
 
 impl HttpSection {
+    /// The `[http]` options in the file that Tidemark does not know, for a
+    /// warning at start (an InfluxDB 1.8 file has several, e.g.
+    /// `flux-enabled`, `max-header-bytes`, `access-log-path`).
+    pub fn unknown_options(&self) -> Vec<String> {
+        self.unknown.keys().cloned().collect()
+    }
+
     /// Refuses `[http]` options that are parsed but not implemented, so an
     /// operator never believes a setting protects them when it does not.
     pub fn check_supported(&self) -> Result<(), String> {
@@ -623,6 +635,23 @@ bind-address = "127.0.0.1:8088"
         assert!(err.contains("meta-internal-shared-secret"), "{err}");
         m.meta_internal_shared_secret = "s3cret".into();
         assert!(m.check_cluster_auth(true).is_ok());
+    }
+
+    #[test]
+    fn m6_unknown_http_options_are_named_not_silently_dropped() {
+        let cfg = Config::parse(
+            "[http]\n  max-header-bytes = 1048576\n  flux-enabled = false\n  max-row-limit = 5\n  read-timeout = \"1s\"\n  max-body-size = 1000\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.http.max_row_limit, 5);
+        assert_eq!(cfg.http.read_timeout.0, Duration::from_secs(1));
+        assert_eq!(
+            cfg.http.unknown_options(),
+            vec!["flux-enabled".to_string(), "max-header-bytes".to_string()]
+        );
+        // Known options only are printed back.
+        assert!(!cfg.to_toml().contains("flux-enabled"));
+        assert!(Config::default().http.unknown_options().is_empty());
     }
 
     #[test]

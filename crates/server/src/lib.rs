@@ -30,6 +30,13 @@ pub async fn run(
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ServerError> {
     config.http.check_supported().map_err(ServerError::Config)?;
+    let unknown = config.http.unknown_options();
+    if !unknown.is_empty() {
+        tracing::warn!(
+            "[http] options not supported by Tidemark are ignored: {}",
+            unknown.join(", ")
+        );
+    }
     let addr = config::bind_addr(&config.http.bind_address);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
