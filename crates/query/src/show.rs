@@ -266,7 +266,7 @@ pub fn execute(
                                 let expiry = if r.duration == 0 {
                                     g.end_time
                                 } else {
-                                    g.end_time + r.duration
+                                    g.end_time.saturating_add(r.duration)
                                 };
                                 vals.push(vec![
                                     Value::Integer(sh.id as i64),
@@ -311,7 +311,7 @@ pub fn execute(
                         let expiry = if r.duration == 0 {
                             g.end_time
                         } else {
-                            g.end_time + r.duration
+                            g.end_time.saturating_add(r.duration)
                         };
                         vals.push(vec![
                             Value::Integer(g.id as i64),

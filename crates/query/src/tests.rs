@@ -648,3 +648,45 @@ fn l12_query_needing_a_failed_shard_is_an_error_not_partial_data() {
         .to_string();
     assert!(werr.contains("is unavailable"), "{werr}");
 }
+
+/// M2 end to end: points at the first and last representable times are
+/// stored (each in a clipped shard group), and GROUP BY time and SHOW
+/// SHARDS over them answer without overflowing.
+#[test]
+fn m2_points_at_the_time_extremes_write_and_query() {
+    let e = env(ExecutorConfig::default());
+    assert_eq!(e.q("", "CREATE DATABASE db")[0].error, None);
+    let lines = format!("m v=1 {}\nm v=2 {}\n", models::MIN_NANOS, models::MAX_NANOS);
+    let pts = lineproto::parse_points(lines.as_bytes(), models::Precision::Nanosecond, 0);
+    assert!(pts.errors.is_empty(), "{:?}", pts.errors);
+    e.writer
+        .write(
+            "db",
+            "",
+            pts.points,
+            cluster::Consistency::One,
+            1_000_000_000_000_000_000,
+        )
+        .unwrap();
+    let hour = 3_600_000_000_000i64;
+    let first = format!(
+        "SELECT count(v) FROM m WHERE time >= {} AND time < {} GROUP BY time(1h)",
+        models::MIN_NANOS,
+        models::MIN_NANOS + 2 * hour
+    );
+    let last = format!(
+        "SELECT count(v) FROM m WHERE time > {} AND time <= {} GROUP BY time(1h)",
+        models::MAX_NANOS - 2 * hour,
+        models::MAX_NANOS
+    );
+    for q in [
+        first,
+        last,
+        "SHOW SHARDS".to_string(),
+        "SHOW SHARD GROUPS".to_string(),
+    ] {
+        let r = e.q("db", &q);
+        assert_eq!(r[0].error, None, "{q}");
+        assert!(!r[0].series.is_empty(), "{q}");
+    }
+}

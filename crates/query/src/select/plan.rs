@@ -78,7 +78,13 @@ impl Plan {
     pub fn window_start(&self, t: i64) -> i64 {
         match &self.zone {
             Some(z) => z.window_start(t, self.interval, self.offset),
-            None => t - (t - self.offset).rem_euclid(self.interval),
+            // In i128: near i64::MIN the window starts before the range
+            // (M2); it is clipped to the first representable time.
+            None => {
+                let t = i128::from(t);
+                let w = t - (t - i128::from(self.offset)).rem_euclid(i128::from(self.interval));
+                i64::try_from(w).unwrap_or(i64::MIN)
+            }
         }
     }
 
