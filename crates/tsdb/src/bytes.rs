@@ -85,12 +85,15 @@ pub(crate) fn next_frame<'a>(buf: &'a [u8], pos: &mut usize) -> Framed<'a> {
 /// of a log (to be reported). It can if, ignoring trailing zeros (a file
 /// extended before its data reached the disk), at most `max_record_bytes`
 /// follow and no intact frame starts inside them. The search checksums at
-/// most `max_hashed_bytes` in all; past that the tail counts as damage.
+/// most `max_hashed_bytes` in all, and only payloads `plausible` accepts
+/// (a cheap check of the format's own structure); past that budget the
+/// tail counts as damage.
 pub(crate) fn is_torn_tail(
     buf: &[u8],
     pos: usize,
     max_record_bytes: usize,
     max_hashed_bytes: usize,
+    plausible: impl Fn(&[u8]) -> bool,
 ) -> bool {
     let end = buf.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     if end <= pos {
@@ -99,12 +102,13 @@ pub(crate) fn is_torn_tail(
     if end - pos > max_record_bytes {
         return false;
     }
-    let tail = &buf[..end];
+    // An intact frame starts before `end` (its length is not zero) but may
+    // end in zeros of its own.
     let mut budget = max_hashed_bytes;
     for q in pos + 1..end {
-        let Some(h) = tail.get(q..q + 8) else { break };
+        let Some(h) = buf.get(q..q + 8) else { break };
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
-        if len == 0 || q + 8 + len > end {
+        if len == 0 || q + 8 + len > buf.len() || !plausible(&buf[q + 8..q + 8 + len]) {
             continue;
         }
         if len > budget {
@@ -112,7 +116,7 @@ pub(crate) fn is_torn_tail(
         }
         budget -= len;
         let mut p = q;
-        if matches!(next_frame(tail, &mut p), Framed::Record(_)) {
+        if matches!(next_frame(buf, &mut p), Framed::Record(_)) {
             return false;
         }
     }
@@ -234,18 +238,25 @@ mod tests {
             frame(&mut b, p);
         }
         let cut = b.len() - 3;
-        assert!(is_torn_tail(&b[..cut], 13 + 14, 1 << 20, 1 << 20));
+        assert!(is_torn_tail(&b[..cut], 13 + 14, 1 << 20, 1 << 20, |_| true));
         let mut z = b[..cut].to_vec();
         z.extend_from_slice(&[0u8; 100]);
-        assert!(is_torn_tail(&z, 13 + 14, 1 << 20, 1 << 20), "zero fill");
-        assert!(is_torn_tail(&[0u8; 64], 0, 16, 16), "only zeros");
+        assert!(
+            is_torn_tail(&z, 13 + 14, 1 << 20, 1 << 20, |_| true),
+            "zero fill"
+        );
+        assert!(is_torn_tail(&[0u8; 64], 0, 16, 16, |_| true), "only zeros");
         // a damaged first record followed by intact ones
         let mut d = b.clone();
         d[..4].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(!is_torn_tail(&d, 0, 1 << 20, 1 << 20));
+        assert!(!is_torn_tail(&d, 0, 1 << 20, 1 << 20, |_| true));
+        assert!(
+            is_torn_tail(&d, 0, 1 << 20, 1 << 20, |_| false),
+            "implausible"
+        );
         // more bytes than one record can hold, or than the budget allows
-        assert!(!is_torn_tail(&d, 0, 8, 1 << 20));
-        assert!(!is_torn_tail(&d, 0, 1 << 20, 4));
+        assert!(!is_torn_tail(&d, 0, 8, 1 << 20, |_| true));
+        assert!(!is_torn_tail(&d, 0, 1 << 20, 4, |_| true));
     }
 
     #[test]

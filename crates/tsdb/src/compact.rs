@@ -19,7 +19,7 @@ use crate::block::{chunk, merge_parts, remove_ranges};
 use crate::error::Result;
 use crate::shard::Shard;
 use crate::tombstone::{path_for, Tombstones};
-use crate::tsm::{TsmFile, TsmWriter};
+use crate::tsm::{PublishError, TsmFile, TsmWriter};
 use crate::vfs;
 
 const MIN_RUN: usize = 4;
@@ -60,7 +60,7 @@ pub(crate) fn compact(shard: &Shard, full: bool) -> Result<bool> {
     let Some(_guard) = shard.compaction_lock.try_lock() else {
         return Ok(false);
     };
-    if shard.is_closed() {
+    if shard.is_closed() || shard.unavailable().is_some() {
         return Ok(false);
     }
     let files = shard.state.read().files.clone();
@@ -137,15 +137,32 @@ fn merge(shard: &Shard, inputs: &[Arc<TsmFile>], level: u32) -> Result<()> {
                 t.add(ids, *a, *b)?;
             }
         }
-        let path = pending.publish()?;
+        let path = match pending.publish() {
+            Ok(p) => p,
+            Err(PublishError { error, in_place }) => {
+                // In place but maybe not durable: the next open loads the
+                // output or the inputs, so later deletes would have to reach
+                // both. Stop writes until a restart decides.
+                if in_place {
+                    shard.poison("compaction", &error);
+                }
+                return Err(error);
+            }
+        };
         let mut out: Vec<Arc<TsmFile>> = Vec::with_capacity(st.files.len());
         let mut placed = false;
         let output = if empty && late.is_empty() {
-            // everything was deleted: publish then drop the empty file
-            shard.vfs.remove_file(&path)?;
+            // everything was deleted: the empty file stays on disk, where it
+            // supersedes the inputs, until their removal is durable (below)
             None
         } else {
-            Some(Arc::new(TsmFile::open(&shard.vfs, &path)?))
+            match TsmFile::open(&shard.vfs, &path) {
+                Ok(f) => Some(Arc::new(f)),
+                Err(e) => {
+                    shard.poison("compaction", &e);
+                    return Err(e);
+                }
+            }
         };
         for f in st.files.iter() {
             if inputs.iter().any(|i| Arc::ptr_eq(f, i)) {
@@ -160,12 +177,20 @@ fn merge(shard: &Shard, inputs: &[Arc<TsmFile>], level: u32) -> Result<()> {
             }
         }
         st.files = Arc::new(out);
+        drop(st);
+        for f in inputs {
+            shard.vfs.remove_file(&f.path)?;
+            vfs::remove_if_present(&*shard.vfs, f.tombstones.path())?;
+        }
+        shard.vfs.sync_dir(&shard.dir)?;
+        if output.is_none() {
+            // Only now: removals may reach the disk in any order, and an
+            // input back without its tombstones and without the output
+            // superseding it would bring deleted values back.
+            shard.vfs.remove_file(&path)?;
+            shard.vfs.sync_dir(&shard.dir)?;
+        }
     }
-    for f in inputs {
-        shard.vfs.remove_file(&f.path)?;
-        vfs::remove_if_present(&*shard.vfs, f.tombstones.path())?;
-    }
-    shard.vfs.sync_dir(&shard.dir)?;
     shard.count_compaction();
     Ok(())
 }

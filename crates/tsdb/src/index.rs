@@ -377,7 +377,11 @@ pub(crate) fn replay(data: &[u8], path: &Path) -> Result<Replayed> {
                     format!("checksum mismatch at offset {pos}"),
                 ));
             }
-            Framed::Torn if !is_torn_tail(data, pos, MAX_RECORD_BYTES, MAX_RESYNC_HASHED_BYTES) => {
+            Framed::Torn
+                if !is_torn_tail(data, pos, MAX_RECORD_BYTES, MAX_RESYNC_HASHED_BYTES, |p| {
+                    (REC_SERIES..=REC_NEXT_IDS).contains(&p[0])
+                }) =>
+            {
                 // a damaged length field in the middle also reads as torn
                 return Err(Error::corrupt(
                     path,
@@ -461,7 +465,16 @@ impl Index {
             return Ok(());
         }
         let buf = std::mem::take(&mut log.pending);
-        let res = log.file.write_all(&buf).and_then(|()| log.file.sync_data());
+        let durable = log.durable_len;
+        // A failed append whose truncation failed too left a partial record:
+        // new records must follow intact ones, or reopening loses them.
+        let res = match log.file.size() {
+            Ok(n) if n == durable => Ok(()),
+            Ok(_) => log.file.set_len(durable),
+            Err(e) => Err(e),
+        }
+        .and_then(|()| log.file.write_all(&buf))
+        .and_then(|()| log.file.sync_data());
         match res {
             Ok(()) => {
                 log.durable_len += buf.len() as u64;

@@ -32,7 +32,7 @@ use crate::config::EngineConfig;
 use crate::cursor::Source;
 use crate::error::{Error, Result};
 use crate::index::Index;
-use crate::tsm::{self, TsmFile, TsmWriter};
+use crate::tsm::{self, PublishError, TsmFile, TsmWriter};
 use crate::vfs::{self, SharedVfs};
 use crate::wal::Wal;
 use crate::walrecord::{self, Apply, WriteEncoder};
@@ -83,6 +83,10 @@ pub struct Shard {
     last_write_ms: AtomicU64,
     closed: AtomicBool,
     replay_dropped_points: u64,
+    /// Set when a data file was put in place but its directory fsync (or
+    /// reading it back) failed: which files the next open loads is then
+    /// unknown, so writes and deletes are refused until a restart.
+    poisoned: Mutex<Option<String>>,
 }
 
 struct Replay<'a> {
@@ -244,7 +248,31 @@ impl Shard {
             last_write_ms: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             replay_dropped_points,
+            poisoned: Mutex::new(None),
         })
+    }
+
+    /// Why the shard refuses writes until a restart, if it does.
+    pub fn unavailable(&self) -> Option<String> {
+        self.poisoned.lock().clone()
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        match self.unavailable() {
+            Some(reason) => Err(Error::ShardUnavailable {
+                id: self.id,
+                reason,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops writes and deletes after `what` left a file in place whose
+    /// directory entry may not be durable (see `poisoned`).
+    pub(crate) fn poison(&self, what: &str, e: &Error) {
+        let reason = format!("{what} failed after publishing a data file ({e}); restart the node");
+        tracing::error!(shard = self.id, error = %e, "SHARD UNAVAILABLE for writes: {reason}");
+        self.poisoned.lock().get_or_insert(reason);
     }
 
     pub fn id(&self) -> u64 {
@@ -302,6 +330,7 @@ impl Shard {
         if self.is_closed() {
             return Err(Error::Closed);
         }
+        self.check_usable()?;
         if points.is_empty() {
             return Ok(());
         }
@@ -552,6 +581,7 @@ impl Shard {
         if series_ids.is_empty() || range.is_empty() {
             return Ok(());
         }
+        self.check_usable()?;
         {
             let _g = self.gate.write();
             let rec = walrecord::encode_delete(series_ids, range.min, range.max);
@@ -612,6 +642,7 @@ impl Shard {
 
     pub(crate) fn snapshot(&self) -> Result<bool> {
         let _s = self.snapshot_lock.lock();
+        self.check_usable()?;
         let (snap, gen) = {
             let _g = self.gate.write();
             let mut st = self.state.write();
@@ -664,8 +695,22 @@ impl Shard {
                     return Err(e);
                 }
             }
-            let path = pending.publish()?;
-            let file = Arc::new(TsmFile::open(&self.vfs, &path)?);
+            let path = match pending.publish() {
+                Ok(p) => p,
+                Err(PublishError { error, in_place }) => {
+                    if in_place {
+                        self.poison("cache snapshot", &error);
+                    }
+                    return Err(error);
+                }
+            };
+            let file = match TsmFile::open(&self.vfs, &path) {
+                Ok(f) => Arc::new(f),
+                Err(e) => {
+                    self.poison("cache snapshot", &e);
+                    return Err(e);
+                }
+            };
             let mut files: Vec<Arc<TsmFile>> = st.files.iter().cloned().collect();
             files.push(file);
             files.sort_by_key(|f| f.min_gen);

@@ -57,8 +57,11 @@ impl Shared {
 }
 
 /// A shard found on disk that could not be opened (corrupt file, I/O
-/// error). Its data is not served: queries and writes that need it get
-/// [`Error::ShardUnavailable`] instead of silently partial answers.
+/// error): its data is not served, queries and writes that need it get
+/// [`Error::ShardUnavailable`] instead of silently partial answers. Also
+/// listed: an open shard that refuses writes until a restart because a data
+/// file was put in place but its directory fsync failed (it still serves
+/// reads).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedShard {
     pub id: u64,
@@ -237,9 +240,23 @@ impl Store {
         }
     }
 
-    /// Shards found on disk at open that could not be opened (ascending id).
+    /// Shards found on disk at open that could not be opened, and open
+    /// shards that refuse writes until a restart (ascending id).
     pub fn failed_shards(&self) -> Vec<FailedShard> {
-        self.shared.failed.read().values().cloned().collect()
+        let mut out: Vec<FailedShard> = self.shared.failed.read().values().cloned().collect();
+        for s in self.shards() {
+            if let Some(error) = s.unavailable() {
+                out.push(FailedShard {
+                    id: s.id(),
+                    database: s.database().to_string(),
+                    retention_policy: s.retention_policy().to_string(),
+                    path: s.path().to_path_buf(),
+                    error,
+                });
+            }
+        }
+        out.sort_by_key(|f| f.id);
+        out
     }
 
     pub fn shards(&self) -> Vec<Arc<Shard>> {

@@ -8,18 +8,19 @@
 //! `[len u32][crc32 u32][payload]`, payload = `min i64 LE, max i64 LE,
 //! n u32 LE, n × series id u64 LE`. Each record is appended and fsynced before
 //! the delete is acknowledged (the first record a process appends also
-//! fsyncs the directory, so a new file's entry is durable); a torn tail is
-//! ignored on load.
+//! fsyncs the directory, so a new file's entry is durable). A torn tail (a
+//! crash or a failed append) is ignored on load and cut off before the next
+//! append, so records always follow intact ones; a damaged record followed
+//! by intact ones is corruption (deleted values must not silently return).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
 
-use crate::bytes::{frame, next_frame, Framed, Reader};
+use crate::bytes::{frame, is_torn_tail, next_frame, Framed, Reader};
 use crate::error::{Error, Result};
-use crate::vfs::SharedVfs;
+use crate::vfs::{SharedVfs, VfsFile};
 
 pub(crate) fn path_for(tsm: &Path) -> PathBuf {
     let mut s = tsm.as_os_str().to_os_string();
@@ -34,6 +35,19 @@ struct Inner {
     log: Vec<(Vec<u64>, i64, i64)>,
     /// Whether this process made the file's directory entry durable.
     dir_synced: bool,
+    /// Length of the intact records; anything after is a torn tail.
+    len: u64,
+}
+
+/// Checksum work spent telling a torn tail from damage in the middle.
+const MAX_RESYNC_HASHED_BYTES: usize = 64 << 20;
+
+/// Whether `p` has a tombstone record's shape: 20 bytes, then as many
+/// series ids as it says.
+fn plausible(p: &[u8]) -> bool {
+    let Some(n) = p.get(16..20) else { return false };
+    let n = u32::from_le_bytes([n[0], n[1], n[2], n[3]]) as usize;
+    n.checked_mul(8).and_then(|b| b.checked_add(20)) == Some(p.len())
 }
 
 #[derive(Debug)]
@@ -54,11 +68,25 @@ fn encode(ids: &[u64], min: i64, max: i64) -> Vec<u8> {
     p
 }
 
-/// Decodes the records of a `.tomb` file; a torn or corrupt tail ends it.
+/// Decodes the records of a `.tomb` file; a torn tail ends it, damage
+/// followed by intact records is corruption.
 fn decode(data: &[u8], path: &Path) -> Result<Inner> {
     let mut inner = Inner::default();
     let mut pos = 0;
-    while let Framed::Record(p) = next_frame(data, &mut pos) {
+    loop {
+        let p = match next_frame(data, &mut pos) {
+            Framed::Record(p) => p,
+            Framed::End => break,
+            Framed::Torn | Framed::BadChecksum => {
+                if is_torn_tail(data, pos, data.len(), MAX_RESYNC_HASHED_BYTES, plausible) {
+                    break;
+                }
+                return Err(Error::corrupt(
+                    path,
+                    format!("damaged tombstone record at offset {pos} followed by more data"),
+                ));
+            }
+        };
         let mut r = Reader::new(p);
         let rec = (|| {
             let min = r.i64()?;
@@ -77,6 +105,7 @@ fn decode(data: &[u8], path: &Path) -> Result<Inner> {
         }
         inner.log.push(rec);
     }
+    inner.len = pos as u64;
     Ok(inner)
 }
 
@@ -112,22 +141,42 @@ impl Tombstones {
         let mut buf = Vec::new();
         frame(&mut buf, &encode(ids, min, max));
         let mut inner = self.inner.write();
+        let good = inner.len;
         let mut f = self.vfs.open_append(&self.path)?;
-        f.write_all(&buf)?;
+        if let Err(e) = self.append(&mut *f, good, &buf, inner.dir_synced) {
+            // Cut the partial record off now (or before the next append).
+            if let Err(t) = f.set_len(good) {
+                tracing::error!(path = %self.path.display(), error = %t, "cannot truncate a failed tombstone append");
+            }
+            return Err(e);
+        }
+        inner.dir_synced = true;
+        inner.len = good + buf.len() as u64;
+        for &id in ids {
+            inner.by_series.entry(id).or_default().push((min, max));
+        }
+        inner.log.push((ids.to_vec(), min, max));
+        Ok(())
+    }
+
+    /// Appends `buf` after the `good` bytes of intact records and makes it
+    /// durable (with the directory entry, unless `dir_synced`).
+    fn append(&self, f: &mut dyn VfsFile, good: u64, buf: &[u8], dir_synced: bool) -> Result<()> {
+        if f.size()? != good {
+            // a torn tail (a crash, or a failed append): new records must
+            // follow intact ones, or reloading stops before them
+            f.set_len(good)?;
+        }
+        f.write_all(buf)?;
         f.sync_all()?;
-        if !inner.dir_synced {
+        if !dir_synced {
             // The file may be new (or made by a process that died before
             // its directory fsync): an fsynced file whose entry is lost
             // would bring the deleted values back.
             if let Some(dir) = self.path.parent() {
                 self.vfs.sync_dir(dir)?;
             }
-            inner.dir_synced = true;
         }
-        for &id in ids {
-            inner.by_series.entry(id).or_default().push((min, max));
-        }
-        inner.log.push((ids.to_vec(), min, max));
         Ok(())
     }
 
@@ -183,5 +232,40 @@ mod tests {
         assert!(t.ranges(3).is_empty());
         assert_eq!(t.count(), 2);
         assert_eq!(t.since(1), vec![(vec![2], 30, 40)]);
+    }
+
+    #[test]
+    fn records_after_a_torn_tail_survive_reloading() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.tsm.tomb");
+        let vfs: SharedVfs = std::sync::Arc::new(crate::vfs::StdFs);
+        let t = Tombstones::open(vfs.clone(), &p).unwrap();
+        t.add(&[1], 10, 20).unwrap();
+        // a crash (or a failed append) left half a record
+        let mut data = std::fs::read(&p).unwrap();
+        let good = data.len();
+        let mut half = Vec::new();
+        frame(&mut half, &encode(&[2], 30, 40));
+        data.extend_from_slice(&half[..half.len() / 2]);
+        std::fs::write(&p, &data).unwrap();
+        let t = Tombstones::open(vfs.clone(), &p).unwrap();
+        assert_eq!(t.count(), 1);
+        t.add(&[3], 50, 60).unwrap();
+        let t = Tombstones::open(vfs.clone(), &p).unwrap();
+        assert_eq!(
+            t.ranges(3),
+            vec![(50, 60)],
+            "the record after the torn tail"
+        );
+        assert!(t.ranges(2).is_empty());
+        // damage before intact records is an error, not silently fewer deletes
+        let mut data = std::fs::read(&p).unwrap();
+        data[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&p, &data).unwrap();
+        assert!(matches!(
+            Tombstones::open(vfs, &p),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(good > 0);
     }
 }

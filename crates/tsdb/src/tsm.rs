@@ -274,6 +274,16 @@ impl TsmWriter {
     }
 }
 
+/// Why [`PendingTsm::publish`] failed.
+#[derive(Debug)]
+pub(crate) struct PublishError {
+    pub(crate) error: Error,
+    /// The file is in place under its final name (only the directory fsync
+    /// failed): the next open may load it, so the caller cannot treat the
+    /// publication as not having happened.
+    pub(crate) in_place: bool,
+}
+
 /// A complete, fsynced data file still under its temporary name.
 pub(crate) struct PendingTsm {
     vfs: SharedVfs,
@@ -288,10 +298,20 @@ impl PendingTsm {
     }
 
     /// Atomically renames the file into place and fsyncs the directory.
-    pub(crate) fn publish(self) -> Result<PathBuf> {
-        self.vfs.rename(&self.tmp, &self.path)?;
+    pub(crate) fn publish(self) -> std::result::Result<PathBuf, PublishError> {
+        if let Err(e) = self.vfs.rename(&self.tmp, &self.path) {
+            return Err(PublishError {
+                error: e.into(),
+                in_place: false,
+            });
+        }
         if let Some(dir) = self.path.parent() {
-            self.vfs.sync_dir(dir)?;
+            if let Err(e) = self.vfs.sync_dir(dir) {
+                return Err(PublishError {
+                    error: e.into(),
+                    in_place: true,
+                });
+            }
         }
         Ok(self.path)
     }

@@ -31,7 +31,9 @@
 //! a checksum mismatch ends the segment: in the last segment the file is
 //! truncated there (the tail was never acknowledged); in an earlier segment
 //! the rest of that segment is skipped with an error log. New writes always go
-//! to a fresh segment.
+//! to a fresh segment. Segments are removed oldest first, each removal
+//! durable before the next, so replay never sees a segment without the
+//! newer ones (a DELETE must not lose to the writes it deleted).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -330,7 +332,9 @@ impl Wal {
         Ok(next - 1)
     }
 
-    /// Deletes closed segments with id ≤ `upto`.
+    /// Deletes closed segments with id ≤ `upto`, oldest first, each removal
+    /// made durable before the next: replay must never see an older segment
+    /// (writes) without a newer one (the DELETE that followed them).
     pub(crate) fn remove_upto(&self, upto: u64) -> Result<()> {
         let current = self
             .state
@@ -345,9 +349,9 @@ impl Wal {
                 self.vfs.remove_file(&p)?;
                 self.bytes
                     .fetch_sub(len.min(self.bytes()), Ordering::Relaxed);
+                self.vfs.sync_dir(&self.dir)?;
             }
         }
-        self.vfs.sync_dir(&self.dir)?;
         Ok(())
     }
 }

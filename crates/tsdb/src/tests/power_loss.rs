@@ -469,3 +469,129 @@ fn power_loss_during_concurrent_writes_snapshots_and_compactions() {
         );
     }
 }
+
+/// WAL segments are removed oldest first, each removal durable before the
+/// next: were a newer segment's removal to reach the disk while an older
+/// one survived, replay would apply the older segment's writes without the
+/// newer segment's DELETE, and deleted values would come back. Here the
+/// written value and its delete sit in two segments (a failed commit group
+/// abandoned the first), a snapshot then removes both and the directory
+/// fsync after the removals fails; the unsynced removals reach the disk in
+/// any order.
+#[test]
+fn wal_segments_are_removed_oldest_first_so_deletes_stay_applied() {
+    for seed in 0..48u64 {
+        let d = tempfile::tempdir().unwrap();
+        let live = d.path().join("live");
+        let fs = CrashFs::new(&live).unwrap();
+        let store = open(&live, &fs).unwrap();
+        let s = store.create_shard("db", "rp", 1).unwrap();
+        s.write_points(&[fpt("a", 1.0, 1), fpt("a", 2.0, 2)])
+            .unwrap();
+        fs.fail(Op::Sync, ".wal", 1, 1);
+        assert!(s.write_points(&[fpt("a", 3.0, 3)]).is_err());
+        let id = s.series_by_key("cpu,host=a").unwrap().id;
+        s.delete(&[id], TimeRange::new(1, 1)).unwrap();
+        // the snapshot's WAL roll syncs the directory once; fail the next one
+        fs.fail_after(Op::SyncDir, "wal/db", 1, 1, 1);
+        let _ = s.flush();
+        let image = fs.power_cut(Some(seed));
+        drop(s);
+        drop(store);
+        let (store, _fs) = recover(&image, &d.path().join("after"));
+        let got = contents(&store);
+        let times: Vec<i64> = got
+            .get("a")
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default();
+        assert!(
+            !times.contains(&1),
+            "seed {seed}: deleted value is back: {times:?}"
+        );
+        assert!(
+            times.contains(&2),
+            "seed {seed}: acknowledged value lost: {times:?}"
+        );
+    }
+}
+
+/// A compaction whose inputs were entirely deleted publishes an empty
+/// output and must remove the inputs (and their tombstones) durably before
+/// removing that output: otherwise an input could come back without its
+/// tombstones and nothing superseding it. The directory fsync after the
+/// removals fails here, and the unsynced removals reach the disk in any
+/// order.
+#[test]
+fn compaction_with_an_empty_output_keeps_deleted_values_deleted() {
+    for seed in 0..48u64 {
+        let d = tempfile::tempdir().unwrap();
+        let live = d.path().join("live");
+        let fs = CrashFs::new(&live).unwrap();
+        let store = open(&live, &fs).unwrap();
+        let s = store.create_shard("db", "rp", 1).unwrap();
+        for f in 0..2i64 {
+            let pts: Vec<Point> = (1..=10).map(|i| fpt("a", 1.0, f * 10 + i)).collect();
+            s.write_points(&pts).unwrap();
+            s.flush().unwrap();
+        }
+        let id = s.series_by_key("cpu,host=a").unwrap().id;
+        s.delete(&[id], TimeRange::new(1, 20)).unwrap();
+        // publishing the output syncs the directory once; fail the next one
+        fs.fail_after(Op::SyncDir, "data/db", 1, 1, 1);
+        let _ = s.compact(true);
+        let image = fs.power_cut(Some(seed));
+        drop(s);
+        drop(store);
+        let (store, _fs) = recover(&image, &d.path().join("after"));
+        let got = contents(&store);
+        assert!(
+            got.get("a").is_none_or(|m| m.is_empty()),
+            "seed {seed}: deleted values are back: {got:?}"
+        );
+    }
+}
+
+/// A snapshot whose data file was renamed into place but whose directory
+/// fsync failed leaves the shard not knowing which files the next open
+/// loads (that file, if its entry reached the disk, would miss the
+/// tombstones of every later delete). The shard then refuses writes and
+/// deletes until a restart, says so in `failed_shards`, and whatever the
+/// disk kept, the acknowledged writes are there after recovery.
+#[test]
+fn a_failed_directory_fsync_after_publishing_stops_writes_until_restart() {
+    for seed in 0..16u64 {
+        let d = tempfile::tempdir().unwrap();
+        let live = d.path().join("live");
+        let fs = CrashFs::new(&live).unwrap();
+        let store = open(&live, &fs).unwrap();
+        let s = store.create_shard("db", "rp", 1).unwrap();
+        let pts: Vec<Point> = (1..=5).map(|i| fpt("a", i as f64, i)).collect();
+        s.write_points(&pts).unwrap();
+        fs.fail(Op::SyncDir, "data/db", 1, 1);
+        assert!(s.flush().is_err());
+        let e = s.write_points(&[fpt("a", 9.0, 9)]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("shard 1 is unavailable: cache snapshot failed"),
+            "{e}"
+        );
+        let id = s.series_by_key("cpu,host=a").unwrap().id;
+        assert!(s.delete(&[id], TimeRange::new(1, 2)).is_err());
+        assert_eq!(store.failed_shards().len(), 1);
+        // reads still answer from memory
+        assert_eq!(
+            read_all(&s, "a", "value", TimeRange::ALL).0,
+            vec![1, 2, 3, 4, 5]
+        );
+        let torn = (seed % 2 == 1).then_some(seed);
+        let image = fs.power_cut(torn);
+        drop(s);
+        drop(store);
+        let (store, _fs) = recover(&image, &d.path().join("after"));
+        assert!(store.failed_shards().is_empty(), "a restart clears it");
+        let got = contents(&store);
+        let times: Vec<i64> = got["a"].keys().copied().collect();
+        assert_eq!(times, vec![1, 2, 3, 4, 5], "seed {seed}");
+        let s = store.shard(1).unwrap();
+        s.write_points(&[fpt("a", 9.0, 9)]).unwrap();
+    }
+}

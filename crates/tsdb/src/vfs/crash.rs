@@ -15,7 +15,8 @@
 //! * strict: each file as of its last fsync; each directory's entries as of
 //!   its last fsync (a file never made durable in its directory vanishes);
 //! * torn (seeded): additionally a random prefix of each directory's later
-//!   entry changes, and for a file written past its fsynced length a random
+//!   entry changes plus a random subset of its later removals (unlinks may
+//!   reach the disk in any order), and for a file written past its fsynced length a random
 //!   prefix of the unsynced bytes, sometimes as zeros (size updated before
 //!   the data).
 //!
@@ -72,6 +73,8 @@ enum Node {
 struct Fault {
     op: Op,
     path_part: String,
+    /// Matching operations to let through before failing.
+    skip: u64,
     remaining: u64,
     /// Fail one matching operation in `one_in` (1 = every one).
     one_in: u64,
@@ -114,11 +117,12 @@ fn injected(what: &str) -> io::Error {
     io::Error::other(format!("injected {what} error"))
 }
 
+/// xorshift64, high half (the low bits of nearby states are correlated).
 fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;
     *s ^= *s >> 7;
     *s ^= *s << 17;
-    *s
+    *s >> 32
 }
 
 impl Model {
@@ -196,12 +200,20 @@ impl Model {
         }
         let p = path.to_string_lossy();
         let mut rng = self.rng;
-        let hit = self.faults.iter_mut().find(|f| {
-            f.op == op
-                && f.remaining > 0
-                && p.contains(&f.path_part)
-                && xorshift(&mut rng).is_multiple_of(f.one_in)
-        });
+        let mut hit = None;
+        for f in self.faults.iter_mut() {
+            if f.op != op || f.remaining == 0 || !p.contains(&f.path_part) {
+                continue;
+            }
+            if f.skip > 0 {
+                f.skip -= 1;
+                continue;
+            }
+            if xorshift(&mut rng).is_multiple_of(f.one_in) {
+                hit = Some(f);
+                break;
+            }
+        }
         self.rng = rng;
         if let Some(f) = hit {
             f.remaining -= 1;
@@ -211,7 +223,7 @@ impl Model {
     }
 
     fn capture(&self, torn: Option<u64>) -> Image {
-        let mut rng = torn.map(|s| s | 1);
+        let mut rng = torn.map(|s| s.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let mut entries = Vec::new();
         self.capture_dir(ROOT, PathBuf::new(), &mut rng, &mut entries);
         Image { entries }
@@ -244,6 +256,14 @@ impl Model {
                     DirOp::Rename(a, b, i) => {
                         entries.remove(a);
                         entries.insert(b.clone(), *i);
+                    }
+                }
+            }
+            // Unsynced removals may reach the disk in any order.
+            for op in &pending[k..] {
+                if let DirOp::Remove(n) = op {
+                    if xorshift(r).is_multiple_of(2) {
+                        entries.remove(n);
                     }
                 }
             }
@@ -372,9 +392,15 @@ impl CrashFs {
     /// Fails the next `times` operations of kind `op` whose path contains
     /// `path_part`, each with probability 1/`one_in`.
     pub(crate) fn fail(&self, op: Op, path_part: &str, times: u64, one_in: u64) {
+        self.fail_after(op, path_part, 0, times, one_in);
+    }
+
+    /// Like [`CrashFs::fail`], after letting `skip` matching operations through.
+    pub(crate) fn fail_after(&self, op: Op, path_part: &str, skip: u64, times: u64, one_in: u64) {
         self.m.lock().faults.push(Fault {
             op,
             path_part: path_part.to_string(),
+            skip,
             remaining: times,
             one_in: one_in.max(1),
         });
