@@ -6,7 +6,16 @@
 //!
 //! Entry points: [`parse_query`], [`parse_query_with_params`],
 //! [`parse_statement`], [`parse_expr`]; every AST node implements `Display`
-//! with InfluxDB's canonical text (parse -> print -> parse is the identity).
+//! with InfluxDB's canonical text (parse -> print -> parse is the identity),
+//! except that passwords print as `[REDACTED]` as in InfluxDB: statement
+//! texts reach SHOW QUERIES, logs and errors. `Statement::unredacted()` /
+//! `Query::unredacted()` print them with passwords for the rare caller that
+//! must reproduce the statement.
+//!
+//! Limits (parser/mod.rs) keep every recursive consumer of an AST within a
+//! 2 MiB stack: 256 nested terms, 512 levels of expression tree, 20,000
+//! operators and 32 nested subqueries per statement; long AND/OR runs are
+//! built balanced.
 //! `ParseError`'s `Display` is InfluxDB's text without the
 //! `error parsing query: ` prefix, positions included.
 //!

@@ -172,8 +172,12 @@ fn fmt_binary(f: &mut Formatter<'_>, b: &BinaryExpr) -> fmt::Result {
     }
     for node in spine.iter().rev() {
         write!(f, " {} ", node.op.as_str())?;
-        let rhs_paren =
-            matches!(&node.rhs, Expr::Binary(r) if r.op.precedence() <= node.op.precedence());
+        // AND and OR are associative (and alone at their precedence): a
+        // balanced run (see the parser) prints as the flat text it came from.
+        let rhs_paren = matches!(&node.rhs, Expr::Binary(r)
+            if r.op.precedence() < node.op.precedence()
+                || (r.op.precedence() == node.op.precedence()
+                    && !matches!(node.op, BinaryOp::And | BinaryOp::Or)));
         if rhs_paren {
             write!(f, "({})", node.rhs)?;
         } else {
@@ -407,6 +411,76 @@ fn opt_module(f: &mut Formatter<'_>, m: &Option<String>) -> fmt::Result {
         write!(f, " FOR {}", quote_string(m))?;
     }
     Ok(())
+}
+
+/// What InfluxDB prints in place of a password (`CREATE USER`, `SET
+/// PASSWORD`): statement texts end up in SHOW QUERIES, logs and error
+/// messages.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// `CREATE USER` / `SET PASSWORD` with `password` printed as given
+/// ([`REDACTED`] or the quoted password).
+fn fmt_password_statement(f: &mut Formatter<'_>, s: &Statement, password: &str) -> fmt::Result {
+    match s {
+        Statement::CreateUser { name, admin, .. } => {
+            write!(
+                f,
+                "CREATE USER {} WITH PASSWORD {password}",
+                quote_ident(name)
+            )?;
+            if *admin {
+                f.write_str(" WITH ALL PRIVILEGES")?;
+            }
+            Ok(())
+        }
+        Statement::SetPassword { name, .. } => {
+            write!(f, "SET PASSWORD FOR {} = {password}", quote_ident(name))
+        }
+        other => write!(f, "{other}"),
+    }
+}
+
+/// Prints a statement or query with its passwords, i.e. text that parses
+/// back to the same AST. Only for what must reproduce the statement
+/// (round-trip tests, forwarding a statement verbatim); never log it.
+pub struct Unredacted<'a, T>(pub &'a T);
+
+impl Statement {
+    /// This statement's text with passwords (see [`Unredacted`]); plain
+    /// `Display` prints `[REDACTED]` in their place, as InfluxDB does.
+    pub fn unredacted(&self) -> Unredacted<'_, Statement> {
+        Unredacted(self)
+    }
+}
+
+impl Query {
+    /// The query's text with passwords (see [`Unredacted`]).
+    pub fn unredacted(&self) -> Unredacted<'_, Query> {
+        Unredacted(self)
+    }
+}
+
+impl Display for Unredacted<'_, Statement> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Statement::CreateUser { password, .. } | Statement::SetPassword { password, .. } => {
+                fmt_password_statement(f, self.0, &quote_string(password))
+            }
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+impl Display for Unredacted<'_, Query> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.0.statements.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";\n")?;
+            }
+            write!(f, "{}", s.unredacted())?;
+        }
+        Ok(())
+    }
 }
 
 impl Display for Statement {
@@ -663,29 +737,10 @@ impl Display for Statement {
                 quote_ident(name),
                 quote_ident(database)
             ),
-            S::CreateUser {
-                name,
-                password,
-                admin,
-            } => {
-                write!(
-                    f,
-                    "CREATE USER {} WITH PASSWORD {}",
-                    quote_ident(name),
-                    quote_string(password)
-                )?;
-                if *admin {
-                    f.write_str(" WITH ALL PRIVILEGES")?;
-                }
-                Ok(())
+            S::CreateUser { .. } | S::SetPassword { .. } => {
+                fmt_password_statement(f, self, REDACTED)
             }
             S::DropUser { name } => write!(f, "DROP USER {}", quote_ident(name)),
-            S::SetPassword { name, password } => write!(
-                f,
-                "SET PASSWORD FOR {} = {}",
-                quote_ident(name),
-                quote_string(password)
-            ),
             S::Grant {
                 privilege,
                 database,

@@ -6,7 +6,7 @@
 
 mod display;
 
-pub use display::{quote_ident, quote_ident_segments, quote_string};
+pub use display::{quote_ident, quote_ident_segments, quote_string, Unredacted, REDACTED};
 
 use std::fmt;
 

@@ -55,6 +55,10 @@ pub(crate) struct Parser<'a> {
     depth: usize,
     /// Binary operators parsed in the current statement.
     ops: usize,
+    /// Subqueries open around the current position.
+    subqueries: usize,
+    /// Position of the last binary operator read.
+    op_pos: Pos,
 }
 
 /// Limits that keep recursive consumers of the AST (printing, dropping,
@@ -62,6 +66,21 @@ pub(crate) struct Parser<'a> {
 /// queries stay far below them.
 pub(crate) const MAX_NESTING: usize = 256;
 pub(crate) const MAX_OPERATORS: usize = 20_000;
+/// Deepest expression tree a statement may hold (every `Binary`, `Paren`
+/// and `Call` node is a level). Recursive consumers — printing, cloning,
+/// dropping, type checking, per-row evaluation — stay within a 2 MiB stack
+/// at this depth.
+pub(crate) const MAX_EXPR_DEPTH: usize = 512;
+/// AND/OR runs of at least this many terms are built as balanced trees
+/// instead of InfluxDB's left-deep ones: a 10,000-term Grafana condition is
+/// 14 levels deep instead of 10,000. Both shapes have the same truth value
+/// (AND/OR are associative in InfluxQL's evaluation) and print the same
+/// text; shorter runs keep InfluxDB's exact shape.
+pub(crate) const REBALANCE_MIN_TERMS: usize = 64;
+/// Deepest subquery nesting (`FROM (SELECT ... FROM (SELECT ...))`). The
+/// executor runs each level on the stack of the one above it; InfluxDB has
+/// no such limit, real queries use a handful of levels.
+pub(crate) const MAX_SUBQUERY_DEPTH: usize = 32;
 
 fn unexpected(t: &Lexed, expected: &[&str]) -> ParseError {
     ParseError::unexpected(tokstr(t.tok, &t.lit), expected, t.pos)
@@ -82,6 +101,8 @@ impl<'a> Parser<'a> {
             params,
             depth: 0,
             ops: 0,
+            subqueries: 0,
+            op_pos: Pos::default(),
         }
     }
 
@@ -378,6 +399,7 @@ impl<'a> Parser<'a> {
     pub(crate) fn parse_statement(&mut self) -> PResult<Statement> {
         self.depth = 0;
         self.ops = 0;
+        self.subqueries = 0;
         stmt::dispatch(self)
     }
 }

@@ -154,11 +154,21 @@ impl Parser<'_> {
             return Ok(Source::Measurement(m));
         }
         if subqueries {
-            if self.scan_ws().tok == Token::LParen {
-                self.parse_tokens(&[Token::Select])?;
-                let s = self.parse_select(TargetRequirement::Subquery)?;
-                self.parse_tokens(&[Token::RParen])?;
-                return Ok(Source::SubQuery(Box::new(s)));
+            let t = self.scan_ws();
+            if t.tok == Token::LParen {
+                if self.subqueries >= super::MAX_SUBQUERY_DEPTH {
+                    return Err(ParseError::msg(
+                        format!(
+                            "subqueries nested too deeply (limit {})",
+                            super::MAX_SUBQUERY_DEPTH
+                        ),
+                        t.pos,
+                    ));
+                }
+                self.subqueries += 1;
+                let s = self.parse_subquery();
+                self.subqueries -= 1;
+                return s;
             }
             self.unscan();
         }
@@ -185,6 +195,14 @@ impl Parser<'_> {
             }
         }
         Ok(Source::Measurement(m))
+    }
+
+    /// `SELECT ...)` of a subquery; `(` is already consumed.
+    fn parse_subquery(&mut self) -> PResult<Source> {
+        self.parse_tokens(&[Token::Select])?;
+        let s = self.parse_select(TargetRequirement::Subquery)?;
+        self.parse_tokens(&[Token::RParen])?;
+        Ok(Source::SubQuery(Box::new(s)))
     }
 
     pub(crate) fn parse_condition(&mut self) -> PResult<Option<Expr>> {

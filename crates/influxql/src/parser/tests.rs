@@ -11,7 +11,7 @@ fn check(q: &str, want: &str) {
         Ok(s) => s,
         Err(e) => panic!("{q}: {e}"),
     };
-    let printed = s.to_string();
+    let printed = s.unredacted().to_string();
     assert_eq!(printed, want, "canonical text of {q}");
     let again = parse_statement(&printed).unwrap_or_else(|e| panic!("reparse {printed}: {e}"));
     assert_eq!(again, s, "round trip of {q}");
@@ -455,4 +455,134 @@ fn fuzz_empty_measurement_name_prints_quoted() {
         "SELECT * INTO db.rp.:MEASUREMENT FROM /cpu.*/",
         "SELECT * INTO db.rp.:MEASUREMENT FROM /cpu.*/",
     );
+}
+
+/// InfluxDB's tree construction (insert `op rhs` by descending the right
+/// spine while the operator there binds looser), kept as the reference the
+/// parser's chain builder must reproduce.
+fn reference_insert(slot: &mut Expr, op: BinaryOp, rhs: Expr) {
+    match slot {
+        Expr::Binary(b) if b.op.precedence() < op.precedence() => {
+            reference_insert(&mut b.rhs, op, rhs)
+        }
+        _ => {
+            let lhs = std::mem::replace(slot, Expr::Nil);
+            *slot = Expr::binary(lhs, op, rhs);
+        }
+    }
+}
+
+#[test]
+fn m5_short_chains_keep_influxdb_tree_shape() {
+    use BinaryOp::*;
+    let ops = [
+        Add, Sub, Mul, Div, Mod, BitAnd, BitOr, BitXor, And, Or, Eq, Neq, Lt, Lte, Gt, Gte,
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % n
+    };
+    for _ in 0..2_000 {
+        let len = 1 + next(40);
+        let leaf = |i: usize| Expr::VarRef(VarRef::new(format!("v{i}")));
+        let mut text = "v0".to_string();
+        let mut want = leaf(0);
+        for i in 1..len {
+            let op = ops[next(ops.len())];
+            text.push_str(&format!(" {} v{i}", op.as_str()));
+            reference_insert(&mut want, op, leaf(i));
+        }
+        assert_eq!(parse_expr(&text).unwrap(), want, "{text}");
+    }
+}
+
+#[test]
+fn m5_long_and_or_runs_are_balanced_and_print_flat() {
+    fn depth(e: &Expr) -> usize {
+        match e {
+            Expr::Binary(b) => 1 + depth(&b.lhs).max(depth(&b.rhs)),
+            Expr::Paren(i) => 1 + depth(i),
+            _ => 1,
+        }
+    }
+    let terms: Vec<String> = (0..1000)
+        .map(|i| format!("host = 'h{i}' AND v > {i}"))
+        .collect();
+    let text = terms.join(" OR ");
+    let e = parse_expr(&text).unwrap();
+    // 1000 OR terms balanced (10 levels), each an AND of two comparisons.
+    assert_eq!(depth(&e), 10 + 2 + 1);
+    assert_eq!(e.to_string(), text);
+    assert_eq!(parse_expr(&e.to_string()).unwrap(), e);
+    // Parentheses the user wrote stay.
+    let text = format!("({}) AND x = 1", terms[..100].join(" OR "));
+    assert_eq!(parse_expr(&text).unwrap().to_string(), text);
+}
+
+#[test]
+fn m5_deep_arithmetic_is_refused_not_built() {
+    let text = vec!["v"; MAX_EXPR_DEPTH + 2].join(" + ");
+    let e = parse_query(&format!("SELECT {text} FROM m"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "expression nested too deeply (limit 512) at line 1, char 8"
+    );
+    let text = vec!["v"; MAX_EXPR_DEPTH].join(" + ");
+    assert!(parse_query(&format!("SELECT {text} FROM m")).is_ok());
+}
+
+#[test]
+fn h3_subquery_nesting_is_limited() {
+    let nest = |n: usize| {
+        format!(
+            "SELECT v FROM {}m{}",
+            "(SELECT v FROM ".repeat(n),
+            ")".repeat(n)
+        )
+    };
+    assert!(parse_query(&nest(MAX_SUBQUERY_DEPTH)).is_ok());
+    let e = parse_query(&nest(MAX_SUBQUERY_DEPTH + 1))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        format!(
+            "subqueries nested too deeply (limit 32) at line 1, char {}",
+            15 + 15 * MAX_SUBQUERY_DEPTH
+        )
+    );
+    // The count restarts with every statement and every sibling source.
+    let two = format!("{}; {}", nest(MAX_SUBQUERY_DEPTH), nest(MAX_SUBQUERY_DEPTH));
+    assert!(parse_query(&two).is_ok());
+    let siblings = format!(
+        "SELECT v FROM {}, {}",
+        &nest(MAX_SUBQUERY_DEPTH - 1)["SELECT v FROM ".len()..],
+        &nest(MAX_SUBQUERY_DEPTH - 1)["SELECT v FROM ".len()..]
+    );
+    assert!(parse_query(&siblings).is_ok(), "{siblings}");
+}
+
+#[test]
+fn h4_passwords_are_redacted_as_influxdb_prints_them() {
+    let q = parse_query(
+        "CREATE USER admin WITH PASSWORD 's3cret' WITH ALL PRIVILEGES; SET PASSWORD FOR \"b b\" = 'x\\'y'; CREATE USER c WITH PASSWORD 'z'",
+    )
+    .unwrap();
+    assert_eq!(
+        q.to_string(),
+        "CREATE USER admin WITH PASSWORD [REDACTED] WITH ALL PRIVILEGES;\nSET PASSWORD FOR \"b b\" = [REDACTED];\nCREATE USER c WITH PASSWORD [REDACTED]"
+    );
+    assert!(!format!("{}", q.statements[1]).contains('x'));
+    // The explicit unredacted text parses back to the same statements.
+    let text = q.unredacted().to_string();
+    assert!(text.contains("'s3cret'"), "{text}");
+    assert_eq!(parse_query(&text).unwrap(), q);
+    // Other statements print the same either way.
+    let s = parse_statement("DROP USER bob").unwrap();
+    assert_eq!(s.unredacted().to_string(), s.to_string());
 }
