@@ -25,6 +25,8 @@ pub mod system;
 pub mod tsdb_storage;
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;
 
 pub use error::{Error, Result};

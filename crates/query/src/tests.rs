@@ -5,13 +5,13 @@ use crate::result::{StatementResult, Value};
 use crate::{ExecutionContext, ExecutorConfig, QueryExecutor};
 use std::sync::Arc;
 
-struct Env {
+pub(crate) struct Env {
     _dir: tempfile::TempDir,
-    ex: QueryExecutor,
+    pub(crate) ex: QueryExecutor,
     writer: Arc<cluster::PointsWriter>,
 }
 
-fn env(cfg: ExecutorConfig) -> Env {
+pub(crate) fn env(cfg: ExecutorConfig) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let meta: Arc<dyn meta::MetaStore> =
         Arc::new(meta::local::LocalMetaStore::open(&dir.path().join("meta")).unwrap());
@@ -39,7 +39,7 @@ fn env(cfg: ExecutorConfig) -> Env {
 }
 
 impl Env {
-    fn q(&self, db: &str, text: &str) -> Vec<StatementResult> {
+    pub(crate) fn q(&self, db: &str, text: &str) -> Vec<StatementResult> {
         let q = influxql::parse_query(text).unwrap();
         let ctx = ExecutionContext {
             database: db.into(),
@@ -49,14 +49,18 @@ impl Env {
         self.ex.execute(&q, &ctx)
     }
 
-    fn write(&self, db: &str, lines: &str) {
+    pub(crate) fn write(&self, db: &str, lines: &str) {
         let pts = lineproto::parse_points(lines.as_bytes(), models::Precision::Second, 0);
         assert!(pts.errors.is_empty(), "{:?}", pts.errors);
+        self.write_points(db, pts.points);
+    }
+
+    pub(crate) fn write_points(&self, db: &str, points: Vec<models::Point>) {
         self.writer
             .write(
                 db,
                 "",
-                pts.points,
+                points,
                 cluster::Consistency::One,
                 1_000_000_000_000_000_000,
             )

@@ -28,6 +28,15 @@ const REFLECT: f64 = 1.0;
 const CONTRACT: f64 = 0.5;
 const EXPAND: f64 = 2.0;
 
+/// Largest forecast count `h` (and season length `m`) a query may ask for:
+/// every forecast is an output row, and an unbounded `h` let one query
+/// request an allocation that aborts the process. InfluxDB has no limit.
+pub const MAX_FORECAST: i64 = 100_000;
+/// Longest regularised input (intervals from the first to the last point,
+/// gaps included) a forecast is computed over; a series spanning more gets
+/// no forecast rather than gigabytes of gap markers.
+pub const MAX_INPUT_INTERVALS: usize = 1_000_000;
+
 /// Parameter vector layout: alpha, beta, gamma, phi, level, trend, seasonals...
 const ALPHA: usize = 0;
 const BETA: usize = 1;
@@ -52,10 +61,12 @@ pub fn forecast(
     if points.len() < 2 || m > points.len() || interval <= 0 {
         return Vec::new();
     }
+    let h = h.min(MAX_FORECAST as usize);
     let seasonal = m >= 2;
     let m = if seasonal { m } else { 0 };
-    let span = round_time(points[points.len() - 1].0, interval) - round_time(points[0].0, interval);
-    if span / interval <= 0 {
+    let span = round_time(points[points.len() - 1].0, interval)
+        .saturating_sub(round_time(points[0].0, interval));
+    if span / interval <= 0 || span / interval >= MAX_INPUT_INTERVALS as i64 {
         return Vec::new();
     }
     let y = regularise(points, interval);
@@ -72,25 +83,33 @@ pub fn forecast(
     } else {
         let skip = values.len().saturating_sub(h);
         (
-            points[points.len() - 1].0 + interval,
+            points[points.len() - 1].0.saturating_add(interval),
             values[skip..].to_vec(),
         )
     };
+    // Forecasts past the end of representable time are left out.
     values
         .into_iter()
         .enumerate()
-        .map(|(i, v)| (start + i as i64 * interval, v))
+        .map_while(|(i, v)| {
+            let t = (i as i64)
+                .checked_mul(interval)
+                .and_then(|d| start.checked_add(d))
+                .filter(|&t| t <= models::MAX_NANOS)?;
+            Some((t, v))
+        })
         .collect()
 }
 
 /// Rounds `t` to the nearest multiple of `interval` (halves round down).
 fn round_time(t: i64, interval: i64) -> i64 {
     let rem = t % interval;
-    if rem > interval / 2 {
-        (t / interval + 1) * interval
+    let q = if rem > interval / 2 {
+        t / interval + 1
     } else {
-        (t / interval) * interval
-    }
+        t / interval
+    };
+    q.saturating_mul(interval)
 }
 
 /// One value per interval from the first point on: later points in an
@@ -103,10 +122,12 @@ fn regularise(points: &[(i64, f64)], interval: i64) -> Vec<f64> {
         if rounded <= t {
             continue;
         }
-        t += interval;
-        while rounded != t {
+        // `forecast` bounded the span, so this adds at most
+        // MAX_INPUT_INTERVALS markers; `<` also ends on a saturated time.
+        t = t.saturating_add(interval);
+        while t < rounded {
             y.push(f64::NAN);
-            t += interval;
+            t = t.saturating_add(interval);
         }
         y.push(v);
     }

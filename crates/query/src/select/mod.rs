@@ -591,8 +591,9 @@ pub fn run_into(env: &Env<'_>, stmt: &SelectStatement) -> Result<(Vec<Series>, V
     };
     let range = TimeRange::new(min, max);
     if plan.interval > 0 && env.max_select_buckets > 0 && bounds.min.is_some() {
-        let buckets = (max - min) / plan.interval + 1;
-        if buckets as u64 > env.max_select_buckets {
+        // i128: the span of the whole time range does not fit an i64.
+        let buckets = (i128::from(max) - i128::from(min)) / i128::from(plan.interval) + 1;
+        if buckets > i128::from(env.max_select_buckets) {
             return Err(Error::msg(format!(
                 "max-select-buckets limit exceeded: ({}/{})",
                 buckets, env.max_select_buckets

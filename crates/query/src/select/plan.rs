@@ -73,18 +73,27 @@ pub struct Plan {
     pub zone: Option<std::sync::Arc<super::tz::Zone>>,
 }
 
+/// Start of the window of `interval` (> 0) aligned on `offset` holding
+/// `t`, with local time running `zone` ns ahead of `t`; computed in i128 so
+/// that no input overflows, clamped to the i64 range.
+pub fn floor_window(t: i64, interval: i64, offset: i64, zone: i64) -> i64 {
+    let t = i128::from(t);
+    let local = t - i128::from(offset) + i128::from(zone);
+    let start = t - local.rem_euclid(i128::from(interval));
+    start.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
 impl Plan {
-    /// Start of the GROUP BY time window holding `t`.
+    /// Start of the GROUP BY time window holding `t`. Exact for every
+    /// `t` (the arithmetic runs in i128); a start before the representable
+    /// range is clamped to `i64::MIN`.
     pub fn window_start(&self, t: i64) -> i64 {
+        if self.interval <= 0 {
+            return t;
+        }
         match &self.zone {
             Some(z) => z.window_start(t, self.interval, self.offset),
-            // In i128: near i64::MIN the window starts before the range
-            // (M2); it is clipped to the first representable time.
-            None => {
-                let t = i128::from(t);
-                let w = t - (t - i128::from(self.offset)).rem_euclid(i128::from(self.interval));
-                i64::try_from(w).unwrap_or(i64::MIN)
-            }
+            None => floor_window(t, self.interval, self.offset, 0),
         }
     }
 
@@ -335,9 +344,86 @@ impl Builder<'_> {
         }
     }
 
+    /// Compiles a projection expression. The recursion (parentheses,
+    /// operators, math and transformations) stays in this small function;
+    /// the rest lives in non-recursive helpers, so that a 512-level
+    /// expression (the parser's limit) fits a 2 MiB stack in debug builds.
     fn compile(&mut self, e: &Expr) -> Result<Node> {
+        match e {
+            Expr::Paren(i) => self.compile(i),
+            Expr::Binary(b) => {
+                let l = self.compile(&b.lhs)?;
+                let r = self.compile(&b.rhs)?;
+                Ok(Node::Bin(b.op, Box::new(l), Box::new(r)))
+            }
+            Expr::Call(c) if is_math_function(&c.name) => {
+                let mut args = Vec::with_capacity(c.args.len());
+                for a in &c.args {
+                    args.push(self.compile(a)?);
+                }
+                Ok(Node::Math(c.name.clone(), args))
+            }
+            Expr::Call(c) if is_transform(&c.name) => {
+                let (t, inner) = self.transform_of(c)?;
+                Ok(Node::Tr(t, Box::new(self.compile(inner)?)))
+            }
+            other => self.compile_leaf(other),
+        }
+    }
+
+    /// The transformation a call names, checked as InfluxDB checks it, and
+    /// the expression it transforms.
+    #[inline(never)]
+    fn transform_of<'e>(&mut self, c: &'e Call) -> Result<(Transform, &'e Expr)> {
+        arg_count(c)?;
+        let inner_is_agg = c.args.first().is_some_and(contains_agg);
+        if c.name.starts_with("holt_winters") {
+            holt_winters_args(c, inner_is_agg)?;
+        }
+        if matches!(
+            c.name.as_str(),
+            "relative_strength_index"
+                | "triple_exponential_derivative"
+                | "kaufmans_adaptive_moving_average"
+        ) {
+            momentum_args(c)?;
+        }
+        if !inner_is_agg && self.plan.interval > 0 {
+            return Err(Error::msg(format!(
+                "aggregate function required inside the call to {}",
+                c.name
+            )));
+        }
+        if inner_is_agg && self.plan.interval <= 0 {
+            return Err(Error::msg(format!(
+                "{} aggregate requires a GROUP BY interval",
+                c.name
+            )));
+        }
+        let unit_interval = if self.plan.aggregate {
+            self.plan.interval
+        } else {
+            0
+        };
+        let t = Transform::from_call(&c.name, &c.args, unit_interval)
+            .ok_or_else(|| Error::msg(format!("invalid arguments to {}()", c.name)))?;
+        if self.plan.aggregate && self.plan.interval > 0 {
+            self.plan.lookback = self.plan.lookback.max(t.lookback());
+        }
+        let inner = c.args.first().ok_or_else(|| {
+            Error::msg(format!(
+                "invalid number of arguments for {}, expected at least 1, got 0",
+                c.name
+            ))
+        })?;
+        Ok((t, inner))
+    }
+
+    /// Everything without sub-expressions to compile: references,
+    /// aggregates, literals.
+    #[inline(never)]
+    fn compile_leaf(&mut self, e: &Expr) -> Result<Node> {
         Ok(match e {
-            Expr::Paren(i) => self.compile(i)?,
             Expr::VarRef(v) => {
                 let name = if v.data_type == influxql::DataType::Tag {
                     format!("{}{TAG_SUFFIX}", v.name)
@@ -365,62 +451,6 @@ impl Builder<'_> {
                 field: n.clone(),
                 tag_args: vec![],
             })),
-            Expr::Binary(b) => Node::Bin(
-                b.op,
-                Box::new(self.compile(&b.lhs)?),
-                Box::new(self.compile(&b.rhs)?),
-            ),
-            Expr::Call(c) if is_math_function(&c.name) => Node::Math(
-                c.name.clone(),
-                c.args
-                    .iter()
-                    .map(|a| self.compile(a))
-                    .collect::<Result<_>>()?,
-            ),
-            Expr::Call(c) if is_transform(&c.name) => {
-                arg_count(c)?;
-                let inner_is_agg = c.args.first().is_some_and(contains_agg);
-                if c.name.starts_with("holt_winters") {
-                    holt_winters_args(c, inner_is_agg)?;
-                }
-                if matches!(
-                    c.name.as_str(),
-                    "relative_strength_index"
-                        | "triple_exponential_derivative"
-                        | "kaufmans_adaptive_moving_average"
-                ) {
-                    momentum_args(c)?;
-                }
-                if !inner_is_agg && self.plan.interval > 0 {
-                    return Err(Error::msg(format!(
-                        "aggregate function required inside the call to {}",
-                        c.name
-                    )));
-                }
-                if inner_is_agg && self.plan.interval <= 0 {
-                    return Err(Error::msg(format!(
-                        "{} aggregate requires a GROUP BY interval",
-                        c.name
-                    )));
-                }
-                let unit_interval = if self.plan.aggregate {
-                    self.plan.interval
-                } else {
-                    0
-                };
-                let t = Transform::from_call(&c.name, &c.args, unit_interval)
-                    .ok_or_else(|| Error::msg(format!("invalid arguments to {}()", c.name)))?;
-                if self.plan.aggregate && self.plan.interval > 0 {
-                    self.plan.lookback = self.plan.lookback.max(t.lookback());
-                }
-                let inner = c.args.first().ok_or_else(|| {
-                    Error::msg(format!(
-                        "invalid number of arguments for {}, expected at least 1, got 0",
-                        c.name
-                    ))
-                })?;
-                Node::Tr(t, Box::new(self.compile(inner)?))
-            }
             Expr::Call(c)
                 if c.name == "count"
                     && matches!(c.args.first().map(|a| a.unparen()), Some(Expr::Call(d)) if d.name == "distinct") =>
@@ -556,10 +586,23 @@ fn holt_winters_args(c: &Call, inner_is_agg: bool) -> Result<()> {
             c.name
         )));
     }
+    let max = super::holt_winters::MAX_FORECAST;
+    if n > max {
+        return Err(Error::msg(format!(
+            "second arg to {} must be at most {max}, got {n}",
+            c.name
+        )));
+    }
     let s = int(2, "third")?;
     if s < 0 {
         return Err(Error::msg(format!(
             "third arg to {} cannot be negative, got {s}",
+            c.name
+        )));
+    }
+    if s > max {
+        return Err(Error::msg(format!(
+            "third arg to {} must be at most {max}, got {s}",
             c.name
         )));
     }

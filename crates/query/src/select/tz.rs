@@ -128,16 +128,15 @@ impl Zone {
     }
 
     /// Start of the window holding `t`.
+    /// Saturating at the ends of the representable range (`interval` > 0).
     pub fn window_start(&self, t: i64, interval: i64, offset: i64) -> i64 {
-        let t0 = t - offset;
-        let zone = self.offset(t0);
-        let dt = (t0 + zone).rem_euclid(interval);
-        let mut start = t0 - dt;
-        let o = zone - self.offset(start);
+        let zone = self.offset(t.saturating_sub(offset));
+        let mut start = super::plan::floor_window(t, interval, offset, zone);
+        let o = zone - self.offset(start.saturating_sub(offset));
         if o != 0 && o.abs() < interval {
-            start += o;
+            start = start.saturating_add(o);
         }
-        start + offset
+        start
     }
 
     /// End (exclusive) of the window starting at `start`.
@@ -145,7 +144,7 @@ impl Zone {
         let end = start.saturating_add(interval);
         let o = self.offset(start) - self.offset(end);
         if o != 0 && o.abs() < interval {
-            end + o
+            end.saturating_add(o)
         } else {
             end
         }
