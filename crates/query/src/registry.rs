@@ -180,4 +180,28 @@ mod tests {
         drop(g);
         assert!(r.is_empty());
     }
+
+    #[test]
+    fn h4_running_queries_show_no_passwords() {
+        let r = Arc::new(Registry::default());
+        let q = influxql::parse_query(
+            "CREATE USER alice WITH PASSWORD 's3cret' WITH ALL PRIVILEGES; SET PASSWORD FOR alice = 's3cret'",
+        )
+        .unwrap();
+        let guards: Vec<TaskGuard> = q
+            .statements
+            .iter()
+            .map(|s| r.start(QueryText::new(s.clone()), "db".into(), Duration::ZERO))
+            .collect();
+        let shown: Vec<String> = r.list().into_iter().map(|q| q.query).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "CREATE USER alice WITH PASSWORD [REDACTED] WITH ALL PRIVILEGES",
+                "SET PASSWORD FOR alice = [REDACTED]"
+            ]
+        );
+        // The slow-query log prints the same text.
+        assert!(!guards[1].task.query.to_string().contains("s3cret"));
+    }
 }
