@@ -396,7 +396,8 @@ fn run_job(shard: &Shard, what: &str, job: impl FnOnce() -> Result<bool>) {
 fn snapshot_loop(sh: &Shared) {
     while sh.wait(SNAPSHOT_POLL) {
         for s in sh.list() {
-            if s.is_closed() || !s.needs_snapshot() {
+            // a shard refusing writes until a restart would fail (and log) every poll
+            if s.is_closed() || s.unavailable().is_some() || !s.needs_snapshot() {
                 continue;
             }
             run_job(&s, "cache snapshot", || s.snapshot());
