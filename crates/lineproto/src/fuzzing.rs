@@ -41,8 +41,8 @@ pub fn parse_points(body: &[u8]) {
     }
     let secs = parse(body, Precision::Second, NOW);
     assert_eq!(
-        secs.points.len() + secs.errors.len(),
-        out.points.len() + out.errors.len(),
+        secs.points.len() + secs.rejected(),
+        out.points.len() + out.rejected(),
         "precision changed the number of lines"
     );
 }

@@ -46,7 +46,7 @@ pub use escape::{
     unescape_measurement, unescape_string, unescape_tag,
 };
 pub use line::{parse_line, FieldValueRef, Line, INLINE, MAX_KEY_LENGTH};
-pub use points::{parse_points, scale_timestamp, to_point, ParsedPoints};
+pub use points::{parse_points, scale_timestamp, to_point, ParsedPoints, MAX_REPORTED_LINE_ERRORS};
 pub use render::{to_line, write_line};
 pub use split::{lines, LineIter};
 

@@ -530,3 +530,25 @@ fn fuzz_blank_lines_reserve_no_points() {
     let out = parse_points(dense.as_bytes(), Precision::Nanosecond, 0);
     assert_eq!(out.points.len(), 1000);
 }
+
+#[test]
+fn m6_bad_line_flood_reports_a_bounded_number_of_errors() {
+    // 5,000 two-byte bad lines and one good one: the first 1,000 errors in
+    // InfluxDB's words, the rest counted.
+    let mut body = "a\n".repeat(5_000);
+    body.push_str("m v=1 1\n");
+    let p = parse_points(body.as_bytes(), Precision::Nanosecond, 0);
+    assert_eq!(p.points.len(), 1);
+    assert_eq!(p.errors.len(), MAX_REPORTED_LINE_ERRORS + 1);
+    assert_eq!(p.errors[0], "unable to parse 'a': missing fields");
+    assert_eq!(
+        p.errors[MAX_REPORTED_LINE_ERRORS],
+        "4000 more lines could not be parsed"
+    );
+    assert_eq!((p.unreported, p.rejected()), (4_000, 5_000));
+    // Up to the limit every line is reported, as InfluxDB does.
+    let body = "a\n".repeat(MAX_REPORTED_LINE_ERRORS);
+    let p = parse_points(body.as_bytes(), Precision::Nanosecond, 0);
+    assert_eq!(p.errors.len(), MAX_REPORTED_LINE_ERRORS);
+    assert!(p.errors.iter().all(|e| e.starts_with("unable to parse")));
+}
