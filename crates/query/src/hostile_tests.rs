@@ -185,6 +185,22 @@ fn m5_deepest_expressions_evaluate_on_a_small_stack() {
     );
     assert_eq!(r.error, None);
     assert_eq!(r.series[0].values[0][1], Value::Float(190.0));
+    // SHOW and DELETE conditions at the same depth.
+    for q in [
+        format!("SHOW SERIES WHERE {cond} >= 0 AND host = 'h1'"),
+        format!("SHOW TAG VALUES WITH KEY = host WHERE {cond} >= 0 AND host = 'h1'"),
+        format!("SHOW MEASUREMENTS WHERE {cond} >= 0 AND host = 'h1'"),
+        format!("SHOW TAG KEYS WHERE {cond} >= 0 AND host = 'h1'"),
+    ] {
+        let r = one(&e, "db", &q);
+        assert_eq!(r.error, None, "{q}");
+        assert_eq!(r.series[0].values.len(), 1, "{q}");
+    }
+    let r = one(&e, "db", &format!("DELETE FROM m WHERE {cond} >= 0"));
+    assert_eq!(
+        r.error.as_deref(),
+        Some("shard 1: fields not supported in WHERE clause during deletion")
+    );
     // The operator cap of arithmetic is refused, not executed.
     let err = run_small(
         &e,
