@@ -9,7 +9,7 @@
 //! its queue is not empty, new points for it join the queue.
 
 use crate::consistency::{OwnerOutcome, ShardWriteFailure, Tally, Verdict};
-use crate::hh::HintedHandoff;
+use crate::hh::{HintedHandoff, Intent};
 use meta::{Command, Data, MetaStore, Response};
 use models::Point;
 use rpc::messages::WirePoint;
@@ -299,10 +299,31 @@ impl PointsWriter {
                         self.stats
                             .point_req_remote
                             .fetch_add(pts.len() as u64, Ordering::Relaxed);
+                        // Write-ahead: the owner's copy is on this node's
+                        // disk before it is sent and before this node's own
+                        // copy is written, so a crash of this node cannot
+                        // leave the owner without it (the drain delivers
+                        // every block a direct send did not).
+                        let intent = if remote.hh.config().enabled {
+                            match remote.hh.append_intent(owner, shard_id, db, rp, &pts, now) {
+                                Ok(i) => Some(i),
+                                Err(e) => {
+                                    tracing::warn!(
+                                        owner,
+                                        shard = shard_id,
+                                        "hinted handoff: {e}; sending without a write-ahead copy"
+                                    );
+                                    None
+                                }
+                            }
+                        } else {
+                            None
+                        };
                         spawn_remote_write(
                             remote.clone(),
                             self.stats.clone(),
                             RemoteWrite {
+                                intent,
                                 owner,
                                 addr,
                                 shard: shard_id,
@@ -427,6 +448,8 @@ enum Replicated {
 }
 
 struct RemoteWrite {
+    /// The write-ahead copy of these points in hinted handoff, if any.
+    intent: Option<Intent>,
     owner: u64,
     addr: String,
     shard: u64,
@@ -454,15 +477,20 @@ fn spawn_remote_write(
 }
 
 async fn remote_write(remote: &Remote, stats: &WriteStats, w: RemoteWrite) -> OwnerOutcome {
-    if remote.hh.has_pending(w.owner, w.shard) {
-        // Keep the destination's order: join the queue.
-        return enqueue(
-            remote,
-            stats,
-            w,
-            "hinted handoff queue not empty".to_string(),
-        )
-        .await;
+    let intent = w.intent;
+    let n = w.points.len();
+    let settle = |delivered: bool| {
+        if let Some(i) = &intent {
+            remote.hh.complete(i, delivered, n);
+        }
+    };
+    if intent.is_some() && remote.hh.has_pending(w.owner, w.shard) {
+        // Older points wait for the owner: keep its order, join them.
+        settle(false);
+        stats.point_req_hh.fetch_add(n as u64, Ordering::Relaxed);
+        return OwnerOutcome::Queued {
+            error: "hinted handoff queue not empty".to_string(),
+        };
     }
     let req = WriteShardRequest {
         header: None,
@@ -471,27 +499,56 @@ async fn remote_write(remote: &Remote, stats: &WriteStats, w: RemoteWrite) -> Ow
         retention_policy: w.rp.clone(),
         points: w.points.iter().map(WirePoint::from).collect(),
     };
+    let queued = |error: String| -> OwnerOutcome {
+        settle(false);
+        stats.point_req_hh.fetch_add(n as u64, Ordering::Relaxed);
+        OwnerOutcome::Queued { error }
+    };
     match remote
         .peers
         .write_shard(&w.addr, req, remote.write_timeout)
         .await
     {
         Ok(r) => match r.outcome() {
-            WriteCode::Ok => OwnerOutcome::Written,
-            WriteCode::Partial => OwnerOutcome::Partial {
-                reason: r.message,
-                dropped: usize::try_from(r.dropped).unwrap_or(usize::MAX),
-            },
-            WriteCode::Rejected => OwnerOutcome::Failed { error: r.message },
+            WriteCode::Ok => {
+                settle(true);
+                OwnerOutcome::Written
+            }
+            WriteCode::Partial => {
+                settle(true);
+                OwnerOutcome::Partial {
+                    reason: r.message,
+                    dropped: usize::try_from(r.dropped).unwrap_or(usize::MAX),
+                }
+            }
+            WriteCode::Rejected => {
+                // Refused for good: never redelivered.
+                settle(true);
+                OwnerOutcome::Failed { error: r.message }
+            }
             WriteCode::Retryable => {
                 let error = format!("node {} ({}): {}", w.owner, w.addr, r.message);
-                enqueue(remote, stats, w, error).await
+                if intent.is_some() {
+                    queued(error)
+                } else {
+                    enqueue(remote, stats, w, error).await
+                }
             }
         },
-        Err(e) if e.is_retryable() => enqueue(remote, stats, w, e.to_string()).await,
-        Err(e) => OwnerOutcome::Failed {
-            error: e.to_string(),
-        },
+        Err(e) if e.is_retryable() => {
+            if intent.is_some() {
+                queued(e.to_string())
+            } else {
+                // No write-ahead copy (hinted handoff full or off): queue now.
+                enqueue(remote, stats, w, e.to_string()).await
+            }
+        }
+        Err(e) => {
+            settle(true);
+            OwnerOutcome::Failed {
+                error: e.to_string(),
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 
 pub mod queue;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use rpc::messages::WirePoint;
 use rpc::{Peers, WriteCode, WriteShardRequest};
 use thiserror::Error;
 
-pub use queue::Queue;
+pub use queue::{Position, Queue};
 
 /// `[hinted-handoff]`, with Enterprise's option names in the comments.
 #[derive(Debug, Clone)]
@@ -125,9 +125,94 @@ pub struct ProcessorSnapshot {
 
 type QueueKey = (u64, u64);
 
+/// A queue with what this process knows about its blocks: which are being
+/// sent directly right now, which were delivered directly (the drain only
+/// steps over them), and which the drain must deliver.
+pub struct Slot {
+    pub queue: Queue,
+    /// Blocks whose direct send is in flight: the drain stops before them.
+    inflight: BTreeSet<Position>,
+    /// Blocks delivered directly, with where the next block starts.
+    delivered: BTreeMap<Position, Position>,
+    /// Blocks whose direct send failed: the drain delivers them, and until
+    /// then new points for this queue are not sent directly (order).
+    must_drain: BTreeSet<Position>,
+    /// Everything before this position was on disk at open (the previous
+    /// process may not have delivered it): the drain delivers it.
+    recovered_until: Option<Position>,
+}
+
+impl Slot {
+    fn new(queue: Queue) -> Slot {
+        let recovered_until = (!queue.is_empty()).then(|| queue.end());
+        Slot {
+            queue,
+            inflight: BTreeSet::new(),
+            delivered: BTreeMap::new(),
+            must_drain: BTreeSet::new(),
+            recovered_until,
+        }
+    }
+
+    /// Whether some block waits for the drain (new points must then join
+    /// the queue instead of overtaking it).
+    fn has_backlog(&self) -> bool {
+        !self.must_drain.is_empty()
+            || self
+                .recovered_until
+                .is_some_and(|end| self.queue.head() < end)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub fn pending_bytes(&self) -> u64 {
+        self.queue.pending_bytes()
+    }
+
+    pub fn depth(&self) -> usize {
+        self.queue.depth()
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self.queue.dir()
+    }
+
+    /// Steps the head over blocks delivered directly.
+    fn skip_delivered(&mut self) -> std::io::Result<()> {
+        let mut head = self.queue.head();
+        let mut moved = false;
+        while let Some(next) = self.delivered.remove(&head) {
+            head = next;
+            moved = true;
+        }
+        if moved {
+            self.queue.advance(head)?;
+        }
+        // Forget marks the head has passed (a purge may have jumped).
+        let h = self.queue.head();
+        self.delivered.retain(|p, _| *p >= h);
+        self.must_drain.retain(|p| *p >= h);
+        if self.recovered_until.is_some_and(|end| h >= end) {
+            self.recovered_until = None;
+        }
+        Ok(())
+    }
+}
+
+/// A block appended ahead of a direct send ([`HintedHandoff::append_intent`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Intent {
+    pub node: u64,
+    pub shard: u64,
+    pub at: Position,
+    pub next: Position,
+}
+
 pub struct HintedHandoff {
     cfg: HhConfig,
-    queues: Mutex<BTreeMap<QueueKey, Arc<Mutex<Queue>>>>,
+    queues: Mutex<BTreeMap<QueueKey, Arc<Mutex<Slot>>>>,
     stats: Mutex<BTreeMap<u64, Arc<ProcessorStats>>>,
     pending_writes: AtomicUsize,
     /// `hh` counters: blocks and points accepted into queues.
@@ -176,7 +261,7 @@ impl HintedHandoff {
                         "hinted handoff: resuming queue"
                     );
                 }
-                queues.insert((node, shard), Arc::new(Mutex::new(q)));
+                queues.insert((node, shard), Arc::new(Mutex::new(Slot::new(q))));
             }
         }
         drop(queues);
@@ -191,14 +276,14 @@ impl HintedHandoff {
         self.stats.lock().entry(node).or_default().clone()
     }
 
-    fn queue(&self, node: u64, shard: u64) -> Result<Arc<Mutex<Queue>>, HhError> {
+    fn queue(&self, node: u64, shard: u64) -> Result<Arc<Mutex<Slot>>, HhError> {
         let mut queues = self.queues.lock();
         if let Some(q) = queues.get(&(node, shard)) {
             return Ok(q.clone());
         }
         let dir = self.cfg.dir.join(node.to_string()).join(shard.to_string());
         let q = Queue::open(&dir).map_err(|source| HhError::Io { path: dir, source })?;
-        let q = Arc::new(Mutex::new(q));
+        let q = Arc::new(Mutex::new(Slot::new(q)));
         queues.insert((node, shard), q.clone());
         Ok(q)
     }
@@ -207,7 +292,7 @@ impl HintedHandoff {
     /// then join the queue instead of overtaking it.
     pub fn has_pending(&self, node: u64, shard: u64) -> bool {
         let q = self.queues.lock().get(&(node, shard)).cloned();
-        q.is_some_and(|q| !q.lock().is_empty())
+        q.is_some_and(|q| q.lock().has_backlog())
     }
 
     /// Bytes queued for `node`.
@@ -223,7 +308,7 @@ impl HintedHandoff {
 
     /// Nodes with anything queued.
     pub fn nodes_with_pending(&self) -> Vec<u64> {
-        let qs: Vec<(QueueKey, Arc<Mutex<Queue>>)> = self
+        let qs: Vec<(QueueKey, Arc<Mutex<Slot>>)> = self
             .queues
             .lock()
             .iter()
@@ -238,17 +323,17 @@ impl HintedHandoff {
         nodes
     }
 
-    /// Parks `points` for `shard` on `node`, durably (fsynced) before Ok.
-    /// Blocking.
-    pub fn enqueue(
+    /// Appends `points` for `shard` on `node` durably (fsynced) and returns
+    /// the block's position, checking `max-writes-pending` and `max-size`.
+    fn append_block(
         &self,
-        node: u64,
-        shard: u64,
+        (node, shard): QueueKey,
         database: &str,
         retention_policy: &str,
         points: &[Point],
         now: i64,
-    ) -> Result<(), HhError> {
+        inflight: bool,
+    ) -> Result<(Position, Position), HhError> {
         if !self.cfg.enabled {
             return Err(HhError::Disabled);
         }
@@ -272,18 +357,100 @@ impl HintedHandoff {
             return Err(HhError::Full);
         }
         let q = self.queue(node, shard)?;
-        let mut q = q.lock();
-        q.append(now, &payload).map_err(|source| HhError::Io {
-            path: q.dir().to_path_buf(),
-            source,
-        })?;
+        let mut slot = q.lock();
+        let (at, next) = slot
+            .queue
+            .append(now, &payload)
+            .map_err(|source| HhError::Io {
+                path: slot.dir().to_path_buf(),
+                source,
+            })?;
+        if inflight {
+            slot.inflight.insert(at);
+        } else {
+            slot.must_drain.insert(at);
+        }
         stats
             .bytes_written
             .fetch_add(payload.len() as u64, Ordering::Relaxed);
+        Ok((at, next))
+    }
+
+    /// Parks `points` for `shard` on `node` for the drain, durably
+    /// (fsynced) before Ok. Blocking.
+    pub fn enqueue(
+        &self,
+        node: u64,
+        shard: u64,
+        database: &str,
+        retention_policy: &str,
+        points: &[Point],
+        now: i64,
+    ) -> Result<(), HhError> {
+        self.append_block(
+            (node, shard),
+            database,
+            retention_policy,
+            points,
+            now,
+            false,
+        )?;
         self.write_shard_req.fetch_add(1, Ordering::Relaxed);
         self.write_shard_req_points
             .fetch_add(points.len() as u64, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Writes `points` for `shard` on `node` ahead of sending them directly
+    /// (write-ahead): once this returns, a crash of this node can no longer
+    /// leave the owner without its copy, because the drain delivers every
+    /// block not marked delivered. Call [`HintedHandoff::complete`] with
+    /// the direct send's result. Blocking.
+    pub fn append_intent(
+        &self,
+        node: u64,
+        shard: u64,
+        database: &str,
+        retention_policy: &str,
+        points: &[Point],
+        now: i64,
+    ) -> Result<Intent, HhError> {
+        let (at, next) =
+            self.append_block((node, shard), database, retention_policy, points, now, true)?;
+        Ok(Intent {
+            node,
+            shard,
+            at,
+            next,
+        })
+    }
+
+    /// Records how a direct send of `intent` ended: delivered (the drain
+    /// steps over it) or not (the drain delivers it, and new points for
+    /// the queue join it until then).
+    pub fn complete(&self, intent: &Intent, delivered: bool, points: usize) {
+        let Some(q) = self
+            .queues
+            .lock()
+            .get(&(intent.node, intent.shard))
+            .cloned()
+        else {
+            return;
+        };
+        let mut slot = q.lock();
+        slot.inflight.remove(&intent.at);
+        if intent.at < slot.queue.head() {
+            return; // purged meanwhile
+        }
+        if delivered {
+            slot.delivered.insert(intent.at, intent.next);
+        } else {
+            slot.must_drain.insert(intent.at);
+            drop(slot);
+            self.write_shard_req.fetch_add(1, Ordering::Relaxed);
+            self.write_shard_req_points
+                .fetch_add(points as u64, Ordering::Relaxed);
+        }
     }
 
     /// Deletes queues whose destination is no longer a data node and
@@ -293,7 +460,7 @@ impl HintedHandoff {
         let cutoff = SystemTime::now()
             .checked_sub(self.cfg.max_age)
             .unwrap_or(SystemTime::UNIX_EPOCH);
-        let all: Vec<(QueueKey, Arc<Mutex<Queue>>)> = self
+        let all: Vec<(QueueKey, Arc<Mutex<Slot>>)> = self
             .queues
             .lock()
             .iter()
@@ -310,7 +477,7 @@ impl HintedHandoff {
                         "hinted handoff: node left the cluster; deleting its queue"
                     );
                     if let Ok(q) = Arc::try_unwrap(q) {
-                        if let Err(e) = q.into_inner().destroy() {
+                        if let Err(e) = q.into_inner().queue.destroy() {
                             tracing::warn!(node, shard, "hinted handoff: delete queue: {e}");
                         }
                     } else {
@@ -320,7 +487,12 @@ impl HintedHandoff {
                 }
                 continue;
             }
-            let purged = q.lock().purge_older_than(cutoff);
+            let purged = {
+                let mut slot = q.lock();
+                let r = slot.queue.purge_older_than(cutoff);
+                let _ = slot.skip_delivered();
+                r
+            };
             match purged {
                 Ok(0) => {}
                 Ok(bytes) => {
@@ -360,7 +532,7 @@ impl HintedHandoff {
             .map(|(n, s)| (*n, s.clone()))
             .collect();
         let mut nodes: BTreeMap<u64, ProcessorSnapshot> = BTreeMap::new();
-        let queues: Vec<(QueueKey, Arc<Mutex<Queue>>)> = self
+        let queues: Vec<(QueueKey, Arc<Mutex<Slot>>)> = self
             .queues
             .lock()
             .iter()
@@ -461,7 +633,7 @@ impl HintedHandoff {
                 // Only undecodable blocks: skip them.
                 let q2 = q.clone();
                 if !matches!(
-                    tokio::task::spawn_blocking(move || q2.lock().advance(next)).await,
+                    tokio::task::spawn_blocking(move || advance_slot(&q2, next)).await,
                     Ok(Ok(()))
                 ) {
                     return false;
@@ -513,7 +685,7 @@ impl HintedHandoff {
                 .fetch_add(points, Ordering::Relaxed);
             stats.bytes_read.fetch_add(bytes, Ordering::Relaxed);
             let q2 = q.clone();
-            let advanced = tokio::task::spawn_blocking(move || q2.lock().advance(next)).await;
+            let advanced = tokio::task::spawn_blocking(move || advance_slot(&q2, next)).await;
             if !matches!(advanced, Ok(Ok(()))) {
                 tracing::warn!(node, shard, "hinted handoff: could not record delivery");
                 return false;
@@ -602,17 +774,31 @@ impl HintedHandoff {
     }
 }
 
-/// Reads consecutive blocks from the head of `q` up to `batch` bytes and
-/// merges them into one request: (request, position after, bytes, bytes
-/// skipped as damaged). `None` when empty.
+/// Reads the blocks the drain must send, from the head of `q`, up to
+/// `batch` bytes, merged into one request: (request, position after, bytes,
+/// bytes skipped as damaged). Steps over blocks delivered directly; stops
+/// before a block whose direct send is in flight. `None`: nothing to send.
 fn read_batch(
-    q: &Mutex<Queue>,
+    q: &Mutex<Slot>,
     batch: usize,
-) -> std::io::Result<Option<(WriteShardRequest, queue::Position, u64, u64)>> {
-    let mut q = q.lock();
-    let corrupt_before = q.corrupt_bytes;
-    let Some(first) = q.peek()? else {
-        return Ok(None);
+) -> std::io::Result<Option<(WriteShardRequest, Position, u64, u64)>> {
+    let mut slot = q.lock();
+    let corrupt_before = slot.queue.corrupt_bytes;
+    let first = loop {
+        slot.skip_delivered()?;
+        let head = slot.queue.head();
+        if slot.inflight.contains(&head) {
+            return Ok(None);
+        }
+        let Some(first) = slot.queue.peek()? else {
+            return Ok(None);
+        };
+        if first.at != head {
+            // Damaged bytes before it: step over them, then look again.
+            slot.queue.advance(first.at)?;
+            continue;
+        }
+        break first;
     };
     let mut bytes = first.payload.len() as u64;
     let mut next = first.next;
@@ -621,12 +807,20 @@ fn read_batch(
         Err(e) => {
             // Checksummed but undecodable: a bug, not disk damage. Skip it
             // so the queue is not stuck, loudly.
-            tracing::error!(queue = %q.dir().display(), "hinted handoff: undecodable block skipped: {e}");
+            tracing::error!(queue = %slot.dir().display(), "hinted handoff: undecodable block skipped: {e}");
             WriteShardRequest::default()
         }
     };
     while (bytes as usize) < batch {
-        let Some(b) = q.peek_at(next)? else { break };
+        if slot.inflight.contains(&next) || slot.delivered.contains_key(&next) {
+            break;
+        }
+        let Some(b) = slot.queue.peek_at(next)? else {
+            break;
+        };
+        if b.at != next {
+            break; // damage in between: the next round steps over it
+        }
         let Ok(more) = WriteShardRequest::decode(b.payload.as_slice()) else {
             break;
         };
@@ -637,8 +831,15 @@ fn read_batch(
         next = b.next;
         req.points.extend(more.points);
     }
-    let corrupt = q.corrupt_bytes - corrupt_before;
+    let corrupt = slot.queue.corrupt_bytes - corrupt_before;
     Ok(Some((req, next, bytes, corrupt)))
+}
+
+/// Marks everything before `next` delivered by the drain.
+fn advance_slot(q: &Mutex<Slot>, next: Position) -> std::io::Result<()> {
+    let mut slot = q.lock();
+    slot.queue.advance(next)?;
+    slot.skip_delivered()
 }
 
 fn numbered_dirs(dir: &std::path::Path) -> std::io::Result<Vec<u64>> {
@@ -658,4 +859,73 @@ fn numbered_dirs(dir: &std::path::Path) -> std::io::Result<Vec<u64>> {
     }
     out.sort_unstable();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use models::FieldValue;
+
+    fn hh(dir: &std::path::Path) -> HintedHandoff {
+        HintedHandoff::open(HhConfig {
+            dir: dir.to_path_buf(),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn pts(n: i64) -> Vec<Point> {
+        (0..n)
+            .map(|i| {
+                Point::new(
+                    "m".into(),
+                    vec![],
+                    vec![("v".into(), FieldValue::Integer(i))],
+                    i,
+                )
+            })
+            .collect()
+    }
+
+    fn to_send(h: &HintedHandoff, node: u64, shard: u64) -> Option<usize> {
+        let q = h.queues.lock().get(&(node, shard)).cloned()?;
+        read_batch(&q, usize::MAX).unwrap().map(|(r, ..)| r.points.len())
+    }
+
+    #[test]
+    fn write_ahead_blocks_are_sent_by_the_drain_only_when_the_direct_send_did_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = hh(dir.path());
+        let a = h.append_intent(2, 7, "db", "rp", &pts(3), 1).unwrap();
+        // In flight: the drain waits, new points may still go directly.
+        assert_eq!(to_send(&h, 2, 7), None);
+        assert!(!h.has_pending(2, 7));
+        h.complete(&a, true, 3);
+        // Delivered directly: the drain steps over it; the queue empties.
+        assert_eq!(to_send(&h, 2, 7), None);
+        assert!(h.queues.lock()[&(2, 7)].lock().is_empty());
+        let b = h.append_intent(2, 7, "db", "rp", &pts(4), 1).unwrap();
+        h.complete(&b, false, 4);
+        // Not delivered: the drain sends it, and new points join the queue.
+        assert!(h.has_pending(2, 7));
+        assert_eq!(to_send(&h, 2, 7), Some(4));
+    }
+
+    #[test]
+    fn blocks_in_flight_at_a_crash_are_delivered_after_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let h = hh(dir.path());
+            let a = h.append_intent(3, 1, "db", "rp", &pts(2), 1).unwrap();
+            let b = h.append_intent(3, 1, "db", "rp", &pts(5), 1).unwrap();
+            h.complete(&a, true, 2);
+            let _ = b; // the process dies before the direct send ends
+        }
+        let h = hh(dir.path());
+        // Whether or not the owner got them, everything not known to be
+        // delivered is sent again (identical values: harmless).
+        assert!(h.has_pending(3, 1));
+        assert_eq!(to_send(&h, 3, 1), Some(7));
+    }
 }

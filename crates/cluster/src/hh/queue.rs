@@ -26,7 +26,8 @@
 //! [`SEGMENT_MAX_BYTES`]; fully delivered segments are deleted.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -48,6 +49,8 @@ pub struct Position {
 /// A record read from the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
+    /// Where the record starts.
+    pub at: Position,
     pub enqueued_at: i64,
     pub payload: Vec<u8>,
     /// Where the next record starts.
@@ -168,8 +171,9 @@ impl Queue {
         self.pending_bytes == 0
     }
 
-    /// Appends one record durably (written and fsynced before Ok).
-    pub fn append(&mut self, enqueued_at: i64, payload: &[u8]) -> io::Result<()> {
+    /// Appends one record durably (written and fsynced before Ok); returns
+    /// where it starts and where the next record will start.
+    pub fn append(&mut self, enqueued_at: i64, payload: &[u8]) -> io::Result<(Position, Position)> {
         if payload.len() + 8 > MAX_RECORD_BYTES {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -215,7 +219,32 @@ impl Queue {
         }
         self.tail_len += rec.len() as u64;
         self.pending_bytes += rec.len() as u64;
-        Ok(())
+        Ok((
+            Position {
+                seq,
+                offset: before,
+            },
+            Position {
+                seq,
+                offset: self.tail_len,
+            },
+        ))
+    }
+
+    /// Where the next appended record will start (the end of the queue).
+    pub fn end(&self) -> Position {
+        match self.segments.last() {
+            Some(&seq) => Position {
+                seq,
+                offset: self.tail_len,
+            },
+            None => self.head,
+        }
+    }
+
+    /// The position of the first record not yet delivered.
+    pub fn head(&self) -> Position {
+        self.head
     }
 
     /// Reads the record at the head without consuming it, skipping damaged
@@ -224,7 +253,8 @@ impl Queue {
         self.peek_at(self.head)
     }
 
-    /// Reads the record at `pos` (a head, or a `next` of an earlier peek).
+    /// Reads the record at `pos` (a head, or a `next` of an earlier peek),
+    /// reading only that record unless damage forces a scan.
     pub fn peek_at(&mut self, mut pos: Position) -> io::Result<Option<Block>> {
         loop {
             let Some(idx) = self.segments.iter().position(|&s| s >= pos.seq) else {
@@ -235,46 +265,45 @@ impl Queue {
                 pos = Position { seq, offset: 0 };
             }
             let is_tail = idx + 1 == self.segments.len();
-            let mut data = Vec::new();
-            File::open(self.segment_path(seq))?.read_to_end(&mut data)?;
+            let f = File::open(self.segment_path(seq))?;
             let len = if is_tail {
-                (self.tail_len as usize).min(data.len())
+                self.tail_len.min(f.metadata()?.len())
             } else {
-                data.len()
+                f.metadata()?.len()
             };
-            let data = &data[..len];
-            let mut off = pos.offset as usize;
-            while off < data.len() {
-                match parse_record(&data[off..]) {
-                    Some((enqueued_at, payload, used)) => {
-                        return Ok(Some(Block {
-                            enqueued_at,
-                            payload: payload.to_vec(),
-                            next: Position {
-                                seq,
-                                offset: (off + used) as u64,
-                            },
-                        }));
-                    }
-                    None => {
-                        // Damaged: find the next intact record.
-                        let skip_to = find_next_record(data, off + 1).unwrap_or(data.len());
-                        if is_tail && skip_to == data.len() && off + HEADER_BYTES > data.len() {
-                            // A record being appended right now may look
-                            // short; it is not damage.
-                            return Ok(None);
-                        }
-                        self.corrupt_bytes += (skip_to - off) as u64;
-                        tracing::warn!(
-                            queue = %self.dir.display(),
-                            segment = seq,
-                            offset = off,
-                            bytes = skip_to - off,
-                            "hinted handoff: skipped damaged bytes"
-                        );
-                        off = skip_to;
-                    }
+            let mut off = pos.offset;
+            while off < len {
+                if let Some((enqueued_at, payload)) = read_record_at(&f, off, len)? {
+                    let used = (HEADER_BYTES + 8 + payload.len()) as u64;
+                    return Ok(Some(Block {
+                        at: Position { seq, offset: off },
+                        enqueued_at,
+                        payload,
+                        next: Position {
+                            seq,
+                            offset: off + used,
+                        },
+                    }));
                 }
+                if is_tail && len - off < HEADER_BYTES as u64 {
+                    // A short record at the end of the tail: torn, not
+                    // damage in the middle; nothing to deliver yet.
+                    return Ok(None);
+                }
+                // Damaged: scan the rest of the segment for the next intact
+                // record.
+                let mut rest = vec![0u8; usize::try_from(len - off).unwrap_or(0)];
+                f.read_exact_at(&mut rest, off)?;
+                let skip = find_next_record(&rest, 1).unwrap_or(rest.len()) as u64;
+                self.corrupt_bytes += skip;
+                tracing::warn!(
+                    queue = %self.dir.display(),
+                    segment = seq,
+                    offset = off,
+                    bytes = skip,
+                    "hinted handoff: skipped damaged bytes"
+                );
+                off += skip;
             }
             if is_tail {
                 return Ok(None);
@@ -389,6 +418,33 @@ fn write_head(dir: &Path, head: Position) -> io::Result<()> {
         writeln!(f, "{} {}", head.seq, head.offset)?;
     }
     fs::rename(tmp, dir.join("head"))
+}
+
+/// Reads the intact record at `off` of a segment of `len` bytes:
+/// (enqueued_at, payload), `None` if it is damaged or incomplete.
+fn read_record_at(f: &File, off: u64, len: u64) -> io::Result<Option<(i64, Vec<u8>)>> {
+    if off + HEADER_BYTES as u64 > len {
+        return Ok(None);
+    }
+    let mut header = [0u8; HEADER_BYTES];
+    f.read_exact_at(&mut header, off)?;
+    if &header[..4] != MAGIC {
+        return Ok(None);
+    }
+    let body_len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let crc = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
+    if !(8..=MAX_RECORD_BYTES).contains(&body_len) || off + (HEADER_BYTES + body_len) as u64 > len {
+        return Ok(None);
+    }
+    let mut body = vec![0u8; body_len];
+    f.read_exact_at(&mut body, off + HEADER_BYTES as u64)?;
+    if crc32fast::hash(&body) != crc {
+        return Ok(None);
+    }
+    let mut t = [0u8; 8];
+    t.copy_from_slice(&body[..8]);
+    body.drain(..8);
+    Ok(Some((i64::from_le_bytes(t), body)))
 }
 
 /// Parses the record at the start of `data`: (enqueued_at, payload, bytes used).
