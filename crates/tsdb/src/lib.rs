@@ -42,7 +42,11 @@
 //! levels are fsynced into their parents, data files are published by
 //! temp + fsync + rename + directory fsync, tombstones are fsynced (with
 //! their directory the first time a process appends) before a delete
-//! returns. A write that returns an error may or may not survive. Every
+//! returns. A write that returns an error may or may not survive. Appends
+//! after a failed one follow the intact records; WAL segments are removed
+//! oldest first, each removal durable before the next; if a data file is in
+//! place but its directory fsync fails, the shard refuses writes and deletes
+//! until a restart (`Store::failed_shards` lists it). Every
 //! file-system change goes through [`vfs::Vfs`] ([`StdFs`] in production);
 //! the tests run the engine on a simulator that drops whatever was not made
 //! durable and check this contract at many random cut points
