@@ -430,7 +430,10 @@ impl AsyncWrite for TimedIo {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         match Pin::new(&mut this.inner).poll_flush(cx) {
-            Poll::Ready(r) => Poll::Ready(r),
+            Poll::Ready(r) => {
+                this.write_timer = None;
+                Poll::Ready(r)
+            }
             Poll::Pending => match this.poll_write_deadline(cx) {
                 Ok(()) => Poll::Pending,
                 Err(e) => Poll::Ready(Err(e)),
