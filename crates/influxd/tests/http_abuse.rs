@@ -153,7 +153,7 @@ fn h6_chunked_readers_that_never_read_do_not_pin_the_server() {
             .collect();
         assert_eq!(n.write("db=db&precision=s", &body).status, 204);
     }
-    let q = vec!["SELECT s FROM big"; 16].join("; ");
+    let q = ["SELECT s FROM big"; 16].join("; ");
     let path = format!(
         "/query?db=db&chunked=true&chunk_size=100&pretty=true&q={}",
         common::encode(&q)
@@ -203,6 +203,45 @@ fn h6_chunked_readers_that_never_read_do_not_pin_the_server() {
     assert_eq!(n.write("db=db", "cpu v=2 2").status, 204);
     let r = ok_query(&n, "SELECT count(v) FROM cpu", "db=db");
     assert_eq!(r["results"][0]["series"][0]["values"][0][1], 2);
+
+    // A whole (non-chunked) answer the client does not read is abandoned
+    // too: after the write timeout, reading finds it cut short.
+    let q = ["SELECT s FROM big"; 8].join("; ");
+    let mut s = connect(&n);
+    s.write_all(
+        format!(
+            "GET /query?db=db&q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+            common::encode(&q)
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // Read the first bytes (the answer is being written), then stop.
+    let mut got = vec![0u8; 64 << 10];
+    s.read_exact(&mut got).unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    got.extend(read_until_closed(&mut s).unwrap());
+    let text = String::from_utf8_lossy(&got);
+    let head_end = text.find("\r\n\r\n").expect("answer head") + 4;
+    let length: usize = text[..head_end]
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_string)
+        })
+        .expect("content-length")
+        .trim()
+        .parse()
+        .unwrap();
+    println!(
+        "unread answer of {length} bytes abandoned after {} bytes",
+        got.len() - head_end
+    );
+    assert!(
+        got.len() - head_end < length,
+        "the whole answer was kept for the client"
+    );
 }
 
 #[test]
