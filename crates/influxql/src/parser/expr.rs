@@ -1,5 +1,7 @@
-//! Expression parsing: precedence climbing exactly like InfluxDB's (a
-//! right-descending insertion), unary terms, calls, variable references and
+//! Expression parsing: an operator chain is read flat, its tree depth
+//! computed, and only then the tree built — the same tree InfluxDB's
+//! right-descending insertion builds (precedence, left associativity), with
+//! long AND/OR runs balanced; unary terms, calls, variable references and
 //! `::type` casts.
 //!
 //! Must not: evaluate or type-check expressions.
