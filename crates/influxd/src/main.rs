@@ -140,8 +140,24 @@ fn run(args: Args) -> Result<()> {
         .await
     });
     rt.shutdown_timeout(RUNTIME_SHUTDOWN_TIMEOUT);
+    if result.as_ref().ok() == Some(&server::RunOutcome::Rejoin) {
+        return reexec();
+    }
     if let Some(p) = &args.pidfile {
         let _ = std::fs::remove_file(p);
     }
-    result.context("influxd")
+    result.context("influxd").map(|_| ())
+}
+
+/// Replaces this process with a fresh `influxd` with the same arguments
+/// (same pid, so pid files and supervisors keep tracking it): the node
+/// joined a cluster (`influxd-ctl add-data`) and opens as a member.
+fn reexec() -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("find the influxd binary to restart")?;
+    tracing::info!("restarting {} as a cluster member", exe.display());
+    let err = std::process::Command::new(&exe)
+        .args(std::env::args_os().skip(1))
+        .exec();
+    Err(err).with_context(|| format!("restart {}", exe.display()))
 }

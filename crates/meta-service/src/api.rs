@@ -532,7 +532,7 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
                     valid_addr(&h)?;
                     h
                 }
-                None => default_http_addr(&b.addr),
+                None => join_data_node(srv, &b.addr, b.passive).await?,
             };
             let resp = srv
                 .propose(Command::CreateDataNode {
@@ -638,6 +638,66 @@ async fn serve(srv: &Srv, inc: &Incoming) -> Result<Response, Response> {
             Ok(reply(200, json!({ "id": b.id, "addr": b.addr })))
         }
         _ => Err(not_found().await),
+    }
+}
+
+/// How long the meta node waits for a data node's answer to `JoinCluster`
+/// (it writes a file and answers; no data moves).
+const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `add-data <TCP address>` as Enterprise does it: asks the data node, over
+/// the cluster RPC on its TCP address, to join this cluster (it records the
+/// meta servers and restarts as a member) and returns the HTTP address it
+/// reports. A node already registered (it was started with `[meta]
+/// meta-servers`) is not asked. A node that cannot be reached is
+/// registered with the default HTTP address (`host:8086`), as before: it
+/// becomes a member when it starts with `[meta] meta-servers`. A refusal
+/// (the node has data, belongs to another cluster) is the operator's
+/// answer (400).
+async fn join_data_node(srv: &MetaServer, tcp: &str, passive: bool) -> Result<String, Response> {
+    let data = srv.data();
+    if let Some(n) = data.data_nodes.iter().find(|n| n.tcp_host == tcp) {
+        return Ok(n.host.clone());
+    }
+    let cfg = srv.config();
+    let peers = rpc::Peers::new(
+        rpc::ClientConfig {
+            shared_secret: cfg.meta.internal_shared_secret.clone(),
+            dial_overrides: cfg.meta.dial_overrides.clone(),
+            ..rpc::ClientConfig::default()
+        },
+        rpc::Sender {
+            cluster_id: data.cluster_id,
+            node_id: 0,
+        },
+    );
+    let req = rpc::JoinClusterRequest {
+        header: None,
+        meta_servers: data.meta_nodes.iter().map(|n| n.host.clone()).collect(),
+        passive,
+    };
+    match peers.join_cluster(tcp, req, JOIN_TIMEOUT).await {
+        Ok(r) if !r.http_addr.is_empty() => {
+            valid_addr(&r.http_addr)?;
+            tracing::info!(tcp, http = r.http_addr, "data node joined the cluster");
+            Ok(r.http_addr)
+        }
+        Ok(_) => Err(bad_request(format!(
+            "data node at {tcp} did not report its HTTP address"
+        ))),
+        Err(rpc::RpcError::Unreachable { reason, .. }) => {
+            let http = default_http_addr(tcp);
+            tracing::warn!(
+                tcp,
+                http,
+                "data node not reachable ({reason}): registered with the default HTTP address; it joins when it starts with [meta] meta-servers"
+            );
+            Ok(http)
+        }
+        Err(rpc::RpcError::Refused { reason, .. }) | Err(rpc::RpcError::Remote { reason, .. }) => {
+            Err(bad_request(format!("data node at {tcp}: {reason}")))
+        }
+        Err(e) => Err(bad_request(format!("data node at {tcp}: {e}"))),
     }
 }
 

@@ -17,8 +17,13 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request};
 use tonic_prost::ProstCodec;
 
-use crate::messages::{RequestHeader, WriteShardRequest, WriteShardResponse, PROTOCOL_VERSION};
-use crate::{RpcError, MAX_MESSAGE_BYTES, SECRET_METADATA_KEY, WRITE_SHARD_PATH};
+use crate::messages::{
+    JoinClusterRequest, JoinClusterResponse, RequestHeader, WriteShardRequest, WriteShardResponse,
+    PROTOCOL_VERSION,
+};
+use crate::{
+    RpcError, JOIN_CLUSTER_PATH, MAX_MESSAGE_BYTES, SECRET_METADATA_KEY, WRITE_SHARD_PATH,
+};
 
 /// How the pool dials and bounds calls (`[cluster]` options).
 #[derive(Debug, Clone)]
@@ -183,6 +188,57 @@ impl Peers {
             Ok(Err(status)) => Err(classify(addr, deadline, status)),
         };
         if matches!(result, Err(RpcError::Unreachable { .. })) {
+            self.forget(addr);
+        }
+        result
+    }
+}
+
+impl Peers {
+    /// Asks the data node at `addr` to join the cluster of the meta nodes
+    /// in `req` (sent by a meta node; the header's node id is the
+    /// [`Sender`]'s, 0 for a meta node) and waits, at most `deadline`, for
+    /// the addresses it advertises.
+    pub async fn join_cluster(
+        &self,
+        addr: &str,
+        mut req: JoinClusterRequest,
+        deadline: Duration,
+    ) -> Result<JoinClusterResponse, RpcError> {
+        req.header = Some(self.header());
+        let channel = self.channel(addr)?;
+        let mut grpc = Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let mut request = Request::new(req);
+        request.set_timeout(deadline);
+        if !self.cfg.shared_secret.is_empty() {
+            let v = MetadataValue::from_str(&self.cfg.shared_secret).map_err(|_| {
+                RpcError::BadAddress {
+                    addr: addr.to_string(),
+                    reason: "the internal shared secret is not a valid header value".into(),
+                }
+            })?;
+            request.metadata_mut().insert(SECRET_METADATA_KEY, v);
+        }
+        let call = async {
+            grpc.ready()
+                .await
+                .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+            grpc.unary(
+                request,
+                http::uri::PathAndQuery::from_static(JOIN_CLUSTER_PATH),
+                ProstCodec::<JoinClusterRequest, JoinClusterResponse>::default(),
+            )
+            .await
+        };
+        let result = match tokio::time::timeout(deadline, call).await {
+            Err(_) => Err(RpcError::Timeout {
+                addr: addr.to_string(),
+                after: deadline,
+            }),
+            Ok(Ok(resp)) => Ok(resp.into_inner()),
+            Ok(Err(status)) => Err(classify(addr, deadline, status)),
+        };
+        if result.is_err() {
             self.forget(addr);
         }
         result

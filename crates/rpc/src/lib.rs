@@ -1,7 +1,8 @@
 //! The data nodes' cluster RPC (port 8088, `bind-address`): gRPC over
 //! HTTP/2 with tonic, messages derived by hand with prost ([`messages`]).
 //! One service, `tidemark.cluster.v1.DataNode`, carries everything data
-//! nodes ask of each other; today shard writes (`WriteShard`), later the
+//! nodes ask of each other; today shard writes (`WriteShard`) and a meta
+//! node's request that a data node join its cluster (`JoinCluster`), later the
 //! shard-local part of queries, shard copies, backups and query
 //! management ride on the same channel.
 //!
@@ -15,7 +16,9 @@ pub mod messages;
 pub mod server;
 
 pub use client::{ClientConfig, Peers, Sender};
-pub use messages::{WriteCode, WriteShardRequest, WriteShardResponse};
+pub use messages::{
+    JoinClusterRequest, JoinClusterResponse, WriteCode, WriteShardRequest, WriteShardResponse,
+};
 pub use server::{DataNodeService, Handler};
 
 use std::future::Future;
@@ -25,6 +28,9 @@ use std::time::Duration;
 pub const SERVICE_NAME: &str = "tidemark.cluster.v1.DataNode";
 /// The gRPC path of the shard write.
 pub const WRITE_SHARD_PATH: &str = "/tidemark.cluster.v1.DataNode/WriteShard";
+/// The gRPC path of a meta node's request that a data node join its
+/// cluster (`influxd-ctl add-data`).
+pub const JOIN_CLUSTER_PATH: &str = "/tidemark.cluster.v1.DataNode/JoinCluster";
 /// The metadata key carrying the internal shared secret.
 pub const SECRET_METADATA_KEY: &str = "x-tidemark-internal-secret";
 /// The largest message either side decodes (a batch of points for one

@@ -149,6 +149,36 @@ impl WriteShardResponse {
     }
 }
 
+/// Asks a data node to join the meta cluster whose meta nodes are listed
+/// (sent by a meta node on `influxd-ctl add-data <TCP address>`). A
+/// standalone node without data accepts, records the meta servers and
+/// restarts as a member; a member of the same cluster (the header's
+/// `cluster_id`) answers again; anything else refuses.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct JoinClusterRequest {
+    /// `sender_node_id` is 0 (the sender is a meta node); `cluster_id` is
+    /// the meta cluster's.
+    #[prost(message, optional, tag = "1")]
+    pub header: Option<RequestHeader>,
+    /// The meta nodes' HTTP addresses (`host:8091`).
+    #[prost(string, repeated, tag = "2")]
+    pub meta_servers: Vec<String>,
+    /// Join as a passive node (owns no shards).
+    #[prost(bool, tag = "3")]
+    pub passive: bool,
+}
+
+/// The joining node's addresses as it advertises them.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct JoinClusterResponse {
+    /// The HTTP address (`host:8086`) the meta nodes record for it.
+    #[prost(string, tag = "1")]
+    pub http_addr: String,
+    /// Its cluster RPC address (`host:8088`).
+    #[prost(string, tag = "2")]
+    pub tcp_addr: String,
+}
+
 impl From<&Point> for WirePoint {
     fn from(p: &Point) -> WirePoint {
         WirePoint {

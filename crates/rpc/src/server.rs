@@ -18,9 +18,12 @@ use tonic::{Request, Response, Status};
 use tonic_prost::ProstCodec;
 
 use crate::messages::{
-    RequestHeader, WriteShardRequest, WriteShardResponse, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION,
+    JoinClusterRequest, JoinClusterResponse, RequestHeader, WriteShardRequest, WriteShardResponse,
+    MIN_PROTOCOL_VERSION, PROTOCOL_VERSION,
 };
-use crate::{MAX_MESSAGE_BYTES, SECRET_METADATA_KEY, SERVICE_NAME, WRITE_SHARD_PATH};
+use crate::{
+    JOIN_CLUSTER_PATH, MAX_MESSAGE_BYTES, SECRET_METADATA_KEY, SERVICE_NAME, WRITE_SHARD_PATH,
+};
 
 /// What a data node does with requests from its peers. Called on a
 /// blocking thread (the storage engine's calls block on fsync).
@@ -32,6 +35,15 @@ pub trait Handler: Send + Sync + 'static {
     /// Writes one shard's points; the answer is sent only once they are
     /// durable.
     fn write_shard(&self, req: WriteShardRequest) -> WriteShardResponse;
+
+    /// A meta node asks this node to join its cluster. The sender is not a
+    /// data node, so [`Handler::check_sender`] is not consulted (the shared
+    /// secret and the protocol version are). `Err` carries the refusal
+    /// shown to the operator.
+    fn join_cluster(&self, req: JoinClusterRequest) -> Result<JoinClusterResponse, String> {
+        let _ = req;
+        Err("this node does not accept cluster joins".into())
+    }
 }
 
 /// The gRPC service over a [`Handler`].
@@ -79,6 +91,19 @@ fn check_request<H: Handler, T>(
     req: &Request<T>,
     header: Option<&RequestHeader>,
 ) -> Result<(), Status> {
+    let h = check_secret_and_version(secret, req, header)?;
+    handler
+        .check_sender(h)
+        .map_err(|why| Status::permission_denied(format!("cluster RPC: {why}")))
+}
+
+/// The checks every request passes, whoever sends it: the shared secret,
+/// a header, a protocol version this node speaks.
+fn check_secret_and_version<'h, T>(
+    secret: &str,
+    req: &Request<T>,
+    header: Option<&'h RequestHeader>,
+) -> Result<&'h RequestHeader, Status> {
     if !secret.is_empty() {
         let given = req
             .metadata()
@@ -102,9 +127,7 @@ fn check_request<H: Handler, T>(
             h.version
         )));
     }
-    handler
-        .check_sender(h)
-        .map_err(|why| Status::permission_denied(format!("cluster RPC: {why}")))
+    Ok(h)
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -141,6 +164,42 @@ impl<H: Handler> UnaryService<WriteShardRequest> for WriteShard<H> {
     }
 }
 
+struct JoinCluster<H> {
+    handler: Arc<H>,
+    secret: Arc<str>,
+}
+
+impl<H: Handler> UnaryService<JoinClusterRequest> for JoinCluster<H> {
+    type Response = JoinClusterResponse;
+    type Future = BoxFuture<Result<Response<JoinClusterResponse>, Status>>;
+
+    fn call(&mut self, req: Request<JoinClusterRequest>) -> Self::Future {
+        let handler = self.handler.clone();
+        let secret = self.secret.clone();
+        Box::pin(async move {
+            if let Err(status) =
+                check_secret_and_version(&secret, &req, req.get_ref().header.as_ref())
+            {
+                tracing::warn!(
+                    remote = ?req.remote_addr(),
+                    "refused a cluster join: {}",
+                    status.message()
+                );
+                return Err(status);
+            }
+            let msg = req.into_inner();
+            match tokio::task::spawn_blocking(move || handler.join_cluster(msg)).await {
+                Ok(Ok(resp)) => Ok(Response::new(resp)),
+                Ok(Err(why)) => {
+                    tracing::warn!("refused to join a cluster: {why}");
+                    Err(Status::failed_precondition(why))
+                }
+                Err(e) => Err(Status::internal(format!("cluster join task failed: {e}"))),
+            }
+        })
+    }
+}
+
 impl<H: Handler> tower_service::Service<http::Request<Body>> for DataNodeService<H> {
     type Response = http::Response<Body>;
     type Error = Infallible;
@@ -160,6 +219,18 @@ impl<H: Handler> tower_service::Service<http::Request<Body>> for DataNodeService
                 Box::pin(async move {
                     let mut grpc =
                         Grpc::new(ProstCodec::<WriteShardResponse, WriteShardRequest>::default())
+                            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+                    Ok(grpc.unary(method, req).await)
+                })
+            }
+            JOIN_CLUSTER_PATH => {
+                let method = JoinCluster {
+                    handler: self.handler.clone(),
+                    secret: self.shared_secret.clone(),
+                };
+                Box::pin(async move {
+                    let mut grpc =
+                        Grpc::new(ProstCodec::<JoinClusterResponse, JoinClusterRequest>::default())
                             .max_decoding_message_size(MAX_MESSAGE_BYTES);
                     Ok(grpc.unary(method, req).await)
                 })

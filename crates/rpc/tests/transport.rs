@@ -195,3 +195,78 @@ async fn garbage_on_the_port_does_not_hurt_other_peers() {
         .unwrap();
     assert_eq!(rec.points.load(Ordering::Relaxed), 2);
 }
+
+/// Accepts a join for meta servers `m1:8091` only; refuses every data
+/// node as a sender (a meta node is none).
+struct Joiner;
+
+impl Handler for Joiner {
+    fn check_sender(&self, _h: &RequestHeader) -> Result<(), String> {
+        Err("not a data node".into())
+    }
+
+    fn write_shard(&self, _req: WriteShardRequest) -> WriteShardResponse {
+        WriteShardResponse::ok()
+    }
+
+    fn join_cluster(
+        &self,
+        req: rpc::JoinClusterRequest,
+    ) -> Result<rpc::JoinClusterResponse, String> {
+        if req.meta_servers != ["m1:8091"] {
+            return Err("already joined to cluster".into());
+        }
+        Ok(rpc::JoinClusterResponse {
+            http_addr: "d1:8086".into(),
+            tcp_addr: "d1:8088".into(),
+        })
+    }
+}
+
+fn join(servers: &[&str]) -> rpc::JoinClusterRequest {
+    rpc::JoinClusterRequest {
+        header: None,
+        meta_servers: servers.iter().map(|s| s.to_string()).collect(),
+        passive: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_cluster_checks_the_secret_not_the_sender_and_carries_refusals() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (_tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(rpc::serve(
+        listener,
+        DataNodeService::new(Arc::new(Joiner), "s3cret"),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    let deadline = Duration::from_secs(5);
+    // A meta node (node id 0) with the secret: the handler answers.
+    let ok = peers(9, 0, "s3cret")
+        .join_cluster(&addr, join(&["m1:8091"]), deadline)
+        .await
+        .unwrap();
+    assert_eq!(ok.http_addr, "d1:8086");
+    assert_eq!(ok.tcp_addr, "d1:8088");
+    // The handler's refusal reaches the caller with its text.
+    match peers(9, 0, "s3cret")
+        .join_cluster(&addr, join(&["m2:8091"]), deadline)
+        .await
+    {
+        Err(RpcError::Refused { reason, .. }) => {
+            assert!(reason.contains("already joined to cluster"), "{reason}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Without the secret: refused before the handler.
+    match peers(9, 0, "wrong")
+        .join_cluster(&addr, join(&["m1:8091"]), deadline)
+        .await
+    {
+        Err(RpcError::Refused { code, .. }) => assert_eq!(code, tonic::Code::Unauthenticated),
+        other => panic!("expected unauthenticated, got {other:?}"),
+    }
+}

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod http;
 pub mod identity;
+pub mod joined;
 pub mod node;
 pub mod peer_rpc;
 pub mod services;
@@ -18,6 +19,17 @@ pub use node::{Node, ServerError};
 use std::future::Future;
 use std::sync::Arc;
 
+/// Why [`run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// `shutdown` resolved: the process exits.
+    Stopped,
+    /// This standalone node accepted to join a meta cluster (`influxd-ctl
+    /// add-data`) and recorded it in `[meta] dir/client.json`; it stopped so
+    /// that the process starts again, with the same arguments, as a member.
+    Rejoin,
+}
+
 /// Opens the node, binds the HTTP listener, starts the services and serves
 /// until `shutdown` resolves; then stops accepting, drains requests for a
 /// bounded time ([`http::SHUTDOWN_DRAIN_TIMEOUT`]), stops the queries still
@@ -28,7 +40,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(std::net::SocketAddr),
-) -> Result<(), ServerError> {
+) -> Result<RunOutcome, ServerError> {
     config.http.check_supported().map_err(ServerError::Config)?;
     let unknown = config.http.unknown_options();
     if !unknown.is_empty() {
@@ -80,7 +92,21 @@ pub async fn run(
             source,
         })?;
     on_ready(local);
-    http::serve(listener, node.clone(), shutdown)
+    let rejoin = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = {
+        let node = node.clone();
+        let rejoin = rejoin.clone();
+        async move {
+            tokio::select! {
+                _ = shutdown => {}
+                _ = node.rejoin.notified() => {
+                    tracing::info!("joined a cluster: restarting as a member");
+                    rejoin.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        }
+    };
+    http::serve(listener, node.clone(), stop)
         .await
         .map_err(|source| ServerError::Listen { addr, source })?;
     // Queries of connections closed at the drain deadline may still run on
@@ -102,5 +128,9 @@ pub async fn run(
     tokio::task::spawn_blocking(move || n.close())
         .await
         .map_err(|e| ServerError::Config(e.to_string()))??;
-    Ok(())
+    if rejoin.load(std::sync::atomic::Ordering::SeqCst) {
+        Ok(RunOutcome::Rejoin)
+    } else {
+        Ok(RunOutcome::Stopped)
+    }
 }

@@ -41,6 +41,8 @@ pub enum ServerError {
     Config(String),
     #[error("{0}")]
     Identity(#[from] crate::identity::IdentityError),
+    #[error("{0}")]
+    Joined(#[from] crate::joined::JoinedError),
     #[error("listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -85,6 +87,10 @@ pub struct Node {
     pub cluster: Option<ClusterLinks>,
     /// Counters of shard writes received from peers (`cluster`).
     pub peer_stats: crate::peer_rpc::PeerStats,
+    /// Notified when this standalone node accepted to join a meta cluster
+    /// (`influxd-ctl add-data`): [`crate::run`] stops and answers
+    /// [`crate::RunOutcome::Rejoin`] so the process restarts as a member.
+    pub rejoin: tokio::sync::Notify,
 }
 
 /// A clustered node's links to the other data nodes.
@@ -95,8 +101,18 @@ pub struct ClusterLinks {
 
 impl Node {
     /// Opens the node: clustered when `[meta] meta-servers` lists meta
-    /// nodes, standalone (metadata embedded) otherwise.
-    pub fn open(config: Config) -> Result<Arc<Node>, ServerError> {
+    /// nodes or the node joined a cluster through `influxd-ctl add-data`
+    /// (`[meta] dir/client.json`), standalone (metadata embedded) otherwise.
+    pub fn open(mut config: Config) -> Result<Arc<Node>, ServerError> {
+        if config.meta.meta_servers.is_empty() {
+            if let Some(j) = crate::joined::load(&config.meta.dir)? {
+                tracing::info!(
+                    meta_servers = ?j.meta_servers,
+                    "joined a cluster with influxd-ctl add-data: opening as a member"
+                );
+                config.meta.meta_servers = j.meta_servers;
+            }
+        }
         config
             .meta
             .check_cluster_auth(config.http.auth_enabled)
@@ -156,9 +172,12 @@ impl Node {
             Verdict::Same(_) | Verdict::Unrecorded => {}
         }
         // Registering is idempotent by TCP address: a restart gets its id
-        // back (and the HTTP address is refreshed).
+        // back (and the HTTP address is refreshed). A node that joined with
+        // `add-data -p` registers as passive should it get here before the
+        // meta node's own registration of it.
+        let passive = crate::joined::load(&config.meta.dir)?.is_some_and(|j| j.passive);
         let me = client
-            .register_data_node(&http, &tcp, false)
+            .register_data_node(&http, &tcp, passive)
             .map_err(|e| ServerError::Config(format!("register with the meta nodes: {e}")))?;
         if let Some(r) = &recorded {
             if r.id != me.id {
@@ -267,6 +286,7 @@ impl Node {
             unplaced_shards: Default::default(),
             cluster: links,
             peer_stats: Default::default(),
+            rejoin: tokio::sync::Notify::new(),
         }))
     }
 

@@ -3,13 +3,20 @@
 //! a shard write from a peer does (create the shard if the metadata placed
 //! it here and it is not open yet, write, answer after the WAL fsync).
 //!
+//! A meta node's `JoinCluster` (`influxd-ctl add-data <TCP address>`) is
+//! answered here too: a standalone node without data records the meta
+//! servers (`crate::joined`) and restarts as a member; a member of the
+//! asking cluster answers again; anything else refuses with a reason.
+//!
 //! Owns the mapping from engine results to wire answers (which failures a
 //! sender may retry, which it must drop); must not do transport work (the
 //! `rpc` crate's) or decide consistency (the sender's points writer's).
 
 use crate::node::Node;
 use rpc::messages::RequestHeader;
-use rpc::{WriteCode, WriteShardRequest, WriteShardResponse};
+use rpc::{
+    JoinClusterRequest, JoinClusterResponse, WriteCode, WriteShardRequest, WriteShardResponse,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -25,6 +32,10 @@ pub struct PeerStats {
 /// The least time between two metadata refreshes caused by an unknown
 /// sender (a flood of strangers must not become a flood on the meta nodes).
 const REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How long a node that accepted a join waits before it stops to restart
+/// as a member, so that its answer reaches the meta node first.
+const REJOIN_DELAY: std::time::Duration = std::time::Duration::from_millis(200);
 
 pub struct PeerHandler {
     node: Arc<Node>,
@@ -51,7 +62,104 @@ impl PeerHandler {
     }
 }
 
+impl PeerHandler {
+    /// Why this standalone node may not join a cluster (it has data of its
+    /// own), `None` when it may.
+    fn data_present(&self) -> Option<String> {
+        let data = self.node.meta.data();
+        if !data.databases.is_empty() {
+            let names: Vec<&str> = data.databases.iter().map(|d| d.name.as_str()).collect();
+            return Some(format!(
+                "this node has data and cannot join a cluster: databases {} exist (only an empty standalone node can be added)",
+                names.join(", ")
+            ));
+        }
+        if !data.users.is_empty() {
+            return Some(format!(
+                "this node has data and cannot join a cluster: {} users exist (only an empty standalone node can be added)",
+                data.users.len()
+            ));
+        }
+        let shards = self.node.store.shards();
+        if !shards.is_empty() {
+            return Some(format!(
+                "this node has data and cannot join a cluster: {} shards on disk (only an empty standalone node can be added)",
+                shards.len()
+            ));
+        }
+        None
+    }
+}
+
 impl rpc::Handler for PeerHandler {
+    fn join_cluster(&self, req: JoinClusterRequest) -> Result<JoinClusterResponse, String> {
+        let cfg = &self.node.config;
+        let answer = JoinClusterResponse {
+            http_addr: crate::node::advertised(&cfg.hostname, &cfg.http.bind_address),
+            tcp_addr: crate::node::advertised(&cfg.hostname, &cfg.bind_address),
+        };
+        let asking = req.header.as_ref().map_or(0, |h| h.cluster_id);
+        if self.node.cluster.is_some() {
+            // A member already: the same cluster asking again (a repeated
+            // add-data) gets the same answer.
+            let data = self.node.meta.data();
+            if data.cluster_id != 0 && data.cluster_id == asking {
+                return Ok(answer);
+            }
+            return Err(format!(
+                "already joined to cluster (meta servers {:?})",
+                cfg.meta.meta_servers
+            ));
+        }
+        if req.meta_servers.is_empty() {
+            return Err("no meta servers given to join".into());
+        }
+        let dir = &cfg.meta.dir;
+        match crate::joined::load(dir) {
+            Ok(Some(j)) if j.meta_servers == req.meta_servers && j.passive == req.passive => {
+                // Accepted already, restarting: the same answer.
+                return Ok(answer);
+            }
+            Ok(Some(j)) => {
+                return Err(format!(
+                    "already joined to cluster (meta servers {:?})",
+                    j.meta_servers
+                ))
+            }
+            Ok(None) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        if let Some(why) = self.data_present() {
+            return Err(why);
+        }
+        // The standalone identity (node.json) names a node of the embedded
+        // metadata; the meta cluster gives this node its id at restart.
+        match std::fs::remove_file(crate::identity::path(dir)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("remove the standalone identity: {e}")),
+        }
+        crate::joined::save(
+            dir,
+            &crate::joined::Joined {
+                meta_servers: req.meta_servers.clone(),
+                passive: req.passive,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        tracing::info!(
+            meta_servers = ?req.meta_servers,
+            passive = req.passive,
+            "joining the meta cluster; restarting as a member"
+        );
+        let node = self.node.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(REJOIN_DELAY);
+            node.rejoin.notify_one();
+        });
+        Ok(answer)
+    }
+
     fn check_sender(&self, h: &RequestHeader) -> Result<(), String> {
         let mut data = self.node.meta.data();
         let known = |d: &meta::Data| {

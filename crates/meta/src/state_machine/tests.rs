@@ -458,3 +458,73 @@ fn h2_deleted_shard_groups_are_pruned_a_day_after_deletion() {
     // Ids are never reused.
     assert_eq!(d.max_shard_group_id, 2);
 }
+
+#[test]
+fn passive_data_nodes_never_own_shards() {
+    let mut d = with_nodes(2);
+    apply(
+        &mut d,
+        Command::CreateDataNode {
+            host: "p:8086".into(),
+            tcp_host: "p:8088".into(),
+            passive: true,
+        },
+    )
+    .unwrap();
+    let passive = d.data_nodes.iter().find(|n| n.passive).unwrap().id;
+    create_db(&mut d, "db");
+    apply(
+        &mut d,
+        Command::UpdateRetentionPolicy {
+            database: "db".into(),
+            name: "autogen".into(),
+            update: RetentionPolicyUpdate {
+                replica_n: Some(3),
+                shard_group_duration: Some(DAY),
+                ..Default::default()
+            },
+            make_default: false,
+        },
+    )
+    .unwrap();
+    for day in 0..6 {
+        apply(
+            &mut d,
+            Command::CreateShardGroup {
+                database: "db".into(),
+                policy: "".into(),
+                timestamp: day * DAY,
+            },
+        )
+        .unwrap();
+    }
+    let groups = &d.databases[0].retention_policies[0].shard_groups;
+    assert_eq!(groups.len(), 6);
+    for g in groups {
+        for s in &g.shards {
+            assert!(!s.owners.is_empty());
+            assert!(!s.owners.contains(&passive), "{s:?}");
+        }
+    }
+    // A cluster of passive nodes only has no owner to give.
+    let mut only_passive = Data::default();
+    apply(
+        &mut only_passive,
+        Command::CreateDataNode {
+            host: "p:8086".into(),
+            tcp_host: "p:8088".into(),
+            passive: true,
+        },
+    )
+    .unwrap();
+    create_db(&mut only_passive, "db");
+    assert!(apply(
+        &mut only_passive,
+        Command::CreateShardGroup {
+            database: "db".into(),
+            policy: "".into(),
+            timestamp: 0,
+        },
+    )
+    .is_err());
+}
