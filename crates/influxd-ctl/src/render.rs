@@ -12,21 +12,40 @@ fn s(v: &Value) -> String {
     }
 }
 
-/// `show`: Data Nodes, Meta Nodes and Raft Status.
+/// Labels as Enterprise prints them (JSON, `{}` when none).
+fn labels(v: &Value) -> String {
+    match v {
+        Value::Object(_) => v.to_string(),
+        _ => "{}".to_string(),
+    }
+}
+
+/// `show`: Data Nodes, Meta Nodes and Raft Status, in Enterprise 1.12's
+/// layout (data nodes with their HTTP address, labels and `Passive`).
 pub fn show(v: &Value) -> String {
     let mut o = String::new();
-    o.push_str("Data Nodes\n==========\nID\tTCP Address\tVersion\n");
+    o.push_str("Data Nodes\n==========\nID\tTCP Address\tHTTP Address\tVersion\tLabels\tPassive\n");
     for n in v["data"].as_array().into_iter().flatten() {
         o.push_str(&format!(
-            "{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\n",
             s(&n["id"]),
             s(&n["tcpAddr"]),
-            s(&n["version"])
+            s(&n["httpAddr"]),
+            s(&n["version"]),
+            labels(&n["labels"]),
+            n["passive"].as_bool().unwrap_or(false)
         ));
     }
-    o.push_str("\nMeta Nodes\n==========\nTCP Address\tVersion\n");
+    o.push_str("\nMeta Nodes\n==========\nID\tRaft Address\tHTTP Address\tVersion\tLabels\n");
     for n in v["meta"].as_array().into_iter().flatten() {
-        o.push_str(&format!("{}\t{}\n", s(&n["addr"]), s(&n["version"])));
+        o.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            s(&n["id"]),
+            s(&n["raftAddr"]),
+            s(&n["addr"]),
+            s(&n["version"]),
+            labels(&n["labels"])
+        ));
     }
     let leader = s(&v["leader"]);
     let peers: Vec<String> = v["peers"]
@@ -114,7 +133,8 @@ mod tests {
     #[test]
     fn show_layout() {
         let v = json!({
-            "data": [{"id": 4, "tcpAddr": "data1:8088", "httpAddr": "data1:8086", "version": "0.1.0"}],
+            "data": [{"id": 4, "tcpAddr": "data1:8088", "httpAddr": "data1:8086", "version": "0.1.0"},
+                     {"id": 5, "tcpAddr": "data2:8088", "httpAddr": "data2:8086", "version": "0.1.0", "passive": true}],
             "meta": [{"id": 1, "addr": "meta1:8091", "raftAddr": "meta1:8089", "version": "0.1.0"},
                      {"id": 2, "addr": "meta2:8091", "raftAddr": "meta2:8089", "version": "0.1.0"}],
             "leader": "meta1:8089",
@@ -122,8 +142,11 @@ mod tests {
         });
         assert_eq!(
             show(&v),
-            "Data Nodes\n==========\nID\tTCP Address\tVersion\n4\tdata1:8088\t0.1.0\n\n\
-             Meta Nodes\n==========\nTCP Address\tVersion\nmeta1:8091\t0.1.0\nmeta2:8091\t0.1.0\n\n\
+            "Data Nodes\n==========\nID\tTCP Address\tHTTP Address\tVersion\tLabels\tPassive\n\
+             4\tdata1:8088\tdata1:8086\t0.1.0\t{}\tfalse\n\
+             5\tdata2:8088\tdata2:8086\t0.1.0\t{}\ttrue\n\n\
+             Meta Nodes\n==========\nID\tRaft Address\tHTTP Address\tVersion\tLabels\n\
+             1\tmeta1:8089\tmeta1:8091\t0.1.0\t{}\n2\tmeta2:8089\tmeta2:8091\t0.1.0\t{}\n\n\
              Raft Status\n==========\nLeader\tmeta1:8089\nPeers\t[\"meta2:8089\"]\n"
         );
     }

@@ -59,23 +59,34 @@ fn ctl_manages_meta_and_data_nodes() {
     let show = ctl(&b, &["show"]).unwrap();
     let version = env!("CARGO_PKG_VERSION");
     assert!(
-        show.starts_with("Data Nodes\n==========\nID\tTCP Address\tVersion\n"),
+        show.starts_with(
+            "Data Nodes\n==========\nID\tTCP Address\tHTTP Address\tVersion\tLabels\tPassive\n"
+        ),
         "{show}"
     );
     assert!(
-        show.contains(&format!("\tdata1:8088\t{version}\n")),
+        show.contains(&format!(
+            "\tdata1:8088\tdata1:8086\t{version}\t{{}}\tfalse\n"
+        )),
         "{show}"
     );
     assert!(
-        show.contains(&format!("\tdata3:8088\t{version}\n")),
+        show.contains(&format!(
+            "\tdata3:8088\tdata3:8086\t{version}\t{{}}\ttrue\n"
+        )),
         "{show}"
     );
     assert!(
-        show.contains("\nMeta Nodes\n==========\nTCP Address\tVersion\n"),
+        show.contains(
+            "\nMeta Nodes\n==========\nID\tRaft Address\tHTTP Address\tVersion\tLabels\n"
+        ),
         "{show}"
     );
     for m in [&a, &b, &c] {
-        assert!(show.contains(&format!("{m}\t{version}\n")), "{show}");
+        assert!(
+            show.contains(&format!("\t{m}\t{version}\t{{}}\n")),
+            "{show}"
+        );
     }
     assert!(
         show.contains("\nRaft Status\n==========\nLeader\t"),
@@ -180,8 +191,9 @@ fn the_leader_can_leave() {
         "no leader after the old one left"
     );
     assert!(!show.contains(&format!("{}\t", leader.http)), "{show}");
-    // Two meta nodes, the leader and its one peer.
-    assert_eq!(show.matches("127.0.0.1:").count(), 4, "{show}");
+    // Two meta nodes (Raft and HTTP address each), the leader and its one
+    // peer.
+    assert_eq!(show.matches("127.0.0.1:").count(), 6, "{show}");
     let (s, v) = create_db(&other.http, "after_leave").unwrap();
     assert_eq!(s, 200, "{v}");
 }
