@@ -27,6 +27,8 @@ hostname = "{{host}}"
 
 [hinted-handoff]
   dir = "{{dir}}/hh"
+  retry-interval = "100ms"
+  retry-max-interval = "500ms"
 
 [cluster]
   write-timeout = "5s"
@@ -242,4 +244,70 @@ fn add_data_of_a_node_with_data_is_refused() {
     let (ok, show, _) = ctl(&c, &["show"]);
     assert!(ok);
     assert!(!show.contains(&rpc_addr(&c, "data-1")), "{show}");
+}
+
+#[test]
+fn a_passive_node_keeps_hinted_handoff_for_a_down_owner_on_its_own_disk() {
+    let mut c = cluster(3);
+    add_data(&c, "data-1", false);
+    add_data(&c, "data-2", false);
+    add_data(&c, "data-3", true);
+    let r = query(&c, "data-3", None, "CREATE DATABASE db WITH REPLICATION 2");
+    assert!(r["results"][0]["error"].is_null(), "{r}");
+    for node in ["data-1", "data-2"] {
+        wait_until(
+            &format!("db visible on {node}"),
+            Duration::from_secs(10),
+            || {
+                query(&c, node, None, "SHOW DATABASES")
+                    .to_string()
+                    .contains("\"db\"")
+            },
+        );
+    }
+    let owner_id = {
+        let b =
+            std::fs::read(c.node("data-2").unwrap().state_dir().join("meta/node.json")).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&b).unwrap()["id"]
+            .as_u64()
+            .unwrap()
+    };
+    c.node_mut("data-2").unwrap().kill9().unwrap();
+
+    // Through the passive node, with one owner down: `one` is met by the
+    // other owner; the down owner's copy waits in the passive node's queue.
+    let body: String = (0..40)
+        .map(|i| {
+            format!(
+                "m,k=s{} v={i}i {}\n",
+                i % 5,
+                1_600_000_000_000_000_000_i64 + i
+            )
+        })
+        .collect();
+    let p = c.node("data-3").unwrap().client().unwrap();
+    let r = p.write("db", "consistency=one", &body).unwrap();
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(local_count(&c, "data-1"), 40);
+    let queue = c
+        .node("data-3")
+        .unwrap()
+        .state_dir()
+        .join("hh")
+        .join(owner_id.to_string());
+    assert!(
+        queue.is_dir(),
+        "no hinted-handoff queue at {}",
+        queue.display()
+    );
+    assert_eq!(local_shards(&c, "data-3"), 0);
+
+    // The owner returns (still a member: it restarts from client.json) and
+    // the passive node's queue delivers its copy.
+    c.node_mut("data-2").unwrap().start().unwrap();
+    wait_until(
+        "the queue to drain into data-2",
+        Duration::from_secs(30),
+        || local_count(&c, "data-2") == 40,
+    );
 }
