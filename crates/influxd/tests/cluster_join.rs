@@ -20,6 +20,7 @@ hostname = "{{host}}"
 
 [meta]
   dir = "{{dir}}/meta"
+  meta-internal-shared-secret = "join-secret"
 
 [data]
   dir = "{{dir}}/data"
@@ -37,9 +38,16 @@ hostname = "{{host}}"
   bind-address = "{{addr.http}}"
 "#;
 
-fn cluster(data: usize) -> Cluster {
+/// The data nodes' `[meta] meta-internal-shared-secret`.
+const SECRET: &str = "join-secret";
+
+/// One meta node (`[meta] internal-shared-secret = meta_secret`) and `data`
+/// standalone data nodes.
+fn cluster_with_secret(data: usize, meta_secret: &str) -> Cluster {
     let meta = NodeSpec::influxd_meta(testrig::find_binary("influxd-meta").expect("influxd-meta"))
-        .with_args(["run", "-single-server", "-config", "{{config}}"]);
+        .with_args(["run", "-single-server", "-config", "{{config}}"])
+        // Appended to the template's last section, [meta].
+        .with_extra_config(&format!("  internal-shared-secret = \"{meta_secret}\"\n"));
     let data_spec = NodeSpec::influxd(testrig::find_binary("influxd").expect("influxd"))
         .with_config(STANDALONE_DATA_CONFIG);
     ClusterBuilder::new()
@@ -47,6 +55,10 @@ fn cluster(data: usize) -> Cluster {
         .data(data, data_spec)
         .start()
         .expect("start the cluster")
+}
+
+fn cluster(data: usize) -> Cluster {
+    cluster_with_secret(data, SECRET)
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
@@ -310,4 +322,14 @@ fn a_passive_node_keeps_hinted_handoff_for_a_down_owner_on_its_own_disk() {
         Duration::from_secs(30),
         || local_count(&c, "data-2") == 40,
     );
+}
+
+#[test]
+fn add_data_without_the_internal_shared_secret_is_refused() {
+    let c = cluster_with_secret(1, "not-the-data-nodes-secret");
+    let (ok, out, err) = ctl(&c, &["add-data", &rpc_addr(&c, "data-1")]);
+    assert!(!ok, "a join with the wrong secret must fail: {out}");
+    assert!(err.contains("shared secret"), "{err}");
+    let meta_dir = c.node("data-1").unwrap().state_dir().join("meta");
+    assert!(!meta_dir.join("client.json").exists());
 }
