@@ -648,17 +648,22 @@ const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// `add-data <TCP address>` as Enterprise does it: asks the data node, over
 /// the cluster RPC on its TCP address, to join this cluster (it records the
 /// meta servers and restarts as a member) and returns the HTTP address it
-/// reports. A node already registered (it was started with `[meta]
-/// meta-servers`) is not asked. A node that cannot be reached is
+/// reports (a member of this cluster answers the same again). A node that
+/// cannot be reached, or does not know `JoinCluster` (an older version), is
 /// registered with the default HTTP address (`host:8086`), as before: it
 /// becomes a member when it starts with `[meta] meta-servers`. A refusal
 /// (the node has data, belongs to another cluster) is the operator's
 /// answer (400).
 async fn join_data_node(srv: &MetaServer, tcp: &str, passive: bool) -> Result<String, Response> {
     let data = srv.data();
-    if let Some(n) = data.data_nodes.iter().find(|n| n.tcp_host == tcp) {
-        return Ok(n.host.clone());
-    }
+    // Registered already (it started with `[meta] meta-servers`, or an
+    // earlier add-data could not reach it): a member answers the same, a
+    // node still standalone joins now.
+    let registered = data
+        .data_nodes
+        .iter()
+        .find(|n| n.tcp_host == tcp)
+        .map(|n| n.host.clone());
     let cfg = srv.config();
     let peers = rpc::Peers::new(
         rpc::ClientConfig {
@@ -686,14 +691,20 @@ async fn join_data_node(srv: &MetaServer, tcp: &str, passive: bool) -> Result<St
             "data node at {tcp} did not report its HTTP address"
         ))),
         Err(rpc::RpcError::Unreachable { reason, .. }) => {
-            let http = default_http_addr(tcp);
+            let http = registered.unwrap_or_else(|| default_http_addr(tcp));
             tracing::warn!(
                 tcp,
                 http,
-                "data node not reachable ({reason}): registered with the default HTTP address; it joins when it starts with [meta] meta-servers"
+                "data node not reachable ({reason}): registered with HTTP address {http}; it joins when it starts with [meta] meta-servers"
             );
             Ok(http)
         }
+        // A data node of the previous version, which has no JoinCluster:
+        // registered as before (it joins with `[meta] meta-servers`).
+        Err(rpc::RpcError::Refused {
+            code: rpc::Code::Unimplemented,
+            ..
+        }) => Ok(registered.unwrap_or_else(|| default_http_addr(tcp))),
         Err(rpc::RpcError::Refused { reason, .. }) | Err(rpc::RpcError::Remote { reason, .. }) => {
             Err(bad_request(format!("data node at {tcp}: {reason}")))
         }

@@ -20,6 +20,7 @@ pub use messages::{
     JoinClusterRequest, JoinClusterResponse, WriteCode, WriteShardRequest, WriteShardResponse,
 };
 pub use server::{DataNodeService, Handler};
+pub use tonic::Code;
 
 use std::future::Future;
 use std::time::Duration;
