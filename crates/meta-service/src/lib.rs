@@ -21,7 +21,7 @@
 //! | `POST /join {"addr"}` | asks the cluster at `addr` to add this node |
 //! | `POST /leave`, `POST /force-leave [{"force":true}]` | this node leaves (and resets); a voter whose removal did not commit is not reset (409) unless forced |
 //! | `POST /internal/reset [{"reason"\|"force"}]`, `POST /internal/assign-id` | node-to-node: need the internal secret (or, without one, a loopback peer) |
-//! | `POST /add-data {"addr","httpAddr"?,"passive"?}` | `{"type":"node","node":..}` |
+//! | `POST /add-data {"addr","httpAddr"?,"passive"?}` | `{"type":"node","node":..}`; without `httpAddr` the data node at `addr` (TCP) is asked to join over the cluster RPC (`JoinCluster`) and reports its HTTP address; its refusal is a 400 |
 //! | `POST /remove-data {"addr"|"id"}` | `{"node", "orphanedShards"}` |
 //! | `POST /update-data {"old","new","httpAddr"?}` | the updated node |
 //! | `GET /debug/vars` | index, leader, Raft metrics; `/debug/pprof/profile` CPU and `/debug/pprof/heap` heap profiles (pprof) |
