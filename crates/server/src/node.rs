@@ -245,6 +245,9 @@ impl Node {
             max_concurrent_compactions: usize::try_from(d.max_concurrent_compactions).unwrap_or(0),
         };
         let store = Arc::new(tsdb::Store::open(engine)?);
+        if let Some(l) = &links {
+            replay_recent_blocks(l, &store, meta.as_ref(), node_id, config.cluster.write_timeout.0);
+        }
         let mut writer = PointsWriter::new(meta.clone(), store.clone(), node_id);
         if let Some(l) = &links {
             let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
@@ -416,4 +419,60 @@ impl ClusterLinks {
             hh: Arc::new(hh),
         })
     }
+}
+
+/// How far before a queue's last append a crashed coordinator may still
+/// have been writing its own copy, on top of `write-timeout`.
+const LOCAL_REPLAY_MARGIN: Duration = Duration::from_secs(60);
+
+/// After a restart, writes again into this node's own shards the blocks its
+/// hinted-handoff queues recovered from the last moments before it stopped.
+/// A coordinator appends a remote owner's copy before writing its own, so a
+/// crash in between would otherwise leave the remote owner (once the queue
+/// drains) with points this node lacks. Rewriting identical points is
+/// harmless.
+fn replay_recent_blocks(
+    links: &ClusterLinks,
+    store: &tsdb::Store,
+    meta: &dyn MetaStore,
+    node_id: u64,
+    write_timeout: Duration,
+) {
+    let blocks = links.hh.recovered_recent(write_timeout + LOCAL_REPLAY_MARGIN);
+    if blocks.is_empty() {
+        return;
+    }
+    let data = meta.data();
+    let mut replayed = 0usize;
+    for req in blocks {
+        let owned = data
+            .shard_location(req.shard_id)
+            .is_some_and(|(_, _, g, s)| g.deleted_at == 0 && s.owners.contains(&node_id));
+        if !owned {
+            continue;
+        }
+        let points: Vec<models::Point> = req
+            .points
+            .into_iter()
+            .filter_map(|p| models::Point::try_from(p).ok())
+            .collect();
+        let shard = match store.shard(req.shard_id) {
+            Some(s) => s,
+            None => match store.create_shard(&req.database, &req.retention_policy, req.shard_id) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(shard = req.shard_id, "replaying recent writes: {e}");
+                    continue;
+                }
+            },
+        };
+        match shard.write_points(&points) {
+            Ok(()) | Err(tsdb::Error::PartialWrite { .. }) => replayed += points.len(),
+            Err(e) => tracing::warn!(shard = req.shard_id, "replaying recent writes: {e}"),
+        }
+    }
+    tracing::info!(
+        points = replayed,
+        "rewrote this node's copy of writes in flight when it last stopped"
+    );
 }

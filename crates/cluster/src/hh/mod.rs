@@ -453,6 +453,47 @@ impl HintedHandoff {
         }
     }
 
+    /// The blocks a previous run of this node may have been in the middle
+    /// of writing: those on disk at open (not known delivered) enqueued at
+    /// most `window` before the queue's last append. A coordinator appends a
+    /// block before it writes its own copy, so after a crash the caller
+    /// writes these again where this node is an owner (idempotent), and no
+    /// owner can end up with a copy this node lacks. Blocking.
+    pub fn recovered_recent(&self, window: Duration) -> Vec<WriteShardRequest> {
+        let slots: Vec<Arc<Mutex<Slot>>> = self.queues.lock().values().cloned().collect();
+        let mut out = Vec::new();
+        for q in slots {
+            let mut slot = q.lock();
+            let Some(end) = slot.recovered_until else {
+                continue;
+            };
+            let last_write = std::fs::read_dir(slot.dir())
+                .ok()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+                .max();
+            let cutoff = last_write
+                .and_then(|t| t.checked_sub(window))
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(i64::MIN, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+            let mut pos = slot.queue.head();
+            while pos < end {
+                let Ok(Some(b)) = slot.queue.peek_at(pos) else {
+                    break;
+                };
+                pos = b.next;
+                if b.enqueued_at < cutoff {
+                    continue;
+                }
+                if let Ok(req) = WriteShardRequest::decode(b.payload.as_slice()) {
+                    out.push(req);
+                }
+            }
+        }
+        out
+    }
+
     /// Deletes queues whose destination is no longer a data node and
     /// purges data older than `max-age`.
     pub fn purge(&self, meta: &dyn MetaStore) {
