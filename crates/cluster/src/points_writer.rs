@@ -282,6 +282,7 @@ impl PointsWriter {
             r.peers.set_cluster_id(data.cluster_id);
         }
         let (tx, rx) = std::sync::mpsc::channel::<(u64, OwnerOutcome)>();
+        let (local_done_tx, local_done) = tokio::sync::watch::channel(false);
         let mut tallies: BTreeMap<u64, Tally> = BTreeMap::new();
         let mut local: Vec<(u64, Arc<Vec<Point>>)> = Vec::new();
         for (shard_id, pts) in by_shard {
@@ -324,6 +325,7 @@ impl PointsWriter {
                             self.stats.clone(),
                             RemoteWrite {
                                 intent,
+                                local_done: local_done.clone(),
                                 owner,
                                 addr,
                                 shard: shard_id,
@@ -375,6 +377,7 @@ impl PointsWriter {
                 t.record(outcome);
             }
         }
+        let _ = local_done_tx.send(true);
         let mut timed_out = false;
         while tallies.values().any(|t| t.verdict() == Verdict::Pending) {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -450,6 +453,8 @@ enum Replicated {
 struct RemoteWrite {
     /// The write-ahead copy of these points in hinted handoff, if any.
     intent: Option<Intent>,
+    /// Becomes true once this node's own copies of the request are written.
+    local_done: tokio::sync::watch::Receiver<bool>,
     owner: u64,
     addr: String,
     shard: u64,
@@ -471,17 +476,38 @@ fn spawn_remote_write(
     let runtime = remote.runtime.clone();
     runtime.spawn(async move {
         let shard = w.shard;
-        let outcome = remote_write(&remote, &stats, w).await;
+        let intent = w.intent;
+        let n = w.points.len();
+        let mut local_done = w.local_done.clone();
+        let settled = std::sync::Mutex::new(None);
+        let outcome = remote_write(&remote, &stats, w, &settled).await;
         let _ = tx.send((shard, outcome));
+        // The write-ahead block may be stepped over (or delivered by the
+        // drain) only once this node's own copy is durable too: until then
+        // a crash must find it on disk so the restart rewrites it locally.
+        let decided = settled.lock().ok().and_then(|g| *g);
+        if let (Some(i), Some(delivered)) = (intent, decided) {
+            let _ = local_done.wait_for(|done| *done).await;
+            remote.hh.complete(&i, delivered, n);
+        }
     });
 }
 
-async fn remote_write(remote: &Remote, stats: &WriteStats, w: RemoteWrite) -> OwnerOutcome {
+/// Sends one owner's copy; records in `settled` whether its write-ahead
+/// block (if any) was delivered directly, for the caller to settle.
+async fn remote_write(
+    remote: &Remote,
+    stats: &WriteStats,
+    w: RemoteWrite,
+    settled: &std::sync::Mutex<Option<bool>>,
+) -> OwnerOutcome {
     let intent = w.intent;
     let n = w.points.len();
     let settle = |delivered: bool| {
-        if let Some(i) = &intent {
-            remote.hh.complete(i, delivered, n);
+        if intent.is_some() {
+            if let Ok(mut g) = settled.lock() {
+                *g = Some(delivered);
+            }
         }
     };
     if intent.is_some() && remote.hh.has_pending(w.owner, w.shard) {

@@ -476,7 +476,9 @@ impl HintedHandoff {
             let cutoff = last_write
                 .and_then(|t| t.checked_sub(window))
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .map_or(i64::MIN, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+                .map_or(i64::MIN, |d| {
+                    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+                });
             let mut pos = slot.queue.head();
             while pos < end {
                 let Ok(Some(b)) = slot.queue.peek_at(pos) else {
@@ -931,7 +933,9 @@ mod tests {
 
     fn to_send(h: &HintedHandoff, node: u64, shard: u64) -> Option<usize> {
         let q = h.queues.lock().get(&(node, shard)).cloned()?;
-        read_batch(&q, usize::MAX).unwrap().map(|(r, ..)| r.points.len())
+        read_batch(&q, usize::MAX)
+            .unwrap()
+            .map(|(r, ..)| r.points.len())
     }
 
     #[test]
