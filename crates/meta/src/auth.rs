@@ -30,8 +30,7 @@ pub fn hash_password(password: &str) -> Result<String> {
         return Err(Error::PasswordTooLong);
     }
     // At 72 bytes bcrypt only drops the terminating NUL, as Go's does.
-    bcrypt::hash(password, BCRYPT_COST)
-        .map_err(|e| Error::Storage(format!("hash password: {e}")))
+    bcrypt::hash(password, BCRYPT_COST).map_err(|e| Error::Storage(format!("hash password: {e}")))
 }
 
 /// A bcrypt hash of cost [`BCRYPT_COST`] checked against when the user does

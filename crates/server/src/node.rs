@@ -246,7 +246,13 @@ impl Node {
         };
         let store = Arc::new(tsdb::Store::open(engine)?);
         if let Some(l) = &links {
-            replay_recent_blocks(l, &store, meta.as_ref(), node_id, config.cluster.write_timeout.0);
+            replay_recent_blocks(
+                l,
+                &store,
+                meta.as_ref(),
+                node_id,
+                config.cluster.write_timeout.0,
+            );
         }
         let mut writer = PointsWriter::new(meta.clone(), store.clone(), node_id);
         if let Some(l) = &links {
@@ -438,7 +444,9 @@ fn replay_recent_blocks(
     node_id: u64,
     write_timeout: Duration,
 ) {
-    let blocks = links.hh.recovered_recent(write_timeout + LOCAL_REPLAY_MARGIN);
+    let blocks = links
+        .hh
+        .recovered_recent(write_timeout + LOCAL_REPLAY_MARGIN);
     if blocks.is_empty() {
         return;
     }
