@@ -12,6 +12,8 @@
 //! a client's write is the points writer's (crate `cluster`).
 
 pub mod client;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod messages;
 pub mod server;
 

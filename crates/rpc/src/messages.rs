@@ -218,6 +218,10 @@ pub enum BadPoint {
     MissingValue(String),
     #[error("point {0:?} has no fields")]
     NoFields(String),
+    /// InfluxDB stores no NaN or infinite floats (line protocol cannot
+    /// carry them); a peer must not smuggle them in.
+    #[error("point {key:?}: field {field:?} is not a finite number")]
+    NonFinite { key: String, field: String },
 }
 
 impl TryFrom<WirePoint> for Point {
@@ -230,7 +234,13 @@ impl TryFrom<WirePoint> for Point {
         let mut fields = Vec::with_capacity(w.fields.len());
         for f in w.fields {
             let v = match f.value {
-                Some(WireValue::Float(x)) => FieldValue::Float(x),
+                Some(WireValue::Float(x)) if x.is_finite() => FieldValue::Float(x),
+                Some(WireValue::Float(_)) => {
+                    return Err(BadPoint::NonFinite {
+                        key: w.key,
+                        field: f.name,
+                    })
+                }
                 Some(WireValue::Integer(x)) => FieldValue::Integer(x),
                 Some(WireValue::Unsigned(x)) => FieldValue::Unsigned(x),
                 Some(WireValue::Boolean(x)) => FieldValue::Boolean(x),
@@ -323,6 +333,24 @@ mod tests {
         assert_eq!(
             Point::try_from(no_value),
             Err(BadPoint::MissingValue("m".into()))
+        );
+        // Found by the rpc_messages fuzz target: NaN arrived and was stored.
+        let nan = WirePoint {
+            key: "m".into(),
+            measurement: "m".into(),
+            tags: vec![],
+            fields: vec![WireField {
+                name: "v".into(),
+                value: Some(WireValue::Float(f64::NAN)),
+            }],
+            time: 1,
+        };
+        assert_eq!(
+            Point::try_from(nan),
+            Err(BadPoint::NonFinite {
+                key: "m".into(),
+                field: "v".into()
+            })
         );
     }
 
