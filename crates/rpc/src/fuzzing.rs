@@ -41,13 +41,25 @@ mod tests {
         let dir = corpus();
         let entries = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("corpus {} missing: {e}", dir.display()));
-        let mut n = 0;
-        for e in entries {
-            let data = std::fs::read(e.expect("corpus entry").path()).expect("corpus file");
-            rpc_messages(&data);
-            n += 1;
-        }
-        assert!(n > 0, "corpus {} is empty", dir.display());
+        let files: Vec<Vec<u8>> = entries
+            .map(|e| std::fs::read(e.expect("corpus entry").path()).expect("corpus file"))
+            .collect();
+        assert!(!files.is_empty(), "corpus {} is empty", dir.display());
+        // prost follows nested (unknown) groups up to its recursion limit of
+        // 100, and this unoptimised build's frames for that overflow a 2 MiB
+        // test thread. The optimised fuzz build ran these inputs; whether a
+        // release server's 2 MiB worker has room at that depth is still to be
+        // measured (issue 11 note).
+        std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || {
+                for data in &files {
+                    rpc_messages(data);
+                }
+            })
+            .expect("spawn")
+            .join()
+            .expect("replay");
     }
 
     /// Writes the seed inputs (`cargo test -p rpc write_fuzz_seeds -- --ignored`).
