@@ -155,46 +155,13 @@ impl Peers {
         deadline: Duration,
     ) -> Result<WriteShardResponse, RpcError> {
         req.header = Some(self.header());
-        let channel = self.channel(addr)?;
-        let mut grpc = Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
-        let mut request = Request::new(req);
-        request.set_timeout(deadline);
-        if !self.cfg.shared_secret.is_empty() {
-            let v = MetadataValue::from_str(&self.cfg.shared_secret).map_err(|_| {
-                RpcError::BadAddress {
-                    addr: addr.to_string(),
-                    reason: "the internal shared secret is not a valid header value".into(),
-                }
-            })?;
-            request.metadata_mut().insert(SECRET_METADATA_KEY, v);
-        }
-        let call = async {
-            grpc.ready()
-                .await
-                .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-            grpc.unary(
-                request,
-                http::uri::PathAndQuery::from_static(WRITE_SHARD_PATH),
-                ProstCodec::<WriteShardRequest, WriteShardResponse>::default(),
-            )
-            .await
-        };
-        let result = match tokio::time::timeout(deadline, call).await {
-            Err(_) => Err(RpcError::Timeout {
-                addr: addr.to_string(),
-                after: deadline,
-            }),
-            Ok(Ok(resp)) => Ok(resp.into_inner()),
-            Ok(Err(status)) => Err(classify(addr, deadline, status)),
-        };
+        let result = self.unary(addr, req, WRITE_SHARD_PATH, deadline).await;
         if matches!(result, Err(RpcError::Unreachable { .. })) {
             self.forget(addr);
         }
         result
     }
-}
 
-impl Peers {
     /// Asks the data node at `addr` to join the cluster of the meta nodes
     /// in `req` (sent by a meta node; the header's node id is the
     /// [`Sender`]'s, 0 for a meta node) and waits, at most `deadline`, for
@@ -206,6 +173,26 @@ impl Peers {
         deadline: Duration,
     ) -> Result<JoinClusterResponse, RpcError> {
         req.header = Some(self.header());
+        let result = self.unary(addr, req, JOIN_CLUSTER_PATH, deadline).await;
+        if result.is_err() {
+            self.forget(addr);
+        }
+        result
+    }
+
+    /// One unary call of `path` on the peer at `addr`: the pooled channel,
+    /// the shared secret, the message size limit and the deadline.
+    async fn unary<Req, Resp>(
+        &self,
+        addr: &str,
+        req: Req,
+        path: &'static str,
+        deadline: Duration,
+    ) -> Result<Resp, RpcError>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
         let channel = self.channel(addr)?;
         let mut grpc = Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
         let mut request = Request::new(req);
@@ -225,23 +212,19 @@ impl Peers {
                 .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
             grpc.unary(
                 request,
-                http::uri::PathAndQuery::from_static(JOIN_CLUSTER_PATH),
-                ProstCodec::<JoinClusterRequest, JoinClusterResponse>::default(),
+                http::uri::PathAndQuery::from_static(path),
+                ProstCodec::<Req, Resp>::default(),
             )
             .await
         };
-        let result = match tokio::time::timeout(deadline, call).await {
+        match tokio::time::timeout(deadline, call).await {
             Err(_) => Err(RpcError::Timeout {
                 addr: addr.to_string(),
                 after: deadline,
             }),
             Ok(Ok(resp)) => Ok(resp.into_inner()),
             Ok(Err(status)) => Err(classify(addr, deadline, status)),
-        };
-        if result.is_err() {
-            self.forget(addr);
         }
-        result
     }
 }
 
