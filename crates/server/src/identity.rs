@@ -21,8 +21,6 @@
 
 use meta::data::{Data, NodeInfo};
 use serde::{Deserialize, Serialize};
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -89,9 +87,9 @@ pub fn path(meta_dir: &Path) -> PathBuf {
 /// Reads the identity, `None` when the node has never recorded one.
 pub fn load(meta_dir: &Path) -> Result<Option<Identity>, IdentityError> {
     let p = path(meta_dir);
-    let bytes = match fs::read(&p) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    let bytes = match crate::durable_file::read_if_exists(&p) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
         Err(source) => return Err(IdentityError::Read { path: p, source }),
     };
     serde_json::from_slice(&bytes)
@@ -99,25 +97,14 @@ pub fn load(meta_dir: &Path) -> Result<Option<Identity>, IdentityError> {
         .map_err(|source| IdentityError::Damaged { path: p, source })
 }
 
-/// Writes the identity durably (temp file, fsync, rename, directory fsync).
+/// Writes the record durably (temp file, fsync, rename, directory fsync).
 pub fn save(meta_dir: &Path, id: &Identity) -> Result<(), IdentityError> {
-    let p = path(meta_dir);
     let werr = |source| IdentityError::Write {
-        path: p.clone(),
+        path: path(meta_dir),
         source,
     };
-    fs::create_dir_all(meta_dir).map_err(werr)?;
-    let tmp = meta_dir.join(format!("{FILE_NAME}.tmp"));
     let json = serde_json::to_vec(id).map_err(|e| werr(std::io::Error::other(e)))?;
-    {
-        let mut f = fs::File::create(&tmp).map_err(werr)?;
-        f.write_all(&json).map_err(werr)?;
-        f.sync_all().map_err(werr)?;
-    }
-    fs::rename(&tmp, &p).map_err(werr)?;
-    fs::File::open(meta_dir)
-        .and_then(|d| d.sync_all())
-        .map_err(werr)
+    crate::durable_file::replace(meta_dir, FILE_NAME, &json).map_err(werr)
 }
 
 /// What the node should do, given what it recorded and what the metadata
@@ -169,6 +156,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn data_with(nodes: &[(u64, &str)], cluster_id: u64) -> Data {
         Data {

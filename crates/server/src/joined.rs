@@ -21,8 +21,6 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -64,9 +62,9 @@ pub fn path(meta_dir: &Path) -> PathBuf {
 /// Reads the record, `None` when the node never joined a cluster this way.
 pub fn load(meta_dir: &Path) -> Result<Option<Joined>, JoinedError> {
     let p = path(meta_dir);
-    let bytes = match fs::read(&p) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    let bytes = match crate::durable_file::read_if_exists(&p) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
         Err(source) => return Err(JoinedError::Read { path: p, source }),
     };
     serde_json::from_slice(&bytes)
@@ -76,28 +74,18 @@ pub fn load(meta_dir: &Path) -> Result<Option<Joined>, JoinedError> {
 
 /// Writes the record durably (temp file, fsync, rename, directory fsync).
 pub fn save(meta_dir: &Path, joined: &Joined) -> Result<(), JoinedError> {
-    let p = path(meta_dir);
     let werr = |source| JoinedError::Write {
-        path: p.clone(),
+        path: path(meta_dir),
         source,
     };
-    fs::create_dir_all(meta_dir).map_err(werr)?;
-    let tmp = meta_dir.join(format!("{FILE_NAME}.tmp"));
     let json = serde_json::to_vec(joined).map_err(|e| werr(std::io::Error::other(e)))?;
-    {
-        let mut f = fs::File::create(&tmp).map_err(werr)?;
-        f.write_all(&json).map_err(werr)?;
-        f.sync_all().map_err(werr)?;
-    }
-    fs::rename(&tmp, &p).map_err(werr)?;
-    fs::File::open(meta_dir)
-        .and_then(|d| d.sync_all())
-        .map_err(werr)
+    crate::durable_file::replace(meta_dir, FILE_NAME, &json).map_err(werr)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn a_saved_record_loads_back_and_a_missing_one_is_none() {

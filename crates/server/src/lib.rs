@@ -5,6 +5,7 @@
 //! query crates.
 
 pub mod config;
+mod durable_file;
 pub mod http;
 pub mod identity;
 pub mod joined;
