@@ -428,43 +428,45 @@ fn read_record_at(f: &File, off: u64, len: u64) -> io::Result<Option<(i64, Vec<u
     }
     let mut header = [0u8; HEADER_BYTES];
     f.read_exact_at(&mut header, off)?;
-    if &header[..4] != MAGIC {
+    let Some((body_len, crc)) = parse_header(&header) else {
         return Ok(None);
-    }
-    let body_len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
-    let crc = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
-    if !(8..=MAX_RECORD_BYTES).contains(&body_len) || off + (HEADER_BYTES + body_len) as u64 > len {
+    };
+    if off + (HEADER_BYTES + body_len) as u64 > len {
         return Ok(None);
     }
     let mut body = vec![0u8; body_len];
     f.read_exact_at(&mut body, off + HEADER_BYTES as u64)?;
-    if crc32fast::hash(&body) != crc {
+    let Some(enqueued_at) = check_body(&body, crc) else {
         return Ok(None);
-    }
-    let mut t = [0u8; 8];
-    t.copy_from_slice(&body[..8]);
+    };
     body.drain(..8);
-    Ok(Some((i64::from_le_bytes(t), body)))
+    Ok(Some((enqueued_at, body)))
+}
+
+/// The body length and checksum a record header announces, if it is one.
+fn parse_header(header: &[u8]) -> Option<(usize, u32)> {
+    if header.get(..4)? != MAGIC {
+        return None;
+    }
+    let len = u32::from_le_bytes(header.get(4..8)?.try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(header.get(8..12)?.try_into().ok()?);
+    (8..=MAX_RECORD_BYTES).contains(&len).then_some((len, crc))
+}
+
+/// The enqueue time of an intact record body (`None` on a checksum mismatch).
+fn check_body(body: &[u8], crc: u32) -> Option<i64> {
+    if crc32fast::hash(body) != crc {
+        return None;
+    }
+    Some(i64::from_le_bytes(body.get(..8)?.try_into().ok()?))
 }
 
 /// Parses the record at the start of `data`: (enqueued_at, payload, bytes used).
 fn parse_record(data: &[u8]) -> Option<(i64, &[u8], usize)> {
-    let header = data.get(..HEADER_BYTES)?;
-    if &header[..4] != MAGIC {
-        return None;
-    }
-    let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
-    let crc = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
-    if !(8..=MAX_RECORD_BYTES).contains(&len) {
-        return None;
-    }
+    let (len, crc) = parse_header(data.get(..HEADER_BYTES)?)?;
     let body = data.get(HEADER_BYTES..HEADER_BYTES + len)?;
-    if crc32fast::hash(body) != crc {
-        return None;
-    }
-    let mut t = [0u8; 8];
-    t.copy_from_slice(&body[..8]);
-    Some((i64::from_le_bytes(t), &body[8..], HEADER_BYTES + len))
+    let enqueued_at = check_body(body, crc)?;
+    Some((enqueued_at, &body[8..], HEADER_BYTES + len))
 }
 
 /// The offset of the next intact record at or after `from`.
