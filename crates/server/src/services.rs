@@ -183,11 +183,7 @@ mod tests {
     use models::{FieldValue, Point};
 
     fn node(dir: &std::path::Path) -> Arc<Node> {
-        let mut c = Config::default();
-        c.meta.dir = dir.join("meta");
-        c.data.dir = dir.join("data");
-        c.data.wal_dir = dir.join("wal");
-        Node::open_standalone(c).unwrap()
+        node_at(dir, &Config::default().bind_address)
     }
 
     fn point(t: i64) -> Point {
